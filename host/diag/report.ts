@@ -1,0 +1,176 @@
+// Renderings of a DiagReport: the human table, JUnit XML (for CI dashboards) and a TTY progress line.
+import type { CheckResult, CheckStatus, DiagProgress, DiagReport } from './types.js';
+
+const COLORS: Record<CheckStatus, string> = { pass: '32', warn: '33', fail: '31', skip: '2' };
+
+function paint(on: boolean, code: string, s: string): string {
+  return on ? `\u001b[${code}m${s}\u001b[0m` : s;
+}
+
+function clip(s: string, n: number): string {
+  const one = s.replace(/\s+/g, ' ');
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+}
+
+function checkName(c: CheckResult): string {
+  return c.device === undefined ? c.id : `${c.id} [${c.device}]`;
+}
+
+/** The human-readable report: header, aligned table, then the details of every check that did not pass. */
+export function formatReport(r: DiagReport, opts: { color?: boolean; driverLine?: string } = {}): string {
+  const color = opts.color === true;
+  let out = `xpuscope diag — level ${r.level}${r.deviceFilter !== undefined ? `, device ${r.deviceFilter}` : ''}\n`;
+  if (opts.driverLine) out += `${r.driver?.simulated ? paint(color, '1;33', opts.driverLine) : opts.driverLine}\n`;
+  for (const d of r.devices) out += `  device ${d.index}: ${d.name}${d.simulated ? ' (simulated)' : ''}\n`;
+  out += '\n';
+  if (r.checks.length > 0) {
+    const rows = [['STATUS', 'CHECK', 'MEASURED', 'EXPECTED', 'TIME']];
+    for (const c of r.checks) {
+      rows.push([c.status.toUpperCase(), checkName(c), clip(c.measured, 60), clip(c.expected, 44), fmtMs(c.durationMs)]);
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+    rows.forEach((row, n) => {
+      const cells = row.map((cell, i) => (i === row.length - 1 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)));
+      const status = r.checks[n - 1]?.status;
+      if (n > 0 && status) cells[0] = paint(color, COLORS[status], cells[0]!);
+      out += `${cells.join('  ').trimEnd()}\n`;
+    });
+  }
+  const notPassing = r.checks.filter((c) => c.status !== 'pass');
+  if (notPassing.length > 0) {
+    out += '\n';
+    for (const c of notPassing) {
+      out += `${paint(color, COLORS[c.status], c.status.toUpperCase())} ${checkName(c)} — ${c.title}\n`;
+      if (c.message) out += `  ${c.message}\n`;
+      out += `  measured: ${c.measured}\n`;
+      out += `  expected: ${c.expected} (from: ${c.expectedSource})\n`;
+      if (c.hint) out += `  hint: ${c.hint}\n`;
+    }
+  }
+  if (r.error) {
+    out += `\nDiagnostics could not run: ${r.error.message}\n`;
+    if (r.error.hint) out += `  hint: ${r.error.hint}\n`;
+  }
+  const s = r.summary;
+  out += `\n${s.pass} passed, ${s.warn} warning(s), ${s.fail} failed, ${s.skip} skipped (${s.total} checks, ${fmtMs(r.durationMs)}) — exit ${r.exitCode}\n`;
+  return out;
+}
+
+// ---- JUnit XML ----
+
+/** Text safe for XML 1.0 content and attribute values: escaped, with disallowed characters removed. */
+export function xmlEscape(s: string): string {
+  return s
+    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\n/g, '&#10;');
+}
+
+function text(s: string): string {
+  // element content: newlines may stay as they are
+  return xmlEscape(s).replace(/&#10;/g, '\n');
+}
+
+function secs(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+function describe(c: CheckResult): string {
+  const lines = [`measured: ${c.measured}`, `expected: ${c.expected}`, `source: ${c.expectedSource}`];
+  if (c.message) lines.push(`message: ${c.message}`);
+  if (c.hint) lines.push(`hint: ${c.hint}`);
+  return lines.join('\n');
+}
+
+/** JUnit XML: one <testsuite> per level, one <testcase> per check result; warnings pass with a WARN note. */
+export function toJUnit(r: DiagReport): string {
+  const a = (s: string): string => xmlEscape(s);
+  const levels = [...new Set(r.checks.map((c) => c.level))].sort();
+  let body = '';
+  for (const level of levels) {
+    const cs = r.checks.filter((c) => c.level === level);
+    const fails = cs.filter((c) => c.status === 'fail').length;
+    const skips = cs.filter((c) => c.status === 'skip').length;
+    const time = cs.reduce((t, c) => t + c.durationMs, 0);
+    const suite = `xpuscope.diag.level${level}`;
+    body += `  <testsuite name="${suite}" tests="${cs.length}" failures="${fails}" errors="0" skipped="${skips}" time="${secs(time)}" timestamp="${a(r.startedAt.replace(/\.\d+Z$/, ''))}">\n`;
+    body += '    <properties>\n';
+    body += `      <property name="xpuscope.version" value="${a(r.xpuscopeVersion)}"/>\n`;
+    if (r.driver) {
+      body += `      <property name="driver.mode" value="${a(r.driver.mode)}"/>\n`;
+      body += `      <property name="driver.simulated" value="${r.driver.simulated}"/>\n`;
+    }
+    for (const d of r.devices) body += `      <property name="device.${d.index}" value="${a(d.name)}"/>\n`;
+    body += '    </properties>\n';
+    for (const c of cs) {
+      body += `    <testcase classname="${suite}" name="${a(checkName(c))}" time="${secs(c.durationMs)}">\n`;
+      if (c.status === 'fail') {
+        body += `      <failure message="${a(c.message ?? c.measured)}" type="fail">${text(describe(c))}</failure>\n`;
+      } else if (c.status === 'skip') {
+        body += `      <skipped message="${a(c.message ?? 'skipped')}"/>\n`;
+      }
+      const note = c.status === 'warn' ? `WARN ${describe(c)}` : describe(c);
+      body += `      <system-out>${text(note)}</system-out>\n`;
+      body += '    </testcase>\n';
+    }
+    body += '  </testsuite>\n';
+  }
+  if (r.error) {
+    body += `  <testsuite name="xpuscope.diag" tests="1" failures="0" errors="1" skipped="0" time="${secs(r.durationMs)}">\n`;
+    body += `    <testcase classname="xpuscope.diag" name="diag.run" time="${secs(r.durationMs)}">\n`;
+    body += `      <error message="${a(r.error.message)}" type="error">${text(r.error.hint ?? '')}</error>\n`;
+    body += '    </testcase>\n  </testsuite>\n';
+  }
+  const s = r.summary;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<testsuites name="xpuscope diag" tests="${s.total + (r.error ? 1 : 0)}" failures="${s.fail}" errors="${r.error ? 1 : 0}" skipped="${s.skip}" time="${secs(r.durationMs)}">\n` +
+    body +
+    '</testsuites>\n'
+  );
+}
+
+// ---- TTY progress ----
+
+const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * A progress line on a TTY (stderr): appears once a check has run for a second, spins, and is erased
+ * when the check ends. `stop()` erases it for good.
+ */
+export function ttyProgress(stream: { write(s: string): unknown }): { onProgress(p: DiagProgress): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let shown = false;
+  let frame = 0;
+  const clear = (): void => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    if (shown) stream.write('\r\u001b[2K');
+    shown = false;
+  };
+  return {
+    onProgress(p) {
+      clear();
+      if (p.type !== 'start') return;
+      const label = `[${p.index + 1}/${p.total}] ${p.id}${p.device !== undefined ? ` [${p.device}]` : ''} ${p.title}`;
+      const started = Date.now();
+      timer = setInterval(() => {
+        if (Date.now() - started < 1000) return;
+        shown = true;
+        frame = (frame + 1) % SPIN.length;
+        stream.write(`\r\u001b[2K${SPIN[frame]} ${label} (${Math.floor((Date.now() - started) / 1000)} s)`);
+      }, 100);
+      timer.unref?.();
+    },
+    stop: clear,
+  };
+}

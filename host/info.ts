@@ -1,0 +1,146 @@
+// `xpuscope info [device]`: every property of one device, grouped, each with the Level Zero query it
+// came from (from the runtime's DeviceProperties.sources). Fields the driver does not report are shown
+// as unavailable, never invented.
+import type {
+  DevicePropertiesView,
+  PropertyEntry,
+  PropertyGroup,
+  PropertyGroupName,
+  PropertyValue,
+} from '../protocol/views.js';
+import type { DeviceProperties } from '../runtime/index.js';
+
+export const INFO_SCHEMA = 'xpuscope.properties/1' as const;
+
+export const INFO_GROUPS: readonly { name: PropertyGroupName; fields: readonly string[] }[] = [
+  {
+    name: 'identity',
+    fields: [
+      'name', 'vendor', 'vendorId', 'deviceId', 'type', 'uuid', 'pciAddress', 'isIntegratedGpu', 'isSubdevice',
+      'subdeviceId', 'subDeviceCount', 'architecture', 'version', 'driverVersion', 'levelZeroApiVersion', 'platformName',
+    ],
+  },
+  {
+    name: 'compute',
+    fields: [
+      'maxComputeUnits', 'gpuEuCount', 'gpuSubsliceCount', 'numSlices', 'numSubslicesPerSlice', 'gpuEuCountPerSubslice',
+      'gpuEuSimdWidth', 'gpuHwThreadsPerEu', 'coreClockRate', 'maxWorkGroupSize', 'maxNumSubGroups', 'subGroupSizes',
+      'maxGroupSize', 'maxGroupCount', 'localMemSize', 'maxHardwareContexts', 'maxCommandQueuePriority',
+    ],
+  },
+  {
+    name: 'memory',
+    fields: ['totalMemory', 'maxMemAllocSize', 'memoryClockRate', 'memoryBusWidth', 'lastLevelCacheSize'],
+  },
+  { name: 'engines', fields: ['engines'] },
+  { name: 'timestamps', fields: ['timerFrequency', 'timerResolutionNs', 'timestampValidBits', 'kernelTimestampValidBits'] },
+  {
+    name: 'features',
+    fields: [
+      'hasFp16', 'hasFp64', 'hasAtomic64', 'hasBfloat16Conversions', 'hasSubgroupMatrixMultiplyAccumulate',
+      'hasSubgroupMatrixMultiplyAccumulateTensorFloat32', 'hasSubgroup2dBlockIo', 'spirvVersion', 'flags',
+    ],
+  },
+];
+
+const UNITS: Record<string, string> = {
+  coreClockRate: 'MHz',
+  memoryClockRate: 'MHz',
+  memoryBusWidth: 'bit',
+  timerFrequency: 'Hz',
+  timerResolutionNs: 'ns',
+  timestampValidBits: 'bit',
+  kernelTimestampValidBits: 'bit',
+  totalMemory: 'B',
+  maxMemAllocSize: 'B',
+  lastLevelCacheSize: 'B',
+  localMemSize: 'B',
+};
+
+/** "maxComputeUnits" → "Max compute units". */
+function label(key: string): string {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function plain(key: string, v: unknown): PropertyValue {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
+  if (key === 'engines' && Array.isArray(v)) {
+    return (v as DeviceProperties['engines']).map(
+      (e) => `ordinal ${e.ordinal}: ${e.kind}, ${e.numQueues} queue(s), ${e.flagNames.join('|') || '-'}, fill ≤ ${e.maxMemoryFillPatternSize} B`,
+    );
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Group the properties (the protocol's DevicePropertiesView: `xpuscope info --json` and the service's
+ * `devices.properties`). Fields no group names (added to the runtime later) are appended to `features`.
+ */
+export function deviceInfo(index: number, name: string, p: DeviceProperties, simulated: boolean): DevicePropertiesView {
+  const rec = p as unknown as Record<string, unknown>;
+  const unavailable = new Set(p.unavailable);
+  const seen = new Set<string>(['sources', 'unavailable']);
+  const entry = (key: string): PropertyEntry => {
+    seen.add(key);
+    const raw = rec[key];
+    const available = raw !== undefined && !unavailable.has(key);
+    const e: PropertyEntry = { key, label: label(key), value: available ? plain(key, raw) : null, source: p.sources[key] ?? '-', available };
+    const unit = UNITS[key];
+    if (unit) e.unit = unit;
+    return e;
+  };
+  const groups: PropertyGroup[] = INFO_GROUPS.map((g) => ({ name: g.name, entries: g.fields.map(entry) }));
+  const rest = [...new Set([...Object.keys(rec), ...p.unavailable])].filter((k) => !seen.has(k));
+  const features = groups.find((g) => g.name === 'features');
+  if (features) for (const k of rest) features.entries.push(entry(k));
+  const raw = JSON.parse(JSON.stringify(p)) as Record<string, unknown>;
+  return { schema: INFO_SCHEMA, device: index, name, simulated, groups, raw };
+}
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]} (${n})`;
+}
+
+const BYTE_FIELDS = new Set(['totalMemory', 'maxMemAllocSize', 'lastLevelCacheSize', 'localMemSize']);
+
+export function formatValue(key: string, v: PropertyValue, unit?: string): string {
+  if (v === null) return 'unavailable';
+  if (typeof v === 'number' && BYTE_FIELDS.has(key)) return bytes(v);
+  if (typeof v === 'number' && (key === 'vendorId' || key === 'deviceId' || key === 'flags')) return `0x${v.toString(16)}`;
+  if (Array.isArray(v)) return v.join(', ');
+  return unit ? `${String(v)} ${unit}` : String(v);
+}
+
+/** The human-readable rendering: one section per group, `key  value  [source]`. */
+export function formatInfo(info: DevicePropertiesView, header: string): string {
+  let out = `${header}\n`;
+  for (const g of info.groups) {
+    out += `\n${g.name.toUpperCase()}\n`;
+    if (g.name === 'engines') {
+      const e = g.entries[0];
+      for (const line of Array.isArray(e?.value) ? e.value : []) out += `  ${String(line)}\n`;
+      out += `  [${e?.source ?? '-'}]\n`;
+      continue;
+    }
+    const width = Math.max(...g.entries.map((e) => e.key.length));
+    const values = g.entries.map((e) => formatValue(e.key, e.value, e.unit));
+    const vw = Math.min(40, Math.max(...values.map((v) => v.length)));
+    g.entries.forEach((e, i) => {
+      out += `  ${e.key.padEnd(width)}  ${(values[i] ?? '').padEnd(vw)}  [${e.source}]\n`;
+    });
+  }
+  return out;
+}

@@ -1,0 +1,431 @@
+// `xpuscope serve`: the built renderer over HTTP plus the service over a WebSocket at `/ws`, for GPU
+// servers and headless machines (open the printed URL in any browser, e.g. through an SSH tunnel).
+//
+// Security model (a local web server is reachable by every page the user's browser opens):
+// - binds 127.0.0.1 by default; a non-loopback `host` requires a random token (`?token=…` in the URL,
+//   presented by the WebSocket as the `token` query parameter of `/ws`);
+// - `Host` must name a loopback address/name and our port (defeats DNS rebinding), unless a
+//   non-loopback `host` was given (then the token protects us);
+// - a WebSocket `Origin`, when present, must be the origin we serve (defeats drive-by pages); clients
+//   that are not browsers send no Origin and are accepted;
+// - static files only from the renderer directory (no `..`, no symlinks out of it), GET/HEAD only,
+//   CSP + nosniff on every response, no CORS headers;
+// - messages are bounded (MAX_MESSAGE_BYTES gets an error reply, twice that closes the socket).
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces, hostname as osHostname } from 'node:os';
+import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { MAX_MESSAGE_BYTES } from '../protocol/contract.js';
+import type { DriverRequest } from '../protocol/devices.js';
+import { defaultStaticDir } from './paths.js';
+import { createService, type EventMessage, type ReplyMessage, type Service } from './service.js';
+
+export interface ServeOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Address to bind (default 127.0.0.1). A non-loopback address turns on the access token. */
+  host?: string;
+  /** Directory of the built renderer (default: the package's dist/renderer). */
+  staticDir?: string;
+  /** Driver selection handed to the service (see ServiceOptions). */
+  driver?: DriverRequest;
+  profile?: string;
+  /** Use this service instead of creating one (it is then not closed by `close()`). */
+  service?: Service;
+  /** Log sink for one-line messages (default: none). */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** URL to open, e.g. `http://127.0.0.1:34567/` (with `?token=…` when a token is required). */
+  url: string;
+  /** WebSocket URL of the API, e.g. `ws://127.0.0.1:34567/ws` (with `?token=…` when required). */
+  wsUrl: string;
+  port: number;
+  /** The address actually bound. */
+  host: string;
+  /** The access token, when the server is bound to a non-loopback address. */
+  token: string | undefined;
+  service: Service;
+  /** Stop listening, close every connection, close the service if we created it. */
+  close(): Promise<void>;
+}
+
+/** WebSocket path of the API. */
+export const WS_PATH = '/ws';
+
+/** Frames up to this size reach the service (which answers TOO_LARGE above MAX_MESSAGE_BYTES); larger ones close the socket (1009). */
+const WS_MAX_PAYLOAD = 2 * MAX_MESSAGE_BYTES;
+/** Close a client that does not read its pushes. */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+const HEARTBEAT_MS = 30_000;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.otf': 'font/otf',
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return (
+    h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1'
+  );
+}
+
+function isWildcardHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === '0.0.0.0' || h === '::' || h === '';
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** A host name to print for a wildcard bind: the first external IPv4 address, else the host name. */
+function externalHostName(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const info of list ?? []) {
+      if (!info.internal && info.family === 'IPv4') return info.address;
+    }
+  }
+  return osHostname();
+}
+
+/** Split a Host header (`name:port`, `[v6]:port`, `name`) into lower-case name and port. */
+function parseHostHeader(value: string): { name: string; port: number | null } | null {
+  if (!/^[A-Za-z0-9.\-:[\]]{1,255}$/.test(value)) return null;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(value);
+  if (!m || m[1] === undefined) return null;
+  return { name: m[1].toLowerCase(), port: m[2] === undefined ? null : Number(m[2]) };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+/** Why a request is refused, or null when it may proceed. */
+interface Refusal {
+  status: number;
+  message: string;
+}
+
+export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
+  const bindHost = options.host ?? '127.0.0.1';
+  const loopbackOnly = isLoopbackHost(bindHost);
+  const token = loopbackOnly ? undefined : randomBytes(24).toString('base64url');
+  const staticDir = resolve(options.staticDir ?? defaultStaticDir());
+  const log = options.log ?? (() => {});
+  const ownService = options.service === undefined;
+  const serviceOptions: { driver?: DriverRequest; profile?: string } = {};
+  if (options.driver !== undefined) serviceOptions.driver = options.driver;
+  if (options.profile !== undefined) serviceOptions.profile = options.profile;
+  const service = options.service ?? createService(serviceOptions);
+  let port = 0;
+
+  /** Host header check (DNS rebinding): loopback names with our port, unless bound to a non-loopback host. */
+  function checkHost(req: IncomingMessage): Refusal | null {
+    const value = req.headers.host;
+    if (value === undefined) return { status: 400, message: 'Missing Host header.' };
+    const parsed = parseHostHeader(value);
+    if (!parsed) return { status: 400, message: 'Malformed Host header.' };
+    if (!loopbackOnly) return null; // the token protects non-loopback binds
+    if (!isLoopbackHost(parsed.name) || (parsed.port ?? 80) !== port) {
+      return {
+        status: 403,
+        message: `Host "${value}" is not this server (expected 127.0.0.1:${port} or localhost:${port}).`,
+      };
+    }
+    return null;
+  }
+
+  /** Origin check (drive-by pages): absent, or exactly the origin we serve this request as. */
+  function checkOrigin(req: IncomingMessage): Refusal | null {
+    const origin = req.headers.origin;
+    if (origin === undefined) return null;
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      return { status: 403, message: 'Malformed Origin header.' };
+    }
+    let expected: string;
+    try {
+      expected = new URL(`http://${(req.headers.host ?? '').toLowerCase()}`).origin;
+    } catch {
+      return { status: 400, message: 'Malformed Host header.' };
+    }
+    if (parsed.protocol !== 'http:' || parsed.origin !== expected) {
+      return { status: 403, message: `Origin "${origin}" may not use this server.` };
+    }
+    return null;
+  }
+
+  function checkToken(url: URL): Refusal | null {
+    if (token === undefined) return null;
+    const given = url.searchParams.get('token');
+    if (given === null || !safeEqual(given, token)) {
+      return {
+        status: 401,
+        message: 'Missing or wrong access token (open the URL that xpuscope serve printed).',
+      };
+    }
+    return null;
+  }
+
+  function securityHeaders(req: IncomingMessage): Record<string, string> {
+    const host = req.headers.host ?? `${urlHost(bindHost)}:${port}`;
+    return {
+      'Content-Security-Policy': `default-src 'self'; connect-src 'self' ws://${host}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'DENY',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      // Browsers honour COOP only on trustworthy origins (loopback or https) and log an error elsewhere.
+      ...(loopbackOnly ? { 'Cross-Origin-Opener-Policy': 'same-origin' } : {}),
+    };
+  }
+
+  function sendText(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    body: string,
+    type = 'text/plain; charset=utf-8',
+  ): void {
+    const buf = Buffer.from(body, 'utf8');
+    res.writeHead(status, {
+      ...securityHeaders(req),
+      'Content-Type': type,
+      'Content-Length': String(buf.length),
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : buf);
+  }
+
+  const notBuiltPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>xpuscope — renderer not built</title></head>
+<body>
+<h1>xpuscope is running, but its user interface has not been built</h1>
+<p>The server found no <code>index.html</code> in <code>${escapeHtml(staticDir)}</code>.</p>
+<p>The renderer has not been built: run npm run build (or npm run build:renderer), then reload this page.</p>
+<p>The WebSocket API at <code>${WS_PATH}</code> works regardless.</p>
+</body></html>
+`;
+
+  async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawUrl = req.url ?? '/';
+    const rawPath = rawUrl.split('?', 1)[0] ?? '/';
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(rawPath);
+    } catch {
+      return sendText(req, res, 400, 'Bad request path.\n');
+    }
+    if (
+      !decoded.startsWith('/') ||
+      decoded.includes('\0') ||
+      decoded.includes('\\') ||
+      decoded.split('/').some((segment) => segment === '..' || segment === '.')
+    ) {
+      return sendText(req, res, 400, 'Bad request path.\n');
+    }
+    if (decoded === WS_PATH)
+      return sendText(req, res, 426, 'This is the WebSocket endpoint: connect with a WebSocket client.\n');
+
+    const relativePath = decoded === '/' ? 'index.html' : decoded.slice(1);
+    const file = resolve(staticDir, relativePath);
+    const rel = relative(staticDir, file);
+    if (rel.startsWith('..') || isAbsolute(rel)) return sendText(req, res, 400, 'Bad request path.\n');
+
+    let real: string;
+    let size: number;
+    try {
+      real = await fsp.realpath(file);
+      const realRoot = await fsp.realpath(staticDir);
+      if (real !== realRoot && !real.startsWith(realRoot + sep))
+        return sendText(req, res, 404, 'Not found.\n');
+      const stat = await fsp.stat(real);
+      if (!stat.isFile()) return sendText(req, res, 404, 'Not found.\n');
+      size = stat.size;
+    } catch {
+      if (relativePath === 'index.html')
+        return sendText(req, res, 503, notBuiltPage, 'text/html; charset=utf-8');
+      return sendText(req, res, 404, 'Not found.\n');
+    }
+
+    const type = CONTENT_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream';
+    const immutable = relativePath.startsWith('assets/');
+    res.writeHead(200, {
+      ...securityHeaders(req),
+      'Content-Type': type,
+      'Content-Length': String(size),
+      'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(real);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  const server = createServer((req, res) => {
+    const refused = checkHost(req);
+    if (refused) {
+      log(`refused HTTP ${req.method ?? '?'} ${req.url ?? ''}: ${refused.message}`);
+      return sendText(req, res, refused.status, `${refused.message}\n`);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return sendText(req, res, 405, 'Method not allowed.\n');
+    }
+    serveStatic(req, res).catch(() => {
+      if (!res.headersSent) sendText(req, res, 500, 'Internal error.\n');
+      else res.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
+
+  function rejectUpgrade(socket: Duplex, refusal: Refusal): void {
+    const body = `${refusal.message}\n`;
+    socket.end(
+      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Error'}\r\n` +
+        'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return rejectUpgrade(socket, { status: 400, message: 'Bad request path.' });
+    }
+    const refusal =
+      (url.pathname === WS_PATH
+        ? null
+        : { status: 404, message: `No WebSocket endpoint here; use ${WS_PATH}.` }) ??
+      checkHost(req) ??
+      checkOrigin(req) ??
+      checkToken(url);
+    if (refusal) {
+      log(
+        `refused WebSocket from ${req.socket.remoteAddress ?? '?'} (origin ${req.headers.origin ?? 'none'}): ${refusal.message}`,
+      );
+      return rejectUpgrade(socket, refusal);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    log(`client connected: ${peer}`);
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+
+    const send = (message: ReplyMessage | EventMessage): void => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        ws.close(1013, 'client too slow');
+        return;
+      }
+      ws.send(JSON.stringify(message));
+    };
+    const unsubscribe = service.on(send);
+
+    ws.on('message', (data: RawData) => {
+      service.handle(data).then(send, () => {});
+    });
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      unsubscribe();
+      log(`client disconnected: ${peer}`);
+    });
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  await new Promise<void>((resolveListen, rejectListen) => {
+    const onError = (err: Error): void => rejectListen(err);
+    server.once('error', onError);
+    server.listen(options.port ?? 0, bindHost, () => {
+      server.off('error', onError);
+      resolveListen();
+    });
+  }).catch((err: unknown) => {
+    clearInterval(heartbeat);
+    if (ownService) service.close();
+    throw err;
+  });
+
+  const address = server.address() as AddressInfo;
+  port = address.port;
+  const shownHost = isWildcardHost(bindHost) ? externalHostName() : bindHost;
+  const base = `http://${urlHost(shownHost)}:${port}`;
+  const query = token === undefined ? '' : `?token=${token}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${base}/${query}`,
+    wsUrl: `ws://${urlHost(shownHost)}:${port}${WS_PATH}${query}`,
+    port,
+    host: address.address,
+    token,
+    service,
+    close() {
+      closing ??= new Promise<void>((done) => {
+        clearInterval(heartbeat);
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        server.close(() => done());
+        server.closeAllConnections();
+        if (ownService) service.close();
+      });
+      return closing;
+    },
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,347 @@
+// libze_xpusim: a simulated Level Zero driver. Shared internal declarations.
+#pragma once
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <level_zero/ze_api.h>
+#include <level_zero/zet_api.h>
+#include <level_zero/zes_api.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "xs_extra_types.h"
+
+// Marks a Level Zero entry point implementation; gen-ddi.mjs scans for "XS_IMPL ze_result_t xs_<name>(".
+#define XS_IMPL __attribute__((visibility("hidden")))
+#define XS_HIDDEN __attribute__((visibility("hidden")))
+
+#define XS_MAX_GROUPS 8
+#define XS_MAX_TILES 2
+#define XS_MAX_DEVICES 16
+#define XS_TICKS_PER_SEC 19200000ull
+
+// ---- json.c --------------------------------------------------------------------------------------
+typedef enum { XJ_NULL, XJ_BOOL, XJ_NUM, XJ_STR, XJ_ARR, XJ_OBJ } xj_type;
+typedef struct xj {
+    xj_type type;
+    double num;
+    char *str;          // XJ_STR
+    struct xj **items;  // XJ_ARR / XJ_OBJ values
+    char **keys;        // XJ_OBJ
+    size_t n;
+} xj;
+xj *xj_parse(const char *text, char *err, size_t errlen);
+void xj_free(xj *v);
+const xj *xj_get(const xj *obj, const char *key);
+
+// ---- profile.c -----------------------------------------------------------------------------------
+enum { XS_ENGINE_CCS = 0, XS_ENGINE_RCS = 1, XS_ENGINE_BCS = 2, XS_ENGINE_LINK_BCS = 3 };
+typedef struct {
+    int kind;            // XS_ENGINE_*
+    uint32_t count;
+    uint64_t fill_max;   // max memory-fill pattern size
+} xs_group_profile;
+
+typedef struct xs_profile {
+    char key[64];        // profile name, e.g. "arc-a770"
+    char name[256];
+    uint32_t device_id;
+    uint32_t tiles;      // 1 or 2
+    uint32_t eus_per_subslice, subslices_per_slice, slices;  // per tile
+    uint32_t threads_per_eu, simd_width;
+    uint32_t clock_mhz;
+    uint64_t memory_bytes;      // per tile
+    char memory_name[32];
+    uint32_t memory_clock_mhz, memory_bus_width;
+    uint64_t max_alloc;
+    uint32_t max_slm;
+    uint32_t subgroup_sizes[8], n_subgroup_sizes;
+    uint32_t timestamp_bits, kernel_timestamp_bits;
+    bool fp64, integrated;
+    uint32_t n_groups;
+    xs_group_profile groups[XS_MAX_GROUPS];
+    double mem_bw_gbs;          // device memory bandwidth per tile
+    double copy_engine_gbs;     // one BCS engine
+    double link_gbs;            // host <-> device link (PCIe); integrated: memory bandwidth
+    double tdp_w, idle_w;
+    uint32_t l1_kb, l2_kb;
+    uint32_t pci_bus;
+    uint32_t driver_build;
+} xs_profile;
+
+// Loads the embedded profiles plus XPUSIM_CONFIG; returns false with a message on error.
+bool xs_profiles_load(char *err, size_t errlen);
+const xs_profile *xs_profile_find(const char *key);
+void xs_profiles_free(void);
+extern const char *const xs_embedded_profile_names[];
+extern const char *const xs_embedded_profile_texts[];
+
+// ---- timing / resources (sched.c) -----------------------------------------------------------------
+uint64_t xs_now_ns(void);          // CLOCK_MONOTONIC_RAW
+uint64_t xs_ticks_from_ns(uint64_t ns);
+uint64_t xs_now_ticks(void);
+void xs_sleep_until_ns(uint64_t t);
+
+// A shared resource (the EUs of a tile, its memory bandwidth, the host link). Operations that run
+// concurrently share its capacity in proportion to their demand (processor sharing).
+typedef struct xs_resource_op {
+    struct xs_resource_op *next;
+    double remaining;   // seconds of full-capacity work left
+    double demand;
+    double rate;        // current share
+} xs_resource_op;
+typedef struct xs_resource {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    xs_resource_op *active;
+    uint64_t last_ns;
+    char name[32];
+} xs_resource;
+void xs_resource_init(xs_resource *r, const char *name);
+void xs_resource_destroy(xs_resource *r);
+// Runs `work` seconds-at-full-capacity with demand fraction `demand` (0..1]; returns when done or
+// when *abort becomes true.
+void xs_resource_run(xs_resource *r, double work_s, double demand, volatile int *abort_flag);
+// Split form: the operation holds its share from begin to finish, so host work done in between (the
+// real memmove) counts as progress at the share it had.
+void xs_resource_begin(xs_resource *r, xs_resource_op *op, double work_s, double demand);
+void xs_resource_finish(xs_resource *r, xs_resource_op *op, volatile int *abort_flag);
+
+// ---- objects ------------------------------------------------------------------------------------
+enum xs_type {
+    XS_T_DRIVER = 1, XS_T_DEVICE, XS_T_CONTEXT, XS_T_QUEUE, XS_T_LIST, XS_T_FENCE, XS_T_EVENT_POOL,
+    XS_T_EVENT, XS_T_MODULE, XS_T_KERNEL, XS_T_BUILD_LOG, XS_T_ALLOC, XS_T_SYSMAN, XS_T_COUNT
+};
+#define XS_MAGIC 0x58505553u  // "XPUS"
+
+// handle registry (handles.c): every handle handed out is registered with its type; calls check it.
+void xs_reg_add(const void *p, int type);
+void xs_reg_del(const void *p);
+bool xs_reg_is(const void *p, int type);
+uint64_t xs_reg_count(int type);
+void xs_reg_free_all(void);
+
+typedef struct xs_device xs_device;
+typedef struct xs_engine xs_engine;
+typedef struct xs_event xs_event;
+
+struct xs_engine {
+    xs_device *dev;
+    uint32_t ordinal, index;
+    int kind;
+    pthread_t thread;
+    bool started, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct xs_batch *head, *tail;
+    uint64_t busy_ns;            // accumulated busy time (for sysman)
+    uint64_t busy_since_ns;      // non-zero while executing
+    uint64_t ops_done;
+};
+
+typedef struct xs_tile_res {
+    xs_resource compute, membw, link;
+} xs_tile_res;
+
+struct xs_device {
+    uint32_t magic;
+    const xs_profile *prof;
+    int tile;                 // tile index; -1 = composite root of all tiles
+    bool is_sub;              // reported as a sub-device (COMPOSITE / COMBINED)
+    uint32_t n_tiles;         // tiles this device spans
+    xs_device *subs[XS_MAX_TILES];
+    uint32_t n_subs;
+    xs_device *root;
+    uint32_t ordinal;         // index in the driver's device list (for uuid)
+    uint32_t n_engines;
+    xs_engine *engines;       // flattened (group, index)
+    uint32_t group_first[XS_MAX_GROUPS];
+    xs_tile_res *res;         // resources shared by engines of this device
+    pthread_mutex_t mem_mu;
+    uint64_t mem_used;
+    uint64_t created_ns;
+    struct xs_sysman *sysman;  // sysman objects (sysman.c), created on first enumeration
+};
+void xs_sysman_free(xs_device *d);
+uint64_t xs_engine_busy_ns(xs_engine *e, uint64_t now);
+
+typedef struct xs_context {
+    uint32_t magic;
+    ze_context_flags_t flags;
+} xs_context;
+
+typedef struct xs_alloc {
+    uint32_t magic;
+    xs_context *ctx;
+    xs_device *dev;          // NULL for host
+    ze_memory_type_t type;
+    void *base;              // user pointer
+    void *raw;               // what to free
+    size_t size;
+    uint64_t id;
+} xs_alloc;
+
+// allocations (memory.c)
+xs_alloc *xs_alloc_find(const void *p);   // allocation containing p (caller holds no lock); NULL if none
+void xs_allocs_free_all(void);
+
+// ---- events (event.c) -------------------------------------------------------------------------------
+typedef struct xs_event_pool {
+    uint32_t magic;
+    xs_context *ctx;
+    ze_event_pool_flags_t flags;
+    uint32_t count;
+    xs_event *events;   // array of count
+    uint32_t live;      // created events
+} xs_event_pool;
+
+struct xs_event {
+    uint32_t magic;
+    xs_event_pool *pool;
+    uint32_t index;
+    bool created;
+    int state;           // 0 = not signalled, 1 = signalled
+    bool has_ts;
+    uint64_t ts_start, ts_end;   // ticks (full width)
+    ze_event_scope_flags_t signal_scope, wait_scope;
+};
+extern pthread_mutex_t xs_ev_mu;
+extern pthread_cond_t xs_ev_cv;
+void xs_event_signal(xs_event *e, bool ts, uint64_t start, uint64_t end);
+void xs_event_reset(xs_event *e);
+bool xs_event_valid(ze_event_handle_t h);
+
+// ---- modules / kernels (module.c) -----------------------------------------------------------------
+#define XS_MAX_ARGS 32
+typedef struct xs_kernel_info {
+    char name[128];
+    uint32_t nargs;
+    uint32_t arg_size[XS_MAX_ARGS];
+    uint8_t arg_local[XS_MAX_ARGS];   // local (SLM) pointer argument
+    uint8_t arg_ptr[XS_MAX_ARGS];     // global/constant pointer argument
+} xs_kernel_info;
+
+typedef struct xs_module {
+    uint32_t magic;
+    xs_context *ctx;
+    xs_device *dev;
+    uint32_t n_kernels;
+    xs_kernel_info *kernels;
+    uint32_t spirv_version;
+    uint32_t live_kernels;
+} xs_module;
+
+typedef struct xs_kernel {
+    uint32_t magic;
+    xs_module *mod;
+    const xs_kernel_info *info;
+    uint32_t gx, gy, gz;
+    uint64_t args[XS_MAX_ARGS];
+    uint32_t args_set;    // bitmask
+} xs_kernel;
+
+// ---- commands / lists / queues (queue.c) ----------------------------------------------------------
+enum xs_cmd_kind {
+    XS_C_NOP, XS_C_COPY, XS_C_FILL, XS_C_TIMESTAMP, XS_C_KERNEL, XS_C_RESET, XS_C_SIGNAL_ONLY
+};
+typedef struct xs_cmd {
+    int kind;
+    uint32_t nwait;
+    xs_event **waits;
+    xs_event *signal;
+    union {
+        struct { void *dst; const void *src; size_t size; } copy;
+        struct { void *dst; uint8_t pattern[16]; const void *big_pattern; size_t psize, size; } fill;
+        struct { uint64_t *dst; } ts;
+        struct { xs_event *ev; } reset;
+        struct {
+            const xs_kernel_info *info; xs_device *dev;
+            uint32_t gx, gy, gz, cx, cy, cz; uint64_t args[XS_MAX_ARGS];
+        } k;
+    } u;
+} xs_cmd;
+
+typedef struct xs_cmdlist {
+    uint32_t magic;
+    xs_context *ctx;
+    xs_device *dev;
+    uint32_t ordinal, index;
+    bool immediate, closed;
+    ze_command_queue_mode_t mode;
+    uint32_t flags;
+    xs_cmd *cmds;
+    size_t n, cap;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint32_t inflight;              // batches referencing this list still executing
+    uint64_t imm_submitted, imm_done;
+} xs_cmdlist;
+
+typedef struct xs_fence {
+    uint32_t magic;
+    struct xs_queue *q;
+    int state;
+} xs_fence;
+
+typedef struct xs_queue {
+    uint32_t magic;
+    xs_context *ctx;
+    xs_device *dev;
+    xs_engine *eng;
+    ze_command_queue_desc_t desc;
+    uint64_t submitted, done;   // protected by xs_ev_mu
+} xs_queue;
+
+typedef struct xs_batch {
+    struct xs_batch *next;
+    xs_cmdlist *list;        // commands come from list->cmds[0..n)
+    xs_cmd *own;             // or from this single owned command (immediate append)
+    size_t n;
+    xs_queue *q;             // completion counting
+    xs_fence *fence;
+    uint64_t *done_counter;  // incremented under xs_ev_mu when the batch finishes
+    uint64_t submit_ticks;
+} xs_batch;
+
+void xs_engine_submit(xs_engine *e, xs_batch *b);
+void xs_engines_stop_all(void);
+void xs_cmd_free(xs_cmd *c);
+
+// ---- driver globals (driver.c) --------------------------------------------------------------------
+typedef struct xs_faults {
+    uint64_t device_lost_after_ops;  // 0 = off
+    uint64_t oom_after_bytes;        // 0 = off
+    char hang_kernel[128];
+    uint64_t hang_ms;
+    double slow;
+} xs_faults;
+
+typedef struct xs_driver {
+    uint32_t magic;
+    bool initialised;
+    ze_result_t init_result;
+    bool sysman;
+    uint32_t n_devices;               // root devices reported by zeDeviceGet
+    xs_device *devices[XS_MAX_DEVICES];
+    uint32_t n_all;                   // all device objects (roots + subs) for cleanup
+    xs_device *all[XS_MAX_DEVICES * 3];
+    xs_faults faults;
+    volatile int device_lost;
+    uint64_t ops_total;
+    uint64_t tick_offset;
+    uint64_t oom_bytes_used;
+} xs_driver;
+extern xs_driver xs_drv;
+ze_result_t xs_ensure_init(void);
+ze_result_t xs_unsupported(const char *fn);
+bool xs_device_valid(ze_device_handle_t h);
+void xs_set_lost(void);
+void xs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// Check helpers
+#define XS_CHECK_INIT() do { if (!xs_drv.initialised) return ZE_RESULT_ERROR_UNINITIALIZED; } while (0)
+#define XS_CHECK_HANDLE(h, t) do { if ((h) == NULL) return ZE_RESULT_ERROR_INVALID_NULL_HANDLE; \
+    if (!xs_reg_is((h), (t))) return ZE_RESULT_ERROR_INVALID_ARGUMENT; } while (0)
+#define XS_CHECK_PTR(p) do { if ((p) == NULL) return ZE_RESULT_ERROR_INVALID_NULL_POINTER; } while (0)
+#define XS_CHECK_LOST() do { if (xs_drv.device_lost) return ZE_RESULT_ERROR_DEVICE_LOST; } while (0)

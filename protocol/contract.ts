@@ -1,0 +1,144 @@
+// The one typed contract between the renderer and the service, whatever carries it (Electron
+// IPC + MessagePort, or WebSocket from `xpuscope serve`). Like GitHub Desktop's ipc-shared.ts: a
+// method map gives each request its params and result types; schemas validate what arrives.
+import { z } from 'zod';
+import type { DeviceList } from './devices.js';
+import type {
+  CaptureState,
+  CounterSample,
+  DevicePropertiesView,
+  DiagProgress,
+  DiagReport,
+  ScenarioInfo,
+  ScenarioResult,
+  TraceImportSummary,
+} from './views.js';
+
+/** Request/response methods: name → params and result. */
+export interface Methods {
+  /** Enumerate drivers and devices (never throws for "no GPU"; see DeviceList.problem). */
+  'devices.list': { params: Record<string, never>; result: DeviceList };
+  /** Service identity, for the About box and the transport handshake. */
+  'service.hello': { params: Record<string, never>; result: ServiceHello };
+  /** All properties of one device, grouped, each with its Level Zero source. */
+  'devices.properties': { params: { device: number }; result: DevicePropertiesView };
+  /** The concurrency scenarios users can run, with their parameters. */
+  'scenario.list': { params: Record<string, never>; result: ScenarioInfo[] };
+  /** Run a scenario on a device; its operations stream into the live timeline while it runs. */
+  'scenario.run': {
+    params: { name: string; device: number; params: Record<string, number | string> };
+    result: ScenarioResult;
+  };
+  'capture.state': { params: Record<string, never>; result: CaptureState };
+  'capture.control': { params: { action: 'pause' | 'resume' | 'clear' }; result: CaptureState };
+  /** Driver-install diagnostics (level 1 software, 2 functional, 3 performance). */
+  'diag.run': { params: { level: 1 | 2 | 3; device?: number }; result: DiagReport };
+  /**
+   * Write the capture as Chrome Trace JSON. Electron passes the path the user chose; the server
+   * omits it and gets a one-time download URL instead.
+   */
+  'trace.export': {
+    params: { path?: string };
+    result: { path?: string; download?: string; spans: number; bytes: number };
+  };
+  /** Replace the timeline with a trace file's contents (a path in Electron, an uploaded id with serve). */
+  'trace.import': { params: { path?: string; upload?: string }; result: TraceImportSummary };
+}
+
+export type MethodName = keyof Methods;
+export type ParamsOf<M extends MethodName> = Methods[M]['params'];
+export type ResultOf<M extends MethodName> = Methods[M]['result'];
+
+export interface ServiceHello {
+  name: 'xpuscope';
+  version: string;
+  protocol: number;
+}
+
+export const PROTOCOL_VERSION = 1;
+
+/** Server → client pushes on the subscription channel. */
+export interface Events {
+  /** The service (re)started or its driver set changed: clients should re-query devices. */
+  'service.state': { state: 'starting' | 'ready' | 'restarted' | 'failed'; message?: string };
+  /** Timeline operations since the last batch, encoded by protocol/timeline-batch.ts (binary frame). */
+  'timeline.batch': ArrayBuffer;
+  /** The timeline was cleared or replaced (import): drop what you hold. */
+  'timeline.reset': { reason: 'clear' | 'import' | 'restart' };
+  'capture.state': CaptureState;
+  /** Live counters, ~4 Hz. */
+  counters: CounterSample;
+  'diag.progress': DiagProgress;
+  'scenario.progress': { name: string; submitted: number; total: number };
+}
+export type EventName = keyof Events;
+
+/** What every transport implements; the renderer depends on nothing else. */
+export interface InspectorApi {
+  call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  /** Returns an unsubscribe function. */
+  on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void;
+  /** Which transport this is, for diagnostics ("electron" | "websocket"). */
+  readonly transport: string;
+}
+
+// ---- Wire format (validated on arrival on both ends) ----
+
+export const MAX_MESSAGE_BYTES = 1 << 20;
+
+const emptyParams = z.object({}).strict() as z.ZodType<Record<string, never>>;
+const deviceIndex = z.number().int().min(0).max(1023);
+/** A file path chosen by the user (Electron dialog); the service checks it further before use. */
+const filePath = z.string().min(1).max(4096);
+
+/** Params schema per method: unknown methods and wrong params are rejected before dispatch. */
+export const paramSchemas: { [M in MethodName]: z.ZodType<ParamsOf<M>> } = {
+  'devices.list': emptyParams,
+  'service.hello': emptyParams,
+  'devices.properties': z.object({ device: deviceIndex }).strict(),
+  'scenario.list': emptyParams,
+  'scenario.run': z
+    .object({
+      name: z.string().min(1).max(64),
+      device: deviceIndex,
+      params: z.record(z.string().max(64), z.union([z.number().finite(), z.string().max(256)])),
+    })
+    .strict(),
+  'capture.state': emptyParams,
+  'capture.control': z.object({ action: z.enum(['pause', 'resume', 'clear']) }).strict(),
+  'diag.run': z
+    .object({ level: z.union([z.literal(1), z.literal(2), z.literal(3)]), device: deviceIndex.optional() })
+    .strict(),
+  'trace.export': z.object({ path: filePath.optional() }).strict(),
+  'trace.import': z
+    .object({
+      path: filePath.optional(),
+      upload: z
+        .string()
+        .regex(/^[a-f0-9]{32}$/)
+        .optional(),
+    })
+    .strict(),
+};
+
+export const requestSchema = z
+  .object({
+    id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    method: z.string().min(1).max(64),
+    params: z.unknown().optional(),
+  })
+  .strict();
+export type Request = z.infer<typeof requestSchema>;
+
+export interface ErrorPayload {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export type Response =
+  { id: number; result: unknown } | { id: number; error: ErrorPayload } | { event: string; data: unknown };
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(paramSchemas, name);
+}

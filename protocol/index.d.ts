@@ -1,0 +1,3 @@
+export * from './devices.js';
+export * from './contract.js';
+export * from './timeline.js';

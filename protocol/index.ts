@@ -1,0 +1,5 @@
+export * from './devices.js';
+export * from './contract.js';
+export * from './timeline.js';
+export * from './views.js';
+export * from './timeline-batch.js';

@@ -1,0 +1,79 @@
+// Assembles the `xpu` namespace object from the runtime modules.
+import { setWaitStrategy, waitStrategy } from './device-runtime.js';
+import {
+  canDeviceAccessPeer,
+  currentDevice,
+  device,
+  deviceOf,
+  getDeviceCapability,
+  getDeviceProperties,
+  setDevice,
+  withDevice,
+} from './devices.js';
+import { kernels } from './kernels.js';
+import {
+  alloc,
+  emptyCache,
+  maxMemoryAllocated,
+  maxMemoryReserved,
+  memGetInfo,
+  memoryAllocated,
+  memoryReserved,
+  memoryStats,
+  resetAccumulatedMemoryStats,
+  resetPeakMemoryStats,
+  setPerProcessMemoryFraction,
+} from './memory.js';
+import { setRecorder } from './recorder.js';
+import {
+  currentStream,
+  Event,
+  externalStream,
+  setStream,
+  stream,
+  Stream,
+  synchronize,
+  withStream,
+} from './streams.js';
+import { xpuCore } from './xpu.js';
+
+export const xpu = {
+  ...xpuCore,
+  // devices
+  currentDevice,
+  setDevice,
+  device,
+  withDevice,
+  deviceOf,
+  getDeviceProperties,
+  getDeviceCapability,
+  canDeviceAccessPeer,
+  // streams and events
+  Stream,
+  Event,
+  currentStream,
+  setStream,
+  stream,
+  withStream,
+  synchronize,
+  externalStream,
+  // memory
+  alloc,
+  memoryAllocated,
+  maxMemoryAllocated,
+  memoryReserved,
+  maxMemoryReserved,
+  memoryStats,
+  resetPeakMemoryStats,
+  resetAccumulatedMemoryStats,
+  memGetInfo,
+  emptyCache,
+  setPerProcessMemoryFraction,
+  // kernels
+  kernels,
+  // profiling
+  setRecorder,
+  /** How blocking waits leave the event loop free: 'async' (koffi worker thread, default) or 'poll'. */
+  setWaitStrategy,
+  waitStrategy,
+};

@@ -1,0 +1,22 @@
+// xpuscope runtime: torch.xpu's runtime API over Level Zero (see runtime/README.md).
+// Importing this module loads nothing: koffi and the Level Zero loader are loaded on first need.
+export { xpu } from './api.js';
+export type { DeviceLike } from './device-arg.js';
+export { configureDriver, type DriverOptions } from './driver.js';
+export { XpuError, ZeError, zeResultName } from './errors.js';
+export type { DeviceCapability, DeviceProperties, EngineGroup, EngineKind } from './properties.js';
+export type { DeviceScope } from './devices.js';
+export {
+  Event,
+  Stream,
+  type EventOptions,
+  type LaunchOptions,
+  type MemoryRef,
+  type StreamOptions,
+  type StreamScope,
+} from './streams.js';
+export type { AllocOptions, MemoryKind, XpuBuffer } from './memory.js';
+export type { Kernel, KernelArg, ParamType, ScalarType } from './kernels.js';
+export type { OpRecord, Recorder } from './recorder.js';
+export type { WaitStrategy } from './device-runtime.js';
+export type { DeviceList, DriverChoice, DriverRequest, Problem } from '../protocol/index.js';

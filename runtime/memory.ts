@@ -1,0 +1,510 @@
+// Memory: xpu.alloc and torch.xpu.memory's caching allocator and statistics.
+//
+// Device allocations go through a per-device caching allocator shaped like PyTorch's: requests are
+// rounded to 512 bytes; requests up to 1 MiB come from the small pool (2 MiB segments), larger ones
+// from the large pool (20 MiB segments below 10 MiB, else rounded up to 2 MiB); blocks are split and
+// merged inside their segment; free() returns a block to its pool once work in flight that uses it
+// has completed; emptyCache() returns wholly free segments to the driver (zeMemFree).
+// Host and shared allocations are not cached (zeMemAllocHost/Shared and zeMemFree directly) and are
+// not part of torch's statistics.
+import { createRequire } from 'node:module';
+import type * as Koffi from 'koffi';
+import { runtime } from './core.js';
+import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
+import { deviceRuntime, existingDeviceRuntimes, type DeviceRuntime } from './device-runtime.js';
+import { XpuError, ZeError } from './errors.js';
+import { queryProperties } from './properties.js';
+import { busyStreams, type MemoryRef } from './streams.js';
+import { L, struct } from './ze/layouts.js';
+
+export type MemoryKind = 'device' | 'host' | 'shared';
+
+export interface AllocOptions {
+  kind?: MemoryKind;
+  device?: DeviceLike | null;
+}
+
+const MIN_BLOCK = 512;
+const SMALL_SIZE = 1 << 20; // 1 MiB
+const SMALL_BUFFER = 2 << 20; // 2 MiB
+const LARGE_BUFFER = 20 << 20; // 20 MiB
+const MIN_LARGE_ALLOC = 10 << 20; // 10 MiB
+const ROUND_LARGE = 2 << 20; // 2 MiB
+const ALIGNMENT = 64;
+
+type PoolName = 'small_pool' | 'large_pool';
+const STAT_NAMES = [
+  'allocation',
+  'segment',
+  'active',
+  'inactive_split',
+  'allocated_bytes',
+  'reserved_bytes',
+  'active_bytes',
+  'inactive_split_bytes',
+  'requested_bytes',
+] as const;
+type StatName = (typeof STAT_NAMES)[number];
+
+interface Stat {
+  current: number;
+  peak: number;
+  allocated: number;
+  freed: number;
+}
+const newStat = (): Stat => ({ current: 0, peak: 0, allocated: 0, freed: 0 });
+
+interface Segment {
+  ptr: bigint;
+  size: number;
+  pool: PoolName;
+}
+
+interface Block {
+  seg: Segment;
+  offset: number;
+  size: number;
+  requested: number;
+  allocated: boolean;
+  prev: Block | undefined;
+  next: Block | undefined;
+}
+
+class CachingAllocator {
+  readonly stats: Record<StatName, Record<PoolName | 'all', Stat>>;
+  numAllocRetries = 0;
+  numOoms = 0;
+  /** setPerProcessMemoryFraction limit in bytes (reserved memory may not exceed it). */
+  limit = Infinity;
+  private readonly free: Record<PoolName, Set<Block>> = { small_pool: new Set(), large_pool: new Set() };
+  private readonly segments = new Set<Segment>();
+  constructor(private readonly dr: DeviceRuntime) {
+    this.stats = Object.fromEntries(
+      STAT_NAMES.map((n) => [n, { all: newStat(), small_pool: newStat(), large_pool: newStat() }]),
+    ) as Record<StatName, Record<PoolName | 'all', Stat>>;
+  }
+
+  private upd(name: StatName, pool: PoolName, delta: number): void {
+    for (const key of ['all', pool] as const) {
+      const s = this.stats[name][key];
+      s.current += delta;
+      if (delta > 0) s.allocated += delta;
+      else s.freed -= delta;
+      if (s.current > s.peak) s.peak = s.current;
+    }
+  }
+
+  malloc(requested: number): Block {
+    const size = Math.max(MIN_BLOCK, Math.ceil(requested / MIN_BLOCK) * MIN_BLOCK);
+    const pool: PoolName = size <= SMALL_SIZE ? 'small_pool' : 'large_pool';
+    let block = this.bestFit(pool, size);
+    if (!block) {
+      const segSize =
+        pool === 'small_pool'
+          ? SMALL_BUFFER
+          : size < MIN_LARGE_ALLOC
+            ? LARGE_BUFFER
+            : Math.ceil(size / ROUND_LARGE) * ROUND_LARGE;
+      let seg: Segment;
+      try {
+        seg = this.newSegment(segSize, pool);
+      } catch (e) {
+        if (
+          !(e instanceof ZeError) ||
+          (e.result !== 0x70000003 && e.result !== 0x78000009 && e.result !== 0x70000002)
+        )
+          throw e;
+        this.numAllocRetries++;
+        this.releaseCached();
+        try {
+          seg = this.newSegment(segSize, pool);
+        } catch (e2) {
+          this.numOoms++;
+          const props = queryProperties(this.dr.ze, this.dr.rec);
+          const total = props.totalMemory;
+          const a = this.stats.allocated_bytes.all.current;
+          const r = this.stats.reserved_bytes.all.current;
+          throw new XpuError(
+            `XPU out of memory. Tried to allocate ${fmt(size)} (GPU ${this.dr.index}; ${total !== undefined ? `${fmt(total)} total capacity; ` : ''}` +
+              `${fmt(a)} already allocated by this process; ${fmt(r)} reserved in total by this process). ${(e2 as Error).message}`,
+            { cause: e2 },
+          );
+        }
+      }
+      block = {
+        seg,
+        offset: 0,
+        size: segSize,
+        requested: 0,
+        allocated: false,
+        prev: undefined,
+        next: undefined,
+      };
+      this.upd('segment', pool, 1);
+      this.upd('reserved_bytes', pool, segSize);
+    } else {
+      this.free[pool].delete(block);
+      if (block.prev || block.next) {
+        // It was an inactive split.
+        this.upd('inactive_split', pool, -1);
+        this.upd('inactive_split_bytes', pool, -block.size);
+      }
+    }
+    const remaining = block.size - size;
+    if (remaining >= (pool === 'small_pool' ? MIN_BLOCK : SMALL_SIZE + 1)) {
+      const rest: Block = {
+        seg: block.seg,
+        offset: block.offset + size,
+        size: remaining,
+        requested: 0,
+        allocated: false,
+        prev: block,
+        next: block.next,
+      };
+      if (block.next) block.next.prev = rest;
+      block.next = rest;
+      block.size = size;
+      this.free[pool].add(rest);
+      this.upd('inactive_split', pool, 1);
+      this.upd('inactive_split_bytes', pool, remaining);
+    }
+    block.allocated = true;
+    block.requested = requested;
+    this.upd('allocation', pool, 1);
+    this.upd('active', pool, 1);
+    this.upd('allocated_bytes', pool, block.size);
+    this.upd('active_bytes', pool, block.size);
+    this.upd('requested_bytes', pool, requested);
+    return block;
+  }
+
+  release(block: Block): void {
+    const pool = block.seg.pool;
+    block.allocated = false;
+    this.upd('allocation', pool, -1);
+    this.upd('active', pool, -1);
+    this.upd('allocated_bytes', pool, -block.size);
+    this.upd('active_bytes', pool, -block.size);
+    this.upd('requested_bytes', pool, -block.requested);
+    block.requested = 0;
+    let b = block;
+    for (const nb of [b.prev, b.next]) {
+      if (!nb || nb.allocated) continue;
+      this.free[pool].delete(nb);
+      this.upd('inactive_split', pool, -1);
+      this.upd('inactive_split_bytes', pool, -nb.size);
+      if (nb === b.prev) {
+        nb.size += b.size;
+        nb.next = b.next;
+        if (b.next) b.next.prev = nb;
+        b = nb;
+      } else {
+        b.size += nb.size;
+        b.next = nb.next;
+        if (nb.next) nb.next.prev = b;
+      }
+    }
+    this.free[pool].add(b);
+    if (b.prev || b.next) {
+      this.upd('inactive_split', pool, 1);
+      this.upd('inactive_split_bytes', pool, b.size);
+    }
+  }
+
+  private bestFit(pool: PoolName, size: number): Block | undefined {
+    let best: Block | undefined;
+    for (const b of this.free[pool]) {
+      if (
+        b.size >= size &&
+        (!best ||
+          b.size < best.size ||
+          (b.size === best.size && b.seg.ptr + BigInt(b.offset) < best.seg.ptr + BigInt(best.offset)))
+      )
+        best = b;
+    }
+    // torch does not hand out oversize large-pool blocks for small requests; keep large blocks for large requests.
+    return best;
+  }
+
+  private newSegment(size: number, pool: PoolName): Segment {
+    if (this.stats.reserved_bytes.all.current + size > this.limit) {
+      throw new ZeError(
+        'zeMemAllocDevice',
+        0x70000003,
+        `per-process memory fraction limit of ${fmt(this.limit)} reached`,
+      );
+    }
+    const desc = struct(L.ze_device_mem_alloc_desc_t);
+    const out = new BigUint64Array(1);
+    const r = this.dr.ze.fn.zeMemAllocDevice(
+      this.dr.context,
+      desc.buf,
+      size,
+      ALIGNMENT,
+      this.dr.rec.handle,
+      out,
+    ) as number;
+    if (r !== 0) throw new ZeError('zeMemAllocDevice', r, `${size} bytes on device ${this.dr.index}`);
+    const seg: Segment = { ptr: out[0] ?? 0n, size, pool };
+    this.segments.add(seg);
+    return seg;
+  }
+
+  /** Free every wholly unused segment. */
+  releaseCached(): void {
+    for (const pool of ['small_pool', 'large_pool'] as const) {
+      for (const b of [...this.free[pool]]) {
+        if (b.prev || b.next || b.offset !== 0 || b.size !== b.seg.size) continue;
+        this.free[pool].delete(b);
+        this.segments.delete(b.seg);
+        const r = this.dr.ze.fn.zeMemFree(this.dr.context, b.seg.ptr) as number;
+        if (r !== 0) throw new ZeError('zeMemFree', r);
+        this.upd('segment', pool, -1);
+        this.upd('reserved_bytes', pool, -b.seg.size);
+      }
+    }
+  }
+
+  resetPeaks(): void {
+    for (const n of STAT_NAMES)
+      for (const k of ['all', 'small_pool', 'large_pool'] as const)
+        this.stats[n][k].peak = this.stats[n][k].current;
+  }
+
+  resetAccumulated(): void {
+    for (const n of STAT_NAMES)
+      for (const k of ['all', 'small_pool', 'large_pool'] as const) {
+        this.stats[n][k].allocated = 0;
+        this.stats[n][k].freed = 0;
+      }
+    this.numAllocRetries = 0;
+    this.numOoms = 0;
+  }
+}
+
+function fmt(bytes: number): string {
+  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(2)} GiB`;
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(2)} MiB`;
+  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(2)} KiB`;
+  return `${bytes} bytes`;
+}
+
+function allocatorOf(dr: DeviceRuntime): CachingAllocator {
+  let a = dr.ext.get('allocator') as CachingAllocator | undefined;
+  if (!a) {
+    a = new CachingAllocator(dr);
+    dr.ext.set('allocator', a);
+  }
+  return a;
+}
+
+// ---- host memcpy (koffi.view is unavailable in Electron; libc memcpy works everywhere) ----
+type Memcpy = (dst: unknown, src: unknown, n: number) => unknown;
+let memcpy: Memcpy | undefined;
+function hostCopy(dst: unknown, src: unknown, n: number): void {
+  if (!memcpy) {
+    const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+    memcpy = koffi
+      .load('libc.so.6')
+      .func('void *memcpy(void *dst, void *src, size_t n)') as unknown as Memcpy;
+  }
+  memcpy(dst, src, n);
+}
+
+/** Memory returned by xpu.alloc. Free it with free() or `using`. */
+export class XpuBuffer implements MemoryRef, Disposable {
+  private inflight = 0;
+  private freed = false;
+  private released = false;
+  /** @internal */
+  constructor(
+    readonly kind: MemoryKind,
+    readonly deviceIndex: number,
+    readonly ptr: bigint,
+    readonly bytes: number,
+    private readonly dr: DeviceRuntime,
+    private readonly block: Block | undefined,
+  ) {}
+
+  get device(): { type: 'xpu'; index: number } {
+    return { type: 'xpu', index: this.deviceIndex };
+  }
+  get isFreed(): boolean {
+    return this.freed;
+  }
+
+  /** @internal stream operations keep the buffer alive until they complete. */
+  retain(): void {
+    this.inflight++;
+  }
+  /** @internal */
+  release(): void {
+    if (--this.inflight === 0 && this.freed) this.doRelease();
+  }
+
+  /** Release the memory (deferred until in-flight operations that use it have completed). */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    if (this.inflight === 0) this.doRelease();
+  }
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  private doRelease(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.block) allocatorOf(this.dr).release(this.block);
+    else {
+      const r = this.dr.ze.fn.zeMemFree(this.dr.context, this.ptr) as number;
+      if (r !== 0) throw new ZeError('zeMemFree', r);
+    }
+  }
+
+  private hostCheck(offset: number, length: number): void {
+    if (this.freed) throw new XpuError('Buffer was freed.');
+    if (this.kind === 'device') {
+      throw new XpuError(
+        'Device memory is not host-accessible: copy it to a host or shared buffer with stream.copy().',
+      );
+    }
+    if (
+      !Number.isInteger(offset) ||
+      !Number.isInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.bytes
+    ) {
+      throw new XpuError(`Range ${offset}+${length} is outside the buffer (${this.bytes} bytes).`);
+    }
+  }
+
+  /** Copy bytes out of a host/shared buffer (synchronise the stream that wrote it first). */
+  read(offset = 0, length = this.bytes - offset): Buffer {
+    this.hostCheck(offset, length);
+    const out = Buffer.alloc(length);
+    if (length > 0) hostCopy(out, this.ptr + BigInt(offset), length);
+    return out;
+  }
+
+  /** Copy bytes into a host/shared buffer. */
+  write(data: ArrayBufferView, offset = 0): void {
+    const src = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    this.hostCheck(offset, src.length);
+    if (src.length > 0) hostCopy(this.ptr + BigInt(offset), src, src.length);
+  }
+
+  toString(): string {
+    return `xpu.Buffer(${this.kind}, ${this.bytes} bytes, device=xpu:${this.deviceIndex})`;
+  }
+}
+
+export function alloc(bytes: number, opts: AllocOptions = {}): XpuBuffer {
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new XpuError(`Invalid allocation size: ${String(bytes)} (a positive integer number of bytes).`);
+  const kind = opts.kind ?? 'device';
+  if (kind !== 'device' && kind !== 'host' && kind !== 'shared')
+    throw new XpuError(`Invalid memory kind '${String(kind)}': expected device, host or shared.`);
+  const idx = deviceIndex(opts.device, true);
+  checkRange(idx, runtime().devices.length);
+  const dr = deviceRuntime(idx);
+  if (kind === 'device') {
+    const block = allocatorOf(dr).malloc(bytes);
+    return new XpuBuffer('device', idx, block.seg.ptr + BigInt(block.offset), bytes, dr, block);
+  }
+  const out = new BigUint64Array(1);
+  const host = struct(L.ze_host_mem_alloc_desc_t);
+  let r: number;
+  if (kind === 'host') {
+    r = dr.ze.fn.zeMemAllocHost(dr.context, host.buf, bytes, ALIGNMENT, out) as number;
+  } else {
+    const dev = struct(L.ze_device_mem_alloc_desc_t);
+    r = dr.ze.fn.zeMemAllocShared(
+      dr.context,
+      dev.buf,
+      host.buf,
+      bytes,
+      ALIGNMENT,
+      dr.rec.handle,
+      out,
+    ) as number;
+  }
+  if (r !== 0)
+    throw new ZeError(kind === 'host' ? 'zeMemAllocHost' : 'zeMemAllocShared', r, `${bytes} bytes`);
+  return new XpuBuffer(kind, idx, out[0] ?? 0n, bytes, dr, undefined);
+}
+
+function allocatorFor(d?: DeviceLike | null): CachingAllocator {
+  const idx = deviceIndex(d, true);
+  checkRange(idx, runtime().devices.length);
+  return allocatorOf(deviceRuntime(idx));
+}
+
+export function memoryAllocated(d?: DeviceLike | null): number {
+  return allocatorFor(d).stats.allocated_bytes.all.current;
+}
+export function maxMemoryAllocated(d?: DeviceLike | null): number {
+  return allocatorFor(d).stats.allocated_bytes.all.peak;
+}
+export function memoryReserved(d?: DeviceLike | null): number {
+  return allocatorFor(d).stats.reserved_bytes.all.current;
+}
+export function maxMemoryReserved(d?: DeviceLike | null): number {
+  return allocatorFor(d).stats.reserved_bytes.all.peak;
+}
+export function resetPeakMemoryStats(d?: DeviceLike | null): void {
+  allocatorFor(d).resetPeaks();
+}
+export function resetAccumulatedMemoryStats(d?: DeviceLike | null): void {
+  allocatorFor(d).resetAccumulated();
+}
+
+/** torch memory_stats: flat `{stat}.{all|small_pool|large_pool}.{current|peak|allocated|freed}` keys. */
+export function memoryStats(d?: DeviceLike | null): Record<string, number> {
+  const a = allocatorFor(d);
+  const out: Record<string, number> = {};
+  for (const n of STAT_NAMES)
+    for (const k of ['all', 'small_pool', 'large_pool'] as const)
+      for (const f of ['current', 'peak', 'allocated', 'freed'] as const)
+        out[`${n}.${k}.${f}`] = a.stats[n][k][f];
+  out.num_alloc_retries = a.numAllocRetries;
+  out.num_ooms = a.numOoms;
+  return Object.fromEntries(Object.entries(out).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+}
+
+/**
+ * [free, total] bytes. Level Zero core has no free-memory query (torch reads it through Sysman,
+ * which needs ZES_ENABLE_SYSMAN): free is total minus what this process has reserved.
+ */
+export function memGetInfo(d?: DeviceLike | null): [number, number] {
+  const idx = deviceIndex(d, true);
+  checkRange(idx, runtime().devices.length);
+  const dr = deviceRuntime(idx);
+  const total = queryProperties(dr.ze, dr.rec).totalMemory;
+  if (total === undefined) throw new XpuError(`Device ${idx} does not report its memory size.`);
+  return [Math.max(0, total - allocatorOf(dr).stats.reserved_bytes.all.current), total];
+}
+
+/** torch set_per_process_memory_fraction: cap this process's reserved memory at fraction × total. */
+export function setPerProcessMemoryFraction(fraction: number, d?: DeviceLike | null): void {
+  if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
+    throw new XpuError(`invalid fraction:${String(fraction)}. Please set within [0, 1].`);
+  }
+  const idx = deviceIndex(d, true);
+  checkRange(idx, runtime().devices.length);
+  const dr = deviceRuntime(idx);
+  const total = queryProperties(dr.ze, dr.rec).totalMemory;
+  if (total === undefined) throw new XpuError(`Device ${idx} does not report its memory size.`);
+  allocatorOf(dr).limit = fraction * total;
+}
+
+/** Return cached, unused device memory to the driver (waits for in-flight work, like torch). */
+export function emptyCache(): void {
+  for (const dr of existingDeviceRuntimes()) {
+    const a = dr.ext.get('allocator') as CachingAllocator | undefined;
+    if (!a) continue;
+    for (const s of busyStreams(dr.index)) s.synchronizeBlocking();
+    a.releaseCached();
+  }
+}

@@ -1,0 +1,733 @@
+// Streams and events (torch.xpu.Stream / torch.xpu.Event). Each stream is one in-order immediate
+// command list (ASYNCHRONOUS mode) on an engine of its device; per device there are 3 priorities × 32
+// pool streams handed out round-robin, and each operation signals a pooled event so that query(),
+// synchronize() and the recorder know when it completed.
+import type { EngineRef, OpKind } from '../protocol/timeline.js';
+import { runtime } from './core.js';
+import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
+import {
+  deviceRuntime,
+  existingDeviceRuntimes,
+  globalTimestamps,
+  type DeviceRuntime,
+  type NativeEvent,
+} from './device-runtime.js';
+import { XpuError, ZeError, check } from './errors.js';
+import type { EngineGroup } from './properties.js';
+import { deliver, recorder, setOnAttach, takeOpId, ticksToHost } from './recorder.js';
+import { runScoped, state } from './state.js';
+import { L, struct } from './ze/layouts.js';
+
+export const POOL_SIZE = 32;
+/** torch StreamIdType: LOW 0, NORMAL 1, HIGH 2, EXT 7. Copy-engine pools (xpuscope) use 3, 4, 5. */
+export const STREAM_TYPE = {
+  LOW: 0,
+  NORMAL: 1,
+  HIGH: 2,
+  COPY_LOW: 3,
+  COPY_NORMAL: 4,
+  COPY_HIGH: 5,
+  EXT: 7,
+} as const;
+const DEFAULT_INDEX = POOL_SIZE - 1; // torch: the default current stream is NORMAL #31
+
+/** Anything with a device address: xpu buffers (memory.ts) implement it. */
+export interface MemoryRef {
+  readonly ptr: bigint;
+  readonly bytes: number;
+  /** Keep alive while a submitted operation uses it. */
+  retain?(): void;
+  release?(): void;
+}
+
+/** A kernel ready to launch (kernels.ts implements it). */
+export interface LaunchableKernel {
+  readonly name: string;
+  readonly deviceIndex: number;
+  /** Sets group size and arguments on the native kernel; returns its handle. */
+  prepare(
+    groupSize: [number, number, number],
+    args: readonly unknown[],
+  ): { handle: bigint; keep: MemoryRef[] };
+}
+
+export interface LaunchOptions {
+  groups: number | [number, number?, number?];
+  groupSize: number | [number, number?, number?];
+  args?: readonly unknown[];
+}
+
+export interface StreamOptions {
+  device?: DeviceLike | null;
+  /** Lower is higher priority; clamped to [-1, 1] (torch priority_range() = [1, -1]). */
+  priority?: number;
+  engine?: 'compute' | 'copy';
+}
+
+interface Pending {
+  ev: NativeEvent;
+  holds: NativeEvent[];
+  buffers: MemoryRef[];
+  rec?: {
+    id: number;
+    kind: OpKind;
+    name: string;
+    bytes: number;
+    submitHost: bigint;
+    submitTicks: bigint;
+    deps: number[];
+  };
+}
+
+/** Streams with work in flight (for device synchronize and the recorder's background delivery). */
+const busy = new Set<Stream>();
+
+function priorityType(priority: number): 0 | 1 | 2 {
+  const p = Math.trunc(priority);
+  if (p >= 1) return STREAM_TYPE.LOW;
+  if (p <= -1) return STREAM_TYPE.HIGH;
+  return STREAM_TYPE.NORMAL;
+}
+const ZE_PRIORITY = [1, 0, 2]; // by priority type: LOW → PRIORITY_LOW, NORMAL → NORMAL, HIGH → PRIORITY_HIGH
+const PRIORITY_OF = [1, 0, -1];
+
+function triple(v: number | [number, number?, number?], what: string): [number, number, number] {
+  const t: [number, number, number] = typeof v === 'number' ? [v, 1, 1] : [v[0], v[1] ?? 1, v[2] ?? 1];
+  for (const x of t) {
+    if (!Number.isInteger(x) || x < 1 || x > 0xffffffff)
+      throw new XpuError(`Invalid ${what}: ${JSON.stringify(v)} (positive integers expected).`);
+  }
+  return t;
+}
+
+export class Stream {
+  /** { type: 'xpu', index } */
+  readonly device!: { readonly type: 'xpu'; readonly index: number };
+  readonly deviceIndex!: number;
+  readonly priority!: number;
+  readonly streamId!: number;
+  /** Engine this stream's command list runs on. */
+  readonly engine!: EngineRef;
+  /** True for streams wrapped with xpu.externalStream. */
+  readonly external!: boolean;
+  private dr!: DeviceRuntime;
+  private list = 0n;
+  private pending: Pending[] = [];
+
+  /** torch.xpu.Stream(device, priority): the next pool stream of the device (round-robin). */
+  constructor(opts: StreamOptions = {}) {
+    const idx = deviceIndex(opts.device, true);
+    checkRange(idx, runtime().devices.length);
+    const engine = opts.engine ?? 'compute';
+    if (engine !== 'compute' && engine !== 'copy')
+      throw new XpuError(`Invalid engine '${String(engine)}': expected 'compute' or 'copy'.`);
+    return nextPoolStream(deviceRuntime(idx), priorityType(opts.priority ?? 0), engine);
+  }
+
+  /** (1, -1): lowest and highest priority, as torch.xpu.Stream.priority_range(). */
+  static priorityRange(): [number, number] {
+    return [1, -1];
+  }
+
+  /** @internal */
+  static make(
+    dr: DeviceRuntime,
+    streamId: number,
+    priority: number,
+    engine: EngineRef,
+    list: bigint,
+    external: boolean,
+  ): Stream {
+    const s = Object.create(Stream.prototype) as Stream;
+    const w = s as unknown as Record<string, unknown>;
+    w.device = Object.freeze({ type: 'xpu' as const, index: dr.index, toString: () => `xpu:${dr.index}` });
+    w.deviceIndex = dr.index;
+    w.priority = priority;
+    w.streamId = streamId;
+    w.engine = Object.freeze(engine);
+    w.external = external;
+    w.dr = dr;
+    w.list = list;
+    w.pending = [];
+    return s;
+  }
+
+  /** The immediate command list handle (created on first use). */
+  get nativeHandle(): bigint {
+    return this.cmdList();
+  }
+
+  private cmdList(): bigint {
+    if (this.list !== 0n) return this.list;
+    const t = (this.streamId >> 1) & 7;
+    const ptype = t >= STREAM_TYPE.COPY_LOW ? t - STREAM_TYPE.COPY_LOW : t;
+    const create = (flags: number): [number, bigint] => {
+      const desc = struct(L.ze_command_queue_desc_t, {
+        ordinal: this.engine.ordinal,
+        index: this.engine.index,
+        flags,
+        mode: 2, // ASYNCHRONOUS
+        priority: ZE_PRIORITY[ptype] ?? 0,
+      });
+      const out = new BigUint64Array(1);
+      const r = this.dr.ze.fn.zeCommandListCreateImmediate(
+        this.dr.context,
+        this.dr.rec.handle,
+        desc.buf,
+        out,
+      ) as number;
+      return [r, out[0] ?? 0n];
+    };
+    let [r, h] = create(2); // IN_ORDER (spec 1.7; older headers lack the bit, the loader passes it through)
+    if (r !== 0) [r, h] = create(0);
+    check(
+      'zeCommandListCreateImmediate',
+      r,
+      `device ${this.deviceIndex}, ordinal ${this.engine.ordinal}, index ${this.engine.index}`,
+    );
+    this.list = h;
+    return h;
+  }
+
+  equals(other: unknown): boolean {
+    return (
+      other instanceof Stream &&
+      other.deviceIndex === this.deviceIndex &&
+      other.streamId === this.streamId &&
+      (this.external ? other.list === this.list : true)
+    );
+  }
+
+  toString(): string {
+    return `xpu.Stream(device=xpu:${this.deviceIndex} streamId=${this.streamId} priority=${this.priority})`;
+  }
+
+  /** True when all submitted work has completed. */
+  query(): boolean {
+    this.sweep();
+    return this.pending.length === 0;
+  }
+
+  /** Resolves when all work submitted so far has completed (never blocks the event loop). */
+  async synchronize(): Promise<void> {
+    const last = this.pending[this.pending.length - 1];
+    if (!last) return;
+    const ev = last.ev.ref();
+    try {
+      await ev.wait();
+    } finally {
+      ev.unref();
+    }
+    this.sweep();
+  }
+
+  /** Blocking variant for synchronous callers (emptyCache). */
+  synchronizeBlocking(): void {
+    const last = this.pending[this.pending.length - 1];
+    if (last) last.ev.waitBlocking();
+    this.sweep();
+  }
+
+  /** Make future work on this stream wait for `event` (no-op if it was never recorded). */
+  waitEvent(event: Event): void {
+    const nat = event.native;
+    if (!nat) return;
+    const deps = nat.opId ? [nat.opId] : [];
+    const waits = new BigUint64Array([nat.handle]);
+    this.submit(
+      'event-wait',
+      'wait event',
+      0,
+      (sig) => [
+        'zeCommandListAppendBarrier',
+        this.dr.ze.fn.zeCommandListAppendBarrier(this.cmdList(), sig, 1, waits),
+      ],
+      {
+        holds: [nat.ref()],
+        deps,
+      },
+    );
+  }
+
+  /** Make future work on this stream wait for all work submitted so far to `other`. */
+  waitStream(other: Stream): void {
+    this.waitEvent(other.recordEvent());
+  }
+
+  /** Record `event` (a new one when omitted) on this stream and return it. */
+  recordEvent(event?: Event): Event {
+    const e = event ?? new Event();
+    e.record(this);
+    return e;
+  }
+
+  /** @internal record an event: a barrier signalling its native event. */
+  recordNative(nat: NativeEvent): void {
+    this.submit(
+      'event-record',
+      'record event',
+      0,
+      (sig) => [
+        'zeCommandListAppendBarrier',
+        this.dr.ze.fn.zeCommandListAppendBarrier(this.cmdList(), sig, 0, null),
+      ],
+      {
+        signal: nat,
+      },
+    );
+  }
+
+  /** Copy `bytes` (default: min of both sizes) from src to dst. */
+  copy(dst: MemoryRef, src: MemoryRef, bytes?: number): void {
+    const n = bytes ?? Math.min(dst.bytes, src.bytes);
+    if (!Number.isInteger(n) || n < 0 || n > dst.bytes || n > src.bytes) {
+      throw new XpuError(
+        `Invalid copy size ${String(bytes)}: dst has ${dst.bytes} bytes, src has ${src.bytes}.`,
+      );
+    }
+    const name = `copy ${kindLetter(src)}2${kindLetter(dst)}`;
+    this.submit(
+      'copy',
+      name,
+      n,
+      (sig) => [
+        'zeCommandListAppendMemoryCopy',
+        this.dr.ze.fn.zeCommandListAppendMemoryCopy(this.cmdList(), dst.ptr, src.ptr, n, sig, 0, null),
+      ],
+      {
+        buffers: [dst, src],
+      },
+    );
+  }
+
+  /** Fill dst (or its first `bytes`) with a byte value or a repeated pattern. */
+  fill(dst: MemoryRef, pattern: number | Uint8Array, bytes?: number): void {
+    const pat = typeof pattern === 'number' ? Buffer.from([pattern & 0xff]) : Buffer.from(pattern);
+    const n = bytes ?? dst.bytes;
+    if (pat.length === 0 || (pat.length & (pat.length - 1)) !== 0)
+      throw new XpuError(`Fill pattern size must be a power of two, got ${pat.length}.`);
+    if (!Number.isInteger(n) || n < 0 || n > dst.bytes || n % pat.length !== 0) {
+      throw new XpuError(
+        `Invalid fill size ${n}: must be a multiple of the pattern size (${pat.length}) within ${dst.bytes} bytes.`,
+      );
+    }
+    const group = this.dr.engines[this.engine.ordinal];
+    if (group && pat.length > group.maxMemoryFillPatternSize) {
+      throw new XpuError(
+        `Fill pattern of ${pat.length} bytes exceeds this engine's maximum (${group.maxMemoryFillPatternSize}).`,
+      );
+    }
+    this.submit(
+      'fill',
+      'fill',
+      n,
+      (sig) => [
+        'zeCommandListAppendMemoryFill',
+        this.dr.ze.fn.zeCommandListAppendMemoryFill(
+          this.cmdList(),
+          dst.ptr,
+          pat,
+          pat.length,
+          n,
+          sig,
+          0,
+          null,
+        ),
+      ],
+      {
+        buffers: [dst],
+      },
+    );
+  }
+
+  /** Launch a kernel: `groups` work-groups of `groupSize` work-items each. */
+  launch(kernel: LaunchableKernel, opts: LaunchOptions): void {
+    if (kernel.deviceIndex !== this.deviceIndex) {
+      throw new XpuError(
+        `Kernel '${kernel.name}' was built for device ${kernel.deviceIndex}, not this stream's device ${this.deviceIndex}.`,
+      );
+    }
+    if (this.engine.kind === 'copy') throw new XpuError('Cannot launch a kernel on a copy-engine stream.');
+    const groups = triple(opts.groups, 'groups');
+    const size = triple(opts.groupSize, 'groupSize');
+    const { handle, keep } = kernel.prepare(size, opts.args ?? []);
+    const gc = struct(L.ze_group_count_t, {
+      groupCountX: groups[0],
+      groupCountY: groups[1],
+      groupCountZ: groups[2],
+    });
+    this.submit(
+      'kernel',
+      kernel.name,
+      0,
+      (sig) => [
+        'zeCommandListAppendLaunchKernel',
+        this.dr.ze.fn.zeCommandListAppendLaunchKernel(this.cmdList(), handle, gc.buf, sig, 0, null),
+      ],
+      {
+        buffers: keep,
+      },
+    );
+  }
+
+  /** A barrier: later work on this stream starts after earlier work (implied by in-order; recorded). */
+  barrier(): void {
+    this.submit(
+      'barrier',
+      'barrier',
+      0,
+      (sig) => [
+        'zeCommandListAppendBarrier',
+        this.dr.ze.fn.zeCommandListAppendBarrier(this.cmdList(), sig, 0, null),
+      ],
+      {},
+    );
+  }
+
+  private submit(
+    kind: OpKind,
+    name: string,
+    bytes: number,
+    append: (signal: bigint) => [string, number],
+    o: { signal?: NativeEvent; holds?: NativeEvent[]; buffers?: MemoryRef[]; deps?: number[] },
+  ): void {
+    this.cmdList();
+    const rec = recorder();
+    const dr = this.dr;
+    let ev: NativeEvent;
+    if (o.signal) ev = o.signal.ref();
+    else ev = dr.events.acquire(rec !== null && dr.timer !== undefined);
+    const p: Pending = { ev, holds: o.holds ?? [], buffers: o.buffers ?? [] };
+    if (rec && dr.timer && ev.timestamp) {
+      const [host, ticks] = globalTimestamps(dr);
+      p.rec = { id: takeOpId(), kind, name, bytes, submitHost: host, submitTicks: ticks, deps: o.deps ?? [] };
+      ev.opId = p.rec.id;
+    }
+    const [call, r] = append(ev.handle);
+    if (r !== 0) {
+      ev.unref();
+      for (const h of p.holds) h.unref();
+      throw new ZeError(call, r);
+    }
+    for (const b of p.buffers) b.retain?.();
+    this.pending.push(p);
+    busy.add(this);
+    if (p.rec) scheduleDelivery();
+    if (this.pending.length > 1) this.sweep();
+  }
+
+  /** Retire completed work from the front (in-order: completion is in submission order). */
+  sweep(): void {
+    const rec = recorder();
+    while (this.pending.length > 0) {
+      const p = this.pending[0] as Pending;
+      if (!p.ev.done()) break;
+      this.pending.shift();
+      if (p.rec && rec && this.dr.timer) {
+        const { start, end } = p.ev.kernelTimestamp();
+        const t = ticksToHost(this.dr.timer, p.rec.submitHost, p.rec.submitTicks, start, end);
+        deliver(rec, {
+          id: p.rec.id,
+          device: this.deviceIndex,
+          stream: this.streamId,
+          engine: this.engine,
+          kind: p.rec.kind,
+          name: p.rec.name,
+          bytes: p.rec.bytes,
+          submitNs: Number(p.rec.submitHost),
+          startNs: t.startNs,
+          endNs: t.endNs,
+          deps: p.rec.deps,
+        });
+      }
+      for (const h of p.holds) h.unref();
+      for (const b of p.buffers) b.release?.();
+      p.ev.unref();
+    }
+    if (this.pending.length === 0) busy.delete(this);
+  }
+
+  /** @internal number of operations not yet retired. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+}
+
+function kindLetter(m: MemoryRef): string {
+  const k = (m as { kind?: string }).kind;
+  return k === 'device' ? 'D' : k === 'host' ? 'H' : k === 'shared' ? 'S' : 'M';
+}
+
+// ---- recorder background delivery ----
+let deliveryTimer: NodeJS.Timeout | undefined;
+function scheduleDelivery(): void {
+  if (deliveryTimer) return;
+  deliveryTimer = setTimeout(() => {
+    deliveryTimer = undefined;
+    let again = false;
+    for (const s of [...busy]) {
+      try {
+        s.sweep();
+      } catch {
+        /* surfaced by the stream's own calls */
+      }
+      if (s.pendingCount > 0) again = true;
+    }
+    if (again && recorder()) scheduleDelivery();
+  }, 2);
+}
+setOnAttach(() => {
+  if (busy.size > 0) scheduleDelivery();
+});
+
+// ---- pools ----
+interface Pools {
+  streams: Map<number, Stream[]>; // key: stream type (0..5)
+  counters: number[];
+  external: Map<bigint, Stream>;
+  nextExternal: number;
+}
+
+function pools(dr: DeviceRuntime): Pools {
+  let p = dr.ext.get('streams') as Pools | undefined;
+  if (!p) {
+    p = { streams: new Map(), counters: [0, 0, 0, 0, 0, 0], external: new Map(), nextExternal: 0 };
+    dr.ext.set('streams', p);
+  }
+  return p;
+}
+
+function poolOf(dr: DeviceRuntime, type: number): Stream[] {
+  const p = pools(dr);
+  let list = p.streams.get(type);
+  if (list) return list;
+  const copy = type >= STREAM_TYPE.COPY_LOW;
+  const group: EngineGroup | undefined = copy ? dr.copy : dr.compute;
+  if (!group) throw new XpuError(`Device ${dr.index} (${dr.rec.name}) has no copy-only engine.`);
+  const ptype = copy ? type - STREAM_TYPE.COPY_LOW : type;
+  list = [];
+  for (let i = 0; i < POOL_SIZE; i++) {
+    const engine: EngineRef = {
+      ordinal: group.ordinal,
+      index: i % Math.max(group.numQueues, 1),
+      kind: group.kind,
+    };
+    list.push(Stream.make(dr, (i << 4) | (type << 1) | 1, PRIORITY_OF[ptype] ?? 0, engine, 0n, false));
+  }
+  p.streams.set(type, list);
+  return list;
+}
+
+function nextPoolStream(dr: DeviceRuntime, ptype: 0 | 1 | 2, engine: 'compute' | 'copy'): Stream {
+  const type = engine === 'copy' ? ptype + STREAM_TYPE.COPY_LOW : ptype;
+  const list = poolOf(dr, type);
+  const p = pools(dr);
+  const i = (p.counters[type] ?? 0) % POOL_SIZE;
+  p.counters[type] = (p.counters[type] ?? 0) + 1;
+  return list[i] as Stream;
+}
+
+/** The default current stream of a device (torch: NORMAL #31). */
+export function defaultStream(index: number): Stream {
+  return poolOf(deviceRuntime(index), STREAM_TYPE.NORMAL)[DEFAULT_INDEX] as Stream;
+}
+
+export function currentStream(d?: DeviceLike | null): Stream {
+  const idx = deviceIndex(d, true);
+  checkRange(idx, runtime().devices.length);
+  return (state().streams.get(idx) as Stream | undefined) ?? defaultStream(idx);
+}
+
+/** torch set_stream: null is a no-op; also makes the stream's device current. */
+export function setStream(s: Stream | null | undefined): void {
+  if (s === null || s === undefined) return;
+  if (!(s instanceof Stream)) throw new XpuError(`Expected a xpu.Stream, but got: ${String(s)}`);
+  const st = state();
+  st.device = s.deviceIndex;
+  st.streams.set(s.deviceIndex, s);
+}
+
+/** torch StreamContext: `using _ = xpu.stream(s)`; restores the previous streams and device. */
+export class StreamScope implements Disposable {
+  private srcPrev: Stream | undefined;
+  private dstPrev: Stream | undefined;
+  private entered = false;
+  constructor(readonly stream: Stream | null | undefined) {
+    if (!stream) return;
+    this.srcPrev = currentStream();
+    if (this.srcPrev.deviceIndex !== stream.deviceIndex) this.dstPrev = currentStream(stream.deviceIndex);
+    setStream(stream);
+    this.entered = true;
+  }
+  exit(): void {
+    if (!this.entered || !this.stream) return;
+    this.entered = false;
+    if (this.dstPrev) setStream(this.dstPrev);
+    setStream(this.srcPrev);
+  }
+  [Symbol.dispose](): void {
+    this.exit();
+  }
+}
+
+export function stream(s: Stream | null | undefined): StreamScope {
+  return new StreamScope(s);
+}
+
+/** Run fn with `s` as the current stream (and its device current), isolated from concurrent tasks. */
+export function withStream<T>(s: Stream | null | undefined, fn: () => T): T {
+  return runScoped(() => {
+    if (s) setStream(s);
+    return fn();
+  });
+}
+
+/** Wait for all pool streams of the device (torch: not external ones). */
+export async function synchronize(d?: DeviceLike | null): Promise<void> {
+  const idx = deviceIndex(d, true);
+  checkRange(idx, runtime().devices.length);
+  const dr = deviceRuntime(idx);
+  const p = pools(dr);
+  const all: Promise<void>[] = [];
+  for (const list of p.streams.values())
+    for (const s of list) if (s.pendingCount > 0) all.push(s.synchronize());
+  await Promise.all(all);
+}
+
+/** Wrap an existing immediate command list (torch get_stream_from_external). */
+export function externalStream(nativeHandle: bigint | number, d?: DeviceLike | null): Stream {
+  const h = BigInt(nativeHandle);
+  if (h === 0n) throw new XpuError('External stream handle must not be null.');
+  const idx = deviceIndex(d, true);
+  checkRange(idx, runtime().devices.length);
+  const dr = deviceRuntime(idx);
+  const ze = dr.ze;
+  const imm = ze.optional.zeCommandListIsImmediate;
+  if (imm) {
+    const v = new Uint8Array(1);
+    if ((imm(h, v) as number) === 0 && v[0] === 0)
+      throw new XpuError('External stream must be an immediate command list.');
+  }
+  const getDev = ze.optional.zeCommandListGetDeviceHandle;
+  if (getDev) {
+    const out = new BigUint64Array(1);
+    if ((getDev(h, out) as number) === 0 && out[0] !== dr.rec.handle) {
+      throw new XpuError(`External stream belongs to another device than xpu:${idx}.`);
+    }
+  }
+  const p = pools(dr);
+  const known = p.external.get(h);
+  if (known) return known;
+  const s = Stream.make(
+    dr,
+    (p.nextExternal++ << 4) | (STREAM_TYPE.EXT << 1) | 1,
+    0,
+    { ordinal: dr.compute.ordinal, index: 0, kind: dr.compute.kind },
+    h,
+    true,
+  );
+  p.external.set(h, s);
+  return s;
+}
+
+/** Every stream with work in flight, on every device (for memory release and tests). */
+export function busyStreams(deviceIdx?: number): Stream[] {
+  return [...busy].filter((s) => deviceIdx === undefined || s.deviceIndex === deviceIdx);
+}
+
+export function initializedDevices(): number[] {
+  return existingDeviceRuntimes().map((d) => d.index);
+}
+
+// ---- events ----
+export interface EventOptions {
+  enableTiming?: boolean;
+}
+
+export class Event {
+  readonly enableTiming: boolean;
+  /** @internal */
+  native: NativeEvent | undefined;
+  private dev = -1;
+
+  constructor(opts: EventOptions = {}) {
+    this.enableTiming = opts.enableTiming === true;
+  }
+
+  /** Device index fixed by the first recording stream; undefined before. */
+  get deviceIndex(): number | undefined {
+    return this.dev < 0 ? undefined : this.dev;
+  }
+  get device(): { type: 'xpu'; index: number } | undefined {
+    return this.dev < 0 ? undefined : { type: 'xpu', index: this.dev };
+  }
+  /** Native event handle; 0 before the first record. */
+  get eventId(): bigint {
+    return this.native?.handle ?? 0n;
+  }
+  get nativeHandle(): bigint {
+    return this.eventId;
+  }
+
+  /** Record on `s` (default: the current stream). Re-recording replaces the native event. */
+  record(s?: Stream): void {
+    const st = s ?? currentStream();
+    if (this.dev >= 0 && this.dev !== st.deviceIndex) {
+      throw new XpuError(
+        `Event device ${this.dev} does not match recording stream's device ${st.deviceIndex}.`,
+      );
+    }
+    this.dev = st.deviceIndex;
+    const dr = deviceRuntime(st.deviceIndex);
+    const nat = dr.events.acquire(this.enableTiming || recorder() !== null);
+    try {
+      st.recordNative(nat);
+    } catch (e) {
+      nat.unref();
+      throw e;
+    }
+    this.native?.unref();
+    this.native = nat;
+  }
+
+  /** Make future work on `s` (default: the current stream) wait for this event. */
+  wait(s?: Stream): void {
+    if (!this.native) return;
+    (s ?? currentStream()).waitEvent(this);
+  }
+
+  /** True when the recorded work has completed (or it was never recorded). */
+  query(): boolean {
+    return this.native ? this.native.done() : true;
+  }
+
+  /** Resolves when the recorded work has completed (immediately if never recorded). */
+  async synchronize(): Promise<void> {
+    if (this.native) await this.native.wait();
+  }
+
+  /** Milliseconds between this event and `end` (both recorded with enableTiming and completed). */
+  elapsedTime(end: Event): number {
+    if (!this.enableTiming || !end.enableTiming) {
+      throw new XpuError("Both events must be created with argument 'enable_timing=True'.");
+    }
+    if (!this.native || !end.native)
+      throw new XpuError('Both events must be recorded before calculating elapsed time.');
+    if (!this.query() || !end.query())
+      throw new XpuError('Both events must be completed before calculating elapsed time.');
+    const dr = deviceRuntime(this.dev);
+    if (!dr.timer) throw new XpuError(`Device ${this.dev} does not report a timer frequency.`);
+    const a = this.native.kernelTimestamp().end;
+    const b = end.native.kernelTimestamp().end;
+    const mask = dr.timer.kernelMask;
+    let ticks = (b - a) & mask;
+    if (ticks > mask >> 1n) ticks -= mask + 1n;
+    return (Number(ticks) * 1000) / dr.timer.frequency;
+  }
+
+  toString(): string {
+    return `xpu.Event(enableTiming=${this.enableTiming}${this.native ? `, device=xpu:${this.dev}` : ''})`;
+  }
+}
+
+export { runScoped };

@@ -1,0 +1,314 @@
+// Columnar batches for live consumers, and their binary encoding (one ArrayBuffer: WebSocket binary
+// frames, Electron MessagePorts). Pure TypeScript with no Node imports, so a browser-side consumer can use
+// the same code (it only needs TextEncoder/TextDecoder).
+import { OP_KINDS, type EngineKind, type OpRecord } from '../../protocol/timeline.js';
+
+/** Lane descriptor as carried in a batch (same shape as Timeline's LaneInfo). */
+export interface BatchLane {
+  id: number;
+  device: number;
+  stream: number;
+  engine: { ordinal: number; index: number; kind: EngineKind };
+}
+
+/**
+ * Operations appended since a cursor, column-wise. Row i is one operation: lane[i] (a lane id; the
+ * descriptor came in this or an earlier batch), id[i], kind[i] (index into OP_KINDS), name[i] (id into the
+ * string table: strings[name[i] - stringBase] when new in this batch), bytes/submit/start/end[i] (ns).
+ * Each typed array owns its own ArrayBuffer (transferable) when it comes from Timeline.batchSince;
+ * decodeBatch returns views into the decoded buffer instead.
+ */
+export interface TimelineBatch {
+  /** Operations this consumer will never see: evicted from the ring before it asked. */
+  dropped: number;
+  droppedEdges: number;
+  /** Lanes new since the cursor. */
+  lanes: BatchLane[];
+  /** Id of strings[0] in the interned string table; strings is the table's delta since the cursor. */
+  stringBase: number;
+  strings: string[];
+  count: number;
+  lane: Uint32Array;
+  id: Float64Array;
+  kind: Uint8Array;
+  name: Uint32Array;
+  bytes: Float64Array;
+  submit: Float64Array;
+  start: Float64Array;
+  end: Float64Array;
+  /** Dependency edges since the cursor: edgeFrom[j] → edgeTo[j] (op ids). */
+  edgeFrom: Float64Array;
+  edgeTo: Float64Array;
+}
+
+export const BATCH_MAGIC = 0x42545058; // "XPTB" read as little-endian u32
+export const BATCH_VERSION = 1;
+const HEADER_BYTES = 64;
+const LANE_BYTES = 32;
+const ENGINE_KIND_CODES: readonly EngineKind[] = ['compute', 'copy', 'render', 'other'];
+
+export class BatchDecodeError extends Error {
+  constructor(message: string) {
+    super(`timeline batch: ${message}`);
+    this.name = 'BatchDecodeError';
+  }
+}
+
+/** The ArrayBuffers of a batch's columns, for postMessage(…, transfer). */
+export function batchTransferables(b: TimelineBatch): ArrayBuffer[] {
+  const set = new Set<ArrayBuffer>();
+  for (const a of [b.lane, b.id, b.kind, b.name, b.bytes, b.submit, b.start, b.end, b.edgeFrom, b.edgeTo]) {
+    if (a.buffer instanceof ArrayBuffer) set.add(a.buffer);
+  }
+  return [...set];
+}
+
+const pad8 = (n: number): number => (n + 7) & ~7;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Encodes a batch into one ArrayBuffer. Layout (little-endian, every section 8-byte aligned):
+ * 64-byte header [magic u32, version u16, flags u16, count u32, laneCount u32, stringBase u32,
+ * stringCount u32, edgeCount u32, reserved u32, dropped f64, droppedEdges f64, stringBytes u32, 0…];
+ * lanes (32 bytes each: id, device, ordinal, index u32, engine kind u8 + 7 reserved, stream f64);
+ * strings (u32 UTF-8 length + bytes, each); f64 columns id, bytes, submit, start, end, edgeFrom, edgeTo;
+ * u32 columns lane, name; u8 column kind.
+ */
+export function encodeBatch(b: TimelineBatch): ArrayBuffer {
+  const enc = new TextEncoder();
+  const strBytes = b.strings.map((s) => enc.encode(s));
+  const stringBytes = strBytes.reduce((n, s) => n + 4 + s.length, 0);
+  const n = b.count,
+    ne = b.edgeFrom.length;
+  if (b.edgeTo.length !== ne) throw new RangeError('edgeFrom and edgeTo differ in length');
+  for (const a of [b.lane, b.id, b.kind, b.name, b.bytes, b.submit, b.start, b.end]) {
+    if (a.length !== n) throw new RangeError(`batch column length ${a.length} != count ${n}`);
+  }
+  const oLanes = HEADER_BYTES;
+  const oStrings = oLanes + b.lanes.length * LANE_BYTES;
+  const oF64 = pad8(oStrings + stringBytes);
+  const oU32 = oF64 + (5 * n + 2 * ne) * 8;
+  const oU8 = pad8(oU32 + 2 * n * 4);
+  const total = pad8(oU8 + n);
+  const buf = new ArrayBuffer(total);
+  const dv = new DataView(buf);
+  const u8 = new Uint8Array(buf);
+  dv.setUint32(0, BATCH_MAGIC, true);
+  dv.setUint16(4, BATCH_VERSION, true);
+  dv.setUint16(6, 0, true);
+  dv.setUint32(8, n, true);
+  dv.setUint32(12, b.lanes.length, true);
+  dv.setUint32(16, b.stringBase, true);
+  dv.setUint32(20, b.strings.length, true);
+  dv.setUint32(24, ne, true);
+  dv.setFloat64(32, b.dropped, true);
+  dv.setFloat64(40, b.droppedEdges, true);
+  dv.setUint32(48, stringBytes, true);
+  let o = oLanes;
+  for (const l of b.lanes) {
+    dv.setUint32(o, l.id, true);
+    dv.setUint32(o + 4, l.device, true);
+    dv.setUint32(o + 8, l.engine.ordinal, true);
+    dv.setUint32(o + 12, l.engine.index, true);
+    const k = ENGINE_KIND_CODES.indexOf(l.engine.kind);
+    dv.setUint8(o + 16, k < 0 ? 3 : k);
+    dv.setFloat64(o + 24, l.stream, true);
+    o += LANE_BYTES;
+  }
+  o = oStrings;
+  for (const s of strBytes) {
+    dv.setUint32(o, s.length, true);
+    u8.set(s, o + 4);
+    o += 4 + s.length;
+  }
+  o = oF64;
+  const putF64 = (a: Float64Array): void => {
+    if (LITTLE_ENDIAN) new Float64Array(buf, o, a.length).set(a);
+    else for (let i = 0; i < a.length; i++) dv.setFloat64(o + 8 * i, a[i]!, true);
+    o += a.length * 8;
+  };
+  for (const a of [b.id, b.bytes, b.submit, b.start, b.end, b.edgeFrom, b.edgeTo]) putF64(a);
+  const putU32 = (a: Uint32Array): void => {
+    if (LITTLE_ENDIAN) new Uint32Array(buf, o, a.length).set(a);
+    else for (let i = 0; i < a.length; i++) dv.setUint32(o + 4 * i, a[i]!, true);
+    o += a.length * 4;
+  };
+  putU32(b.lane);
+  putU32(b.name);
+  u8.set(b.kind, oU8);
+  return buf;
+}
+
+/** Decodes encodeBatch's output. Columns are views into `data` when it is suitably aligned (no copy). */
+export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch {
+  let buf: ArrayBuffer, base: number, len: number;
+  if (data instanceof ArrayBuffer) {
+    buf = data;
+    base = 0;
+    len = data.byteLength;
+  } else {
+    if (!(data.buffer instanceof ArrayBuffer))
+      throw new BatchDecodeError('SharedArrayBuffer input is not supported');
+    buf = data.buffer;
+    base = data.byteOffset;
+    len = data.byteLength;
+  }
+  if (base % 8 !== 0) {
+    // Copy to an aligned buffer so the column views below are legal.
+    const copy = new Uint8Array(len);
+    copy.set(new Uint8Array(buf, base, len));
+    buf = copy.buffer;
+    base = 0;
+  }
+  if (len < HEADER_BYTES)
+    throw new BatchDecodeError(`${len} bytes is shorter than the ${HEADER_BYTES}-byte header`);
+  const dv = new DataView(buf, base, len);
+  const magic = dv.getUint32(0, true);
+  if (magic !== BATCH_MAGIC)
+    throw new BatchDecodeError(`bad magic 0x${magic.toString(16)} (expected 0x${BATCH_MAGIC.toString(16)})`);
+  const version = dv.getUint16(4, true);
+  if (version !== BATCH_VERSION)
+    throw new BatchDecodeError(`unsupported version ${version} (this build reads ${BATCH_VERSION})`);
+  const n = dv.getUint32(8, true);
+  const nLanes = dv.getUint32(12, true);
+  const stringBase = dv.getUint32(16, true);
+  const nStrings = dv.getUint32(20, true);
+  const ne = dv.getUint32(24, true);
+  const dropped = dv.getFloat64(32, true);
+  const droppedEdges = dv.getFloat64(40, true);
+  const stringBytes = dv.getUint32(48, true);
+  const oLanes = HEADER_BYTES;
+  const oStrings = oLanes + nLanes * LANE_BYTES;
+  const oF64 = pad8(oStrings + stringBytes);
+  const oU32 = oF64 + (5 * n + 2 * ne) * 8;
+  const oU8 = pad8(oU32 + 2 * n * 4);
+  if (oU8 + n > len) throw new BatchDecodeError(`truncated: header describes ${oU8 + n} bytes, got ${len}`);
+  const lanes: BatchLane[] = [];
+  for (let i = 0, o = oLanes; i < nLanes; i++, o += LANE_BYTES) {
+    const k = dv.getUint8(o + 16);
+    lanes.push({
+      id: dv.getUint32(o, true),
+      device: dv.getUint32(o + 4, true),
+      stream: dv.getFloat64(o + 24, true),
+      engine: {
+        ordinal: dv.getUint32(o + 8, true),
+        index: dv.getUint32(o + 12, true),
+        kind: ENGINE_KIND_CODES[k] ?? 'other',
+      },
+    });
+  }
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  const strings: string[] = [];
+  for (let i = 0, o = oStrings; i < nStrings; i++) {
+    if (o + 4 > oStrings + stringBytes)
+      throw new BatchDecodeError(`string table overruns its ${stringBytes} bytes`);
+    const sl = dv.getUint32(o, true);
+    if (o + 4 + sl > oStrings + stringBytes)
+      throw new BatchDecodeError(`string ${i} overruns the string table`);
+    strings.push(dec.decode(new Uint8Array(buf, base + o + 4, sl)));
+    o += 4 + sl;
+  }
+  let o = oF64;
+  const f64 = (count: number): Float64Array => {
+    let a: Float64Array;
+    if (LITTLE_ENDIAN) a = new Float64Array(buf, base + o, count);
+    else {
+      a = new Float64Array(count);
+      for (let i = 0; i < count; i++) a[i] = dv.getFloat64(o + 8 * i, true);
+    }
+    o += 8 * count;
+    return a;
+  };
+  const id = f64(n),
+    bytes = f64(n),
+    submit = f64(n),
+    start = f64(n),
+    end = f64(n),
+    edgeFrom = f64(ne),
+    edgeTo = f64(ne);
+  const u32 = (count: number): Uint32Array => {
+    let a: Uint32Array;
+    if (LITTLE_ENDIAN) a = new Uint32Array(buf, base + o, count);
+    else {
+      a = new Uint32Array(count);
+      for (let i = 0; i < count; i++) a[i] = dv.getUint32(o + 4 * i, true);
+    }
+    o += 4 * count;
+    return a;
+  };
+  const lane = u32(n),
+    name = u32(n);
+  const kind = new Uint8Array(buf, base + oU8, n);
+  for (let i = 0; i < n; i++)
+    if (kind[i]! >= OP_KINDS.length)
+      throw new BatchDecodeError(`row ${i}: op kind code ${kind[i]} out of range`);
+  return {
+    dropped,
+    droppedEdges,
+    lanes,
+    stringBase,
+    strings,
+    count: n,
+    lane,
+    id,
+    kind,
+    name,
+    bytes,
+    submit,
+    start,
+    end,
+    edgeFrom,
+    edgeTo,
+  };
+}
+
+/**
+ * Consumer-side state: feed it batches in order and it keeps the lane descriptors and string table,
+ * turning rows back into OpRecords (deps from the batch's edges where both arrived together).
+ */
+export class BatchReader {
+  readonly lanes = new Map<number, BatchLane>();
+  readonly strings: string[] = [];
+  dropped = 0;
+  droppedEdges = 0;
+
+  apply(b: TimelineBatch): OpRecord[] {
+    for (const l of b.lanes) this.lanes.set(l.id, l);
+    if (b.stringBase > this.strings.length)
+      throw new RangeError(
+        `missed strings ${this.strings.length}…${b.stringBase - 1} (batches out of order?)`,
+      );
+    for (let i = 0; i < b.strings.length; i++) this.strings[b.stringBase + i] = b.strings[i]!;
+    this.dropped += b.dropped;
+    this.droppedEdges += b.droppedEdges;
+    const deps = new Map<number, number[]>();
+    for (let j = 0; j < b.edgeTo.length; j++) {
+      const to = b.edgeTo[j]!;
+      let d = deps.get(to);
+      if (!d) deps.set(to, (d = []));
+      d.push(b.edgeFrom[j]!);
+    }
+    const out: OpRecord[] = [];
+    for (let i = 0; i < b.count; i++) {
+      const lane = this.lanes.get(b.lane[i]!);
+      if (!lane) throw new RangeError(`row ${i}: unknown lane ${b.lane[i]}`);
+      const name = this.strings[b.name[i]!];
+      if (name === undefined) throw new RangeError(`row ${i}: unknown string id ${b.name[i]}`);
+      const id = b.id[i]!;
+      out.push({
+        id,
+        device: lane.device,
+        stream: lane.stream,
+        engine: { ...lane.engine },
+        kind: OP_KINDS[b.kind[i]!] ?? 'kernel',
+        name,
+        bytes: b.bytes[i]!,
+        submitNs: b.submit[i]!,
+        startNs: b.start[i]!,
+        endNs: b.end[i]!,
+        deps: deps.get(id) ?? [],
+      });
+    }
+    return out;
+  }
+}

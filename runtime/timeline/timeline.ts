@@ -1,0 +1,482 @@
+// Columnar, bounded timeline of completed GPU operations (see README.md).
+//
+// Storage: one lane per (device, engine, stream); each lane is a ring buffer of typed-array columns
+// (id, kind, name id, bytes, submit, start, end). When a lane is full the oldest operation is dropped and
+// counted. Dependency edges (from op id → op id) live in one bounded ring of their own. Operation names
+// are interned in a StringTable that is never trimmed.
+//
+// Live consumers hold a TimelineCursor (a plain, JSON-able object) and call batchSince(cursor): they get
+// everything appended since, as typed arrays, and a new cursor. A consumer that fell behind the ring gets
+// what is left plus a `dropped` count; the producer never waits for anyone.
+import {
+  OP_KINDS,
+  type EngineKind,
+  type EngineRef,
+  type OpKind,
+  type OpRecord,
+} from '../../protocol/timeline.js';
+import { StringTable } from './strings.js';
+import type { TimelineBatch } from './batch.js';
+
+export const ENGINE_KINDS: readonly EngineKind[] = ['compute', 'copy', 'render', 'other'];
+
+export interface LaneInfo {
+  /** Dense lane id (0, 1, 2 … in order of first appearance). */
+  id: number;
+  device: number;
+  stream: number;
+  engine: EngineRef;
+}
+
+export interface EngineGroup {
+  engine: EngineRef;
+  lanes: LaneInfo[];
+}
+
+export interface DeviceGroup {
+  device: number;
+  engines: EngineGroup[];
+}
+
+export interface TimelineOptions {
+  /** Operations kept per lane before the oldest are dropped (default 65 536). */
+  laneCapacity?: number;
+  /** Dependency edges kept before the oldest are dropped (default 262 144). */
+  edgeCapacity?: number;
+}
+
+/** Where a consumer is: per lane how many ops it has seen, plus string-table and edge positions. */
+export interface TimelineCursor {
+  readonly lanes: readonly number[];
+  readonly strings: number;
+  readonly edges: number;
+}
+
+export const START_CURSOR: TimelineCursor = Object.freeze({
+  lanes: Object.freeze([]) as readonly number[],
+  strings: 0,
+  edges: 0,
+});
+
+/** One lane's retained operations, oldest first (copies, safe to keep). */
+export interface LaneColumns {
+  count: number;
+  id: Float64Array;
+  kind: Uint8Array;
+  name: Uint32Array;
+  bytes: Float64Array;
+  submit: Float64Array;
+  start: Float64Array;
+  end: Float64Array;
+}
+
+const KIND_CODE = new Map<string, number>(OP_KINDS.map((k, i) => [k, i]));
+
+export function opKindCode(kind: OpKind): number {
+  const code = KIND_CODE.get(kind);
+  if (code === undefined) throw new RangeError(`unknown op kind ${JSON.stringify(kind)}`);
+  return code;
+}
+
+export function opKindOf(code: number): OpKind {
+  const kind = OP_KINDS[code];
+  if (kind === undefined) throw new RangeError(`unknown op kind code ${code}`);
+  return kind;
+}
+
+export function engineKey(device: number, engine: EngineRef): string {
+  return `${device}/${engine.kind}/${engine.ordinal}/${engine.index}`;
+}
+
+function checkCapacity(name: string, n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 2 ** 30)
+    throw new RangeError(`${name} must be an integer in [1, 2^30], got ${n}`);
+  return n;
+}
+
+const INITIAL_ALLOC = 256;
+
+/** A growable-then-fixed ring of parallel typed-array columns. Sequence numbers are 0, 1, 2 … */
+class Ring {
+  /** Total appended (sequence number of the next item). */
+  total = 0;
+  private alloc: number;
+  readonly f64: Float64Array[];
+  readonly u32: Uint32Array[];
+  readonly u8: Uint8Array[];
+
+  constructor(
+    readonly capacity: number,
+    nf64: number,
+    nu32: number,
+    nu8: number,
+  ) {
+    this.alloc = Math.min(capacity, INITIAL_ALLOC);
+    this.f64 = Array.from({ length: nf64 }, () => new Float64Array(this.alloc));
+    this.u32 = Array.from({ length: nu32 }, () => new Uint32Array(this.alloc));
+    this.u8 = Array.from({ length: nu8 }, () => new Uint8Array(this.alloc));
+  }
+
+  /** Oldest retained sequence number. */
+  get first(): number {
+    return Math.max(0, this.total - this.capacity);
+  }
+
+  get size(): number {
+    return this.total - this.first;
+  }
+
+  /** Physical slot for the next item (grows the arrays while below capacity). */
+  push(): number {
+    if (this.total === this.alloc && this.alloc < this.capacity) this.grow();
+    const slot = this.total % this.capacity;
+    this.total++;
+    return slot;
+  }
+
+  slot(seq: number): number {
+    return seq % this.capacity;
+  }
+
+  private grow(): void {
+    const n = Math.min(this.capacity, this.alloc * 2);
+    const g = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a as never);
+      return b;
+    };
+    for (let i = 0; i < this.f64.length; i++) this.f64[i] = g(this.f64[i]!, (k) => new Float64Array(k));
+    for (let i = 0; i < this.u32.length; i++) this.u32[i] = g(this.u32[i]!, (k) => new Uint32Array(k));
+    for (let i = 0; i < this.u8.length; i++) this.u8[i] = g(this.u8[i]!, (k) => new Uint8Array(k));
+    this.alloc = n;
+  }
+
+  /** Copies items with sequence numbers [from, to) of column `a` into `out` at `at`. */
+  copy<T extends Float64Array | Uint32Array | Uint8Array>(
+    a: T,
+    from: number,
+    to: number,
+    out: T,
+    at: number,
+  ): void {
+    if (to <= from) return;
+    const s0 = this.slot(from);
+    const n = to - from;
+    const firstPart = Math.min(n, this.capacity - s0);
+    out.set(a.subarray(s0, s0 + firstPart) as never, at);
+    if (firstPart < n) out.set(a.subarray(0, n - firstPart) as never, at + firstPart);
+  }
+}
+
+// Column indices inside a lane ring.
+const F_ID = 0,
+  F_BYTES = 1,
+  F_SUBMIT = 2,
+  F_START = 3,
+  F_END = 4;
+const U_NAME = 0;
+const B_KIND = 0;
+
+export class Timeline {
+  readonly strings = new StringTable();
+  readonly laneCapacity: number;
+  readonly edgeCapacity: number;
+  private readonly laneInfo: LaneInfo[] = [];
+  private readonly laneRing: Ring[] = [];
+  private readonly laneIndex = new Map<string, number>();
+  private readonly edgeRing: Ring;
+  private appended = 0;
+
+  constructor(options: TimelineOptions = {}) {
+    this.laneCapacity = checkCapacity('laneCapacity', options.laneCapacity ?? 65_536);
+    this.edgeCapacity = checkCapacity('edgeCapacity', options.edgeCapacity ?? 262_144);
+    this.edgeRing = new Ring(this.edgeCapacity, 2, 0, 0);
+  }
+
+  static fromRecords(records: Iterable<OpRecord>, options: TimelineOptions = {}): Timeline {
+    const list = Array.isArray(records) ? (records as OpRecord[]) : [...records];
+    const t = new Timeline({
+      laneCapacity: Math.max(1, list.length),
+      edgeCapacity: Math.max(
+        1,
+        list.reduce((n, r) => n + r.deps.length, 0),
+      ),
+      ...options,
+    });
+    t.append(list);
+    return t;
+  }
+
+  /** The lane of (device, stream, engine), created on first use. */
+  lane(device: number, stream: number, engine: EngineRef): LaneInfo {
+    const key = `${device}/${stream}/${engine.kind}/${engine.ordinal}/${engine.index}`;
+    let id = this.laneIndex.get(key);
+    if (id === undefined) {
+      id = this.laneInfo.length;
+      this.laneIndex.set(key, id);
+      this.laneInfo.push({
+        id,
+        device,
+        stream,
+        engine: { ordinal: engine.ordinal, index: engine.index, kind: engine.kind },
+      });
+      this.laneRing.push(new Ring(this.laneCapacity, 5, 1, 1));
+    }
+    return this.laneInfo[id]!;
+  }
+
+  /** Appends completed operations; returns how many. Oldest operations of a full lane are dropped. */
+  append(records: Iterable<OpRecord>): number {
+    let n = 0;
+    for (const r of records) {
+      const lane = this.lane(r.device, r.stream, r.engine);
+      const ring = this.laneRing[lane.id]!;
+      const s = ring.push();
+      ring.f64[F_ID]![s] = r.id;
+      ring.f64[F_BYTES]![s] = r.bytes;
+      ring.f64[F_SUBMIT]![s] = r.submitNs;
+      ring.f64[F_START]![s] = r.startNs;
+      ring.f64[F_END]![s] = r.endNs;
+      ring.u32[U_NAME]![s] = this.strings.intern(r.name);
+      ring.u8[B_KIND]![s] = opKindCode(r.kind);
+      for (const dep of r.deps) {
+        const e = this.edgeRing.push();
+        this.edgeRing.f64[0]![e] = dep;
+        this.edgeRing.f64[1]![e] = r.id;
+      }
+      n++;
+    }
+    this.appended += n;
+    return n;
+  }
+
+  lanes(): readonly LaneInfo[] {
+    return this.laneInfo;
+  }
+
+  /** Lanes grouped device → engine → stream, each level sorted (devices, engines by kind/ordinal/index, streams). */
+  groups(): DeviceGroup[] {
+    const devices = new Map<number, Map<string, EngineGroup>>();
+    for (const l of this.laneInfo) {
+      let engines = devices.get(l.device);
+      if (!engines) devices.set(l.device, (engines = new Map()));
+      const k = engineKey(l.device, l.engine);
+      let g = engines.get(k);
+      if (!g) engines.set(k, (g = { engine: l.engine, lanes: [] }));
+      g.lanes.push(l);
+    }
+    const kindOrder = (k: EngineKind): number => ENGINE_KINDS.indexOf(k);
+    return [...devices.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([device, engines]) => ({
+        device,
+        engines: [...engines.values()]
+          .sort(
+            (a, b) =>
+              a.engine.ordinal - b.engine.ordinal ||
+              a.engine.index - b.engine.index ||
+              kindOrder(a.engine.kind) - kindOrder(b.engine.kind),
+          )
+          .map((g) => ({ engine: g.engine, lanes: g.lanes.sort((a, b) => a.stream - b.stream) })),
+      }));
+  }
+
+  /** Operations ever appended. */
+  get totalAppended(): number {
+    return this.appended;
+  }
+
+  /** Operations currently retained. */
+  get size(): number {
+    let n = 0;
+    for (const r of this.laneRing) n += r.size;
+    return n;
+  }
+
+  /** Operations dropped because their lane was full. */
+  get dropped(): number {
+    return this.appended - this.size;
+  }
+
+  get edgeCount(): number {
+    return this.edgeRing.size;
+  }
+
+  get droppedEdges(): number {
+    return this.edgeRing.first;
+  }
+
+  /** One lane's retained operations, oldest first. */
+  laneColumns(laneId: number): LaneColumns {
+    const ring = this.laneRing[laneId];
+    if (!ring) throw new RangeError(`no lane ${laneId}`);
+    const from = ring.first,
+      to = ring.total,
+      n = to - from;
+    const f = (col: number): Float64Array => {
+      const out = new Float64Array(n);
+      ring.copy(ring.f64[col]!, from, to, out, 0);
+      return out;
+    };
+    const name = new Uint32Array(n);
+    ring.copy(ring.u32[U_NAME]!, from, to, name, 0);
+    const kind = new Uint8Array(n);
+    ring.copy(ring.u8[B_KIND]!, from, to, kind, 0);
+    return {
+      count: n,
+      id: f(F_ID),
+      kind,
+      name,
+      bytes: f(F_BYTES),
+      submit: f(F_SUBMIT),
+      start: f(F_START),
+      end: f(F_END),
+    };
+  }
+
+  /** Retained dependency edges, oldest first. */
+  edges(): { from: Float64Array; to: Float64Array } {
+    const r = this.edgeRing;
+    const from = new Float64Array(r.size),
+      to = new Float64Array(r.size);
+    r.copy(r.f64[0]!, r.first, r.total, from, 0);
+    r.copy(r.f64[1]!, r.first, r.total, to, 0);
+    return { from, to };
+  }
+
+  /** [min start, max end] over retained operations, or undefined when empty. */
+  timeRange(): { startNs: number; endNs: number } | undefined {
+    let lo = Infinity,
+      hi = -Infinity;
+    for (let l = 0; l < this.laneRing.length; l++) {
+      const c = this.laneColumns(l);
+      for (let i = 0; i < c.count; i++) {
+        if (c.start[i]! < lo) lo = c.start[i]!;
+        if (c.end[i]! > hi) hi = c.end[i]!;
+      }
+    }
+    return lo <= hi ? { startNs: lo, endNs: hi } : undefined;
+  }
+
+  /** Rebuilds the retained operations as OpRecords (lane by lane, oldest first; deps from retained edges). */
+  records(): OpRecord[] {
+    const e = this.edges();
+    const deps = new Map<number, number[]>();
+    for (let i = 0; i < e.to.length; i++) {
+      const to = e.to[i]!;
+      let d = deps.get(to);
+      if (!d) deps.set(to, (d = []));
+      d.push(e.from[i]!);
+    }
+    const out: OpRecord[] = [];
+    for (const lane of this.laneInfo) {
+      const c = this.laneColumns(lane.id);
+      for (let i = 0; i < c.count; i++) {
+        const id = c.id[i]!;
+        out.push({
+          id,
+          device: lane.device,
+          stream: lane.stream,
+          engine: { ...lane.engine },
+          kind: opKindOf(c.kind[i]!),
+          name: this.strings.get(c.name[i]!),
+          bytes: c.bytes[i]!,
+          submitNs: c.submit[i]!,
+          startNs: c.start[i]!,
+          endNs: c.end[i]!,
+          deps: deps.get(id) ?? [],
+        });
+      }
+    }
+    return out;
+  }
+
+  /** A cursor at the current end (a consumer starting now sees only what comes next). */
+  cursor(): TimelineCursor {
+    return {
+      lanes: this.laneRing.map((r) => r.total),
+      strings: this.strings.size,
+      edges: this.edgeRing.total,
+    };
+  }
+
+  /**
+   * Everything appended since `cursor` (START_CURSOR for everything retained) as one columnar batch, and
+   * the cursor to pass next time. `maxOps` bounds the batch; the rest comes with the next call.
+   */
+  batchSince(cursor: TimelineCursor, maxOps = Infinity): { batch: TimelineBatch; cursor: TimelineCursor } {
+    const nLanes = this.laneRing.length;
+    if (cursor.lanes.length > nLanes)
+      throw new RangeError('cursor is from another timeline (more lanes than exist)');
+    let dropped = 0;
+    const ranges: Array<[number, number, number]> = [];
+    let count = 0;
+    const nextLanes: number[] = [];
+    for (let l = 0; l < nLanes; l++) {
+      const ring = this.laneRing[l]!;
+      let from = cursor.lanes[l] ?? 0;
+      if (from > ring.total) throw new RangeError('cursor is ahead of the timeline');
+      if (from < ring.first) {
+        dropped += ring.first - from;
+        from = ring.first;
+      }
+      const take = Math.max(0, Math.min(ring.total - from, maxOps - count));
+      if (take > 0) ranges.push([l, from, from + take]);
+      count += take;
+      nextLanes.push(from + take);
+    }
+    const lane = new Uint32Array(count),
+      id = new Float64Array(count),
+      kind = new Uint8Array(count),
+      name = new Uint32Array(count),
+      bytes = new Float64Array(count),
+      submit = new Float64Array(count),
+      start = new Float64Array(count),
+      end = new Float64Array(count);
+    let at = 0;
+    for (const [l, from, to] of ranges) {
+      const ring = this.laneRing[l]!;
+      lane.fill(l, at, at + to - from);
+      ring.copy(ring.f64[F_ID]!, from, to, id, at);
+      ring.copy(ring.f64[F_BYTES]!, from, to, bytes, at);
+      ring.copy(ring.f64[F_SUBMIT]!, from, to, submit, at);
+      ring.copy(ring.f64[F_START]!, from, to, start, at);
+      ring.copy(ring.f64[F_END]!, from, to, end, at);
+      ring.copy(ring.u32[U_NAME]!, from, to, name, at);
+      ring.copy(ring.u8[B_KIND]!, from, to, kind, at);
+      at += to - from;
+    }
+    // Edges: all since the cursor (edges are small; not bounded by maxOps).
+    const er = this.edgeRing;
+    let eFrom = cursor.edges;
+    if (eFrom > er.total) throw new RangeError('cursor is ahead of the timeline (edges)');
+    let droppedEdges = 0;
+    if (eFrom < er.first) {
+      droppedEdges = er.first - eFrom;
+      eFrom = er.first;
+    }
+    const edgeFrom = new Float64Array(er.total - eFrom),
+      edgeTo = new Float64Array(er.total - eFrom);
+    er.copy(er.f64[0]!, eFrom, er.total, edgeFrom, 0);
+    er.copy(er.f64[1]!, eFrom, er.total, edgeTo, 0);
+    const batch: TimelineBatch = {
+      dropped,
+      droppedEdges,
+      lanes: this.laneInfo.slice(cursor.lanes.length).map((l) => ({ ...l, engine: { ...l.engine } })),
+      stringBase: cursor.strings,
+      strings: this.strings.since(cursor.strings),
+      count,
+      lane,
+      id,
+      kind,
+      name,
+      bytes,
+      submit,
+      start,
+      end,
+      edgeFrom,
+      edgeTo,
+    };
+    return { batch, cursor: { lanes: nextLanes, strings: this.strings.size, edges: er.total } };
+  }
+}

@@ -1,0 +1,482 @@
+// Trace import: reads Chrome Trace Event JSON with the streaming parser and maps device work onto
+// OpRecords. Understands xpuscope's own exports (lossless), Intel unitrace output and PyTorch
+// profiler (Kineto) traces of XPU work; other Chrome traces import nothing but are summarized.
+import {
+  OP_KINDS,
+  type EngineKind,
+  type EngineRef,
+  type OpKind,
+  type OpRecord,
+} from '../../protocol/timeline.js';
+import { type ByteSource, type JsonStreamOptions, TraceJsonParser, byteChunks } from './json-stream.js';
+import { usTextToNs } from './format.js';
+
+export type TraceFormat = 'xpuscope' | 'unitrace' | 'kineto' | 'chrome';
+
+export interface ImportOptions extends Omit<JsonStreamOptions, 'preciseKeys'> {
+  /** Read size for paths (default 1 MiB). */
+  chunkSize?: number;
+  /**
+   * Streams records out in batches instead of collecting them (result.records stays empty). xpuscope
+   * files stream as they are read; other formats are resolved at the end (their metadata can come last).
+   */
+  onRecords?: (records: OpRecord[]) => void;
+  /** Records per onRecords call (default 4096). */
+  batchSize?: number;
+}
+
+export interface ImportSummary {
+  format: TraceFormat;
+  /** Bytes read. */
+  bytes: number;
+  /** Elements of the event array read. */
+  eventsRead: number;
+  /** Device operations produced. */
+  spans: number;
+  /** Flow events (s/t/f) read. */
+  flows: number;
+  /** Dependency edges produced (sum of deps). */
+  edges: number;
+  /** Events not imported, by reason. */
+  skipped: Record<string, number>;
+  /** The file ended early (e.g. the tracer crashed); everything complete before truncatedAt was imported. */
+  truncated: boolean;
+  truncatedAt?: number;
+  /** Top-level values too large to keep (otherData etc.). */
+  skippedTopLevel: string[];
+}
+
+export interface ImportResult {
+  records: OpRecord[];
+  devices: { device: number; name: string }[];
+  /**
+   * xpuscope files: 0, records carry the original host ns. Other formats: records are ns relative to this
+   * origin (epoch ns for unitrace; baseTimeNanoseconds + first timestamp for Kineto), which as a double
+   * is only accurate to ~256 ns; originUs holds the integer microsecond part exactly.
+   */
+  timeOriginNs: number;
+  originUs: number;
+  /** otherData.xpuscope of an xpuscope file (version, baseNs …). */
+  xpuscope?: Record<string, unknown>;
+  summary: ImportSummary;
+}
+
+interface Span {
+  pid: number;
+  tid: number;
+  ts: string | number;
+  dur: string | number;
+  name: string;
+  cat: string;
+  args: Record<string, unknown>;
+  fmt: 'xpuscope' | 'unitrace' | 'kineto';
+}
+
+interface Pending {
+  rec: OpRecord;
+  pid: number;
+  tid: number;
+  corr: number | undefined;
+}
+
+const KINETO_ENGINE: EngineRef = Object.freeze({ ordinal: 0, index: 0, kind: 'compute' as const });
+
+interface ThreadMeta {
+  name?: string;
+  xpuscope?: { device: number; stream: number; engine: EngineRef };
+}
+
+const KINETO_CATS: Record<string, OpKind> = { kernel: 'kernel', gpu_memcpy: 'copy', gpu_memset: 'fill' };
+const ENGINE_KINDS = new Set<EngineKind>(['compute', 'copy', 'render', 'other']);
+const KIND_SET = new Set<string>(OP_KINDS);
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v)
+    ? v
+    : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))
+      ? Number(v)
+      : undefined;
+
+/** unitrace device op name → kind, clean name, bytes. */
+export function parseUnitraceName(raw: string): { kind: OpKind; name: string; bytes: number } {
+  const name = raw.replace(/^Tile #\d+:\s*/, '');
+  let m =
+    /^zeCommandListAppend(MemoryCopy|MemoryCopyRegion|ImageCopy\w*|MemoryCopyFromContext)(?:\(([^)]*)\))?(?:\[(\d+)\])?/.exec(
+      name,
+    );
+  if (m) return { kind: 'copy', name: `copy${m[2] ? ` ${m[2]}` : ''}`, bytes: m[3] ? Number(m[3]) : 0 };
+  m = /^zeCommandListAppendMemoryFill(?:\(([^)]*)\))?(?:\[(\d+)\])?/.exec(name);
+  if (m) return { kind: 'fill', name: 'fill', bytes: m[2] ? Number(m[2]) : 0 };
+  if (/^zeCommandListAppend(Barrier|MemoryRangesBarrier)/.test(name))
+    return { kind: 'barrier', name: 'barrier', bytes: 0 };
+  if (/^zeCommandListAppendSignalEvent/.test(name))
+    return { kind: 'event-record', name: 'event record', bytes: 0 };
+  if (/^zeCommandListAppendWaitOnEvents/.test(name))
+    return { kind: 'event-wait', name: 'event wait', bytes: 0 };
+  // Kernel: strip the " [SIMD32 {gx; gy; gz} {lx; ly; lz}]" launch configuration.
+  return { kind: 'kernel', name: name.replace(/\s*\[SIMD\d*[^\]]*\]\s*$/, ''), bytes: 0 };
+}
+
+/** "Thread 1234 L0 Compute Engine<0,1>" → engine. */
+export function parseUnitraceEngine(threadName: string | undefined): EngineRef {
+  const m = threadName
+    ? /(Compute|Copy|Render|Media)?\s*Engine\s*<\s*(\d+)\s*,\s*(\d+)\s*>/i.exec(threadName)
+    : null;
+  if (!m) return { ordinal: 0, index: 0, kind: 'other' };
+  const k = (m[1] ?? '').toLowerCase();
+  const kind: EngineKind =
+    k === 'compute' ? 'compute' : k === 'copy' ? 'copy' : k === 'render' ? 'render' : 'other';
+  return { ordinal: Number(m[2]), index: Number(m[3]), kind };
+}
+
+class Importer {
+  format: TraceFormat = 'chrome';
+  private ours: Record<string, unknown> | undefined;
+  private baseNs = 0;
+  private readonly processNames = new Map<number, string>();
+  private readonly threads = new Map<string, ThreadMeta>();
+  private readonly pending: Pending[] = [];
+  private readonly names = new Map<string, string>();
+  private readonly engines = new Map<string, EngineRef>();
+  private readonly submitByCorrelation = new Map<number, string | number>();
+  private kinetoBaseNs: number | undefined;
+  private deviceProps = new Map<number, string>();
+  private originUs: number | undefined;
+  private nextId = 1;
+  private sawUnitrace = false;
+  private sawKineto = false;
+  readonly records: OpRecord[] = [];
+  private batch: OpRecord[] = [];
+  readonly summary = { eventsRead: 0, spans: 0, flows: 0, edges: 0, skipped: {} as Record<string, number> };
+  private readonly ourDevices = new Map<number, string>();
+
+  constructor(private readonly opts: ImportOptions) {}
+
+  skip(reason: string): void {
+    this.summary.skipped[reason] = (this.summary.skipped[reason] ?? 0) + 1;
+  }
+
+  onTopLevel(key: string, v: unknown): void {
+    if (key === 'otherData' && isObj(v) && isObj(v.xpuscope)) {
+      this.ours = v.xpuscope;
+      this.baseNs = num(v.xpuscope.baseNs) ?? 0;
+      this.format = 'xpuscope';
+    } else if (key === 'baseTimeNanoseconds') {
+      this.kinetoBaseNs = num(v);
+      this.sawKineto = true;
+    } else if (key === 'deviceProperties' && Array.isArray(v)) {
+      this.sawKineto = true;
+      for (const d of v)
+        if (isObj(d) && num(d.id) !== undefined && typeof d.name === 'string')
+          this.deviceProps.set(num(d.id)!, d.name);
+    } else if (key === 'schemaVersion' || key === 'distributedInfo') this.sawKineto = true;
+  }
+
+  onEvent(ev: unknown): void {
+    this.summary.eventsRead++;
+    if (!isObj(ev)) return this.skip('not an object');
+    const ph = ev.ph;
+    if (this.originUs === undefined && !this.ours && (ph === 'X' || ph === 's' || ph === 't' || ph === 'f')) {
+      // Foreign formats: times become ns relative to the first timed event's whole microsecond.
+      const ts = ev.ts;
+      const whole =
+        typeof ts === 'number'
+          ? Math.floor(ts)
+          : typeof ts === 'string'
+            ? Number(/^-?\d+/.exec(ts)?.[0] ?? NaN)
+            : NaN;
+      if (Number.isFinite(whole)) this.originUs = whole;
+    }
+    if (ph === 'X') return this.span(ev);
+    if (ph === 'M') return this.meta(ev);
+    if (ph === 's' || ph === 't' || ph === 'f') {
+      this.summary.flows++;
+      if (ph === 's' && ev.cat === 'ac2g') {
+        const id = num(ev.id);
+        if (id !== undefined && (typeof ev.ts === 'string' || typeof ev.ts === 'number'))
+          this.submitByCorrelation.set(id, ev.ts);
+      }
+      return;
+    }
+    if (ph === 'C') return this.skip('counter');
+    if (ph === 'B' || ph === 'E') return this.skip('B/E event (not imported)');
+    if (ph === 'i' || ph === 'I' || ph === 'n') return this.skip('instant event');
+    this.skip(typeof ph === 'string' ? `unsupported ph "${ph.slice(0, 8)}"` : 'no ph');
+  }
+
+  private meta(ev: Record<string, unknown>): void {
+    const pid = num(ev.pid);
+    const args = isObj(ev.args) ? ev.args : {};
+    if (pid === undefined) return this.skip('metadata without pid');
+    if (ev.name === 'process_name' && typeof args.name === 'string') {
+      this.processNames.set(pid, args.name);
+      if (args.name.startsWith('DEVICE')) this.sawUnitrace = true;
+      if (isObj(args.xpuscope) && num(args.xpuscope.device) !== undefined)
+        this.ourDevices.set(num(args.xpuscope.device)!, args.name);
+    } else if (ev.name === 'thread_name') {
+      const tid = num(ev.tid);
+      if (tid === undefined) return this.skip('metadata without tid');
+      const m: ThreadMeta = {};
+      if (typeof args.name === 'string') m.name = args.name;
+      const x = args.xpuscope;
+      if (isObj(x) && isObj(x.engine)) {
+        const kind = String(x.engine.kind) as EngineKind;
+        m.xpuscope = {
+          device: num(x.device) ?? pid - 1,
+          stream: num(x.stream) ?? tid,
+          engine: {
+            ordinal: num(x.engine.ordinal) ?? 0,
+            index: num(x.engine.index) ?? 0,
+            kind: ENGINE_KINDS.has(kind) ? kind : 'other',
+          },
+        };
+      }
+      this.threads.set(`${pid}/${tid}`, m);
+    }
+  }
+
+  private span(ev: Record<string, unknown>): void {
+    const pid = num(ev.pid),
+      tid = num(ev.tid);
+    const cat = typeof ev.cat === 'string' ? ev.cat : '';
+    const args = isObj(ev.args) ? ev.args : {};
+    const ts = ev.ts,
+      dur = ev.dur;
+    if (pid === undefined || tid === undefined) return this.skip('span without numeric pid/tid');
+    if (
+      !(typeof ts === 'string' || typeof ts === 'number') ||
+      !(typeof dur === 'string' || typeof dur === 'number')
+    )
+      return this.skip('span without ts/dur');
+    let fmt: Span['fmt'];
+    if (this.ours && typeof args.kind === 'string' && KIND_SET.has(args.kind) && num(args.id) !== undefined)
+      fmt = 'xpuscope';
+    else if (cat === 'gpu_op') {
+      fmt = 'unitrace';
+      this.sawUnitrace = true;
+    } else if (cat in KINETO_CATS) {
+      fmt = 'kineto';
+      this.sawKineto = true;
+    } else {
+      const c = cat === '' ? 'no cat' : cat.length > 24 ? `${cat.slice(0, 24)}…` : cat;
+      return this.skip(
+        Object.keys(this.summary.skipped).length < 40 ? `non-device span (${c})` : 'non-device span',
+      );
+    }
+    const sp: Span = {
+      pid,
+      tid,
+      ts,
+      dur,
+      name: this.intern(typeof ev.name === 'string' ? ev.name : ''),
+      cat,
+      args,
+      fmt,
+    };
+    const rec = this.build(sp);
+    if (rec.fix) this.pending.push({ rec: rec.rec, pid, tid, corr: rec.corr });
+    else this.out(rec.rec);
+  }
+
+  private intern(s: string): string {
+    const hit = this.names.get(s);
+    if (hit !== undefined) return hit;
+    if (this.names.size < 100_000) this.names.set(s, s);
+    return s;
+  }
+
+  private out(r: OpRecord): void {
+    this.summary.spans++;
+    this.summary.edges += r.deps.length;
+    if (this.opts.onRecords) {
+      this.batch.push(r);
+      if (this.batch.length >= (this.opts.batchSize ?? 4096)) {
+        const b = this.batch;
+        this.batch = [];
+        this.opts.onRecords(b);
+      }
+    } else this.records.push(r);
+  }
+
+  private unitraceDevice(pid: number): { device: number; known: boolean } {
+    const pname = this.processNames.get(pid);
+    const hash = pname ? /#\s*(\d+)\s*$/.exec(pname) : null;
+    return {
+      device: hash ? Number(hash[1]) : pid >= 0xffff0000 ? 0xffffffff - pid : pid,
+      known: pname !== undefined,
+    };
+  }
+
+  private unitraceEngine(pid: number, tid: number): { engine: EngineRef; known: boolean } {
+    const key = `${pid}/${tid}`;
+    const cached = this.engines.get(key);
+    if (cached) return { engine: cached, known: true };
+    const name = this.threads.get(key)?.name;
+    const engine = parseUnitraceEngine(name);
+    if (name !== undefined) this.engines.set(key, engine);
+    return { engine, known: name !== undefined };
+  }
+
+  /**
+   * The OpRecord of a span. `fix`: lane metadata (or a Kineto launch time) is not known yet; the record is
+   * held back and completed in finish().
+   */
+  private build(sp: Span): { rec: OpRecord; fix: boolean; corr?: number } {
+    const origin = this.originUs ?? 0;
+    if (sp.fmt === 'xpuscope') {
+      const meta = this.threads.get(`${sp.pid}/${sp.tid}`)?.xpuscope;
+      const a = sp.args;
+      const rel0 = usTextToNs(sp.ts),
+        d = usTextToNs(sp.dur);
+      const startNs = num(a.startNs) ?? this.baseNs + rel0;
+      const endNs = num(a.endNs) ?? this.baseNs + (rel0 + d);
+      const deps = Array.isArray(a.deps) ? a.deps.map(num).filter((x): x is number => x !== undefined) : [];
+      const rec: OpRecord = {
+        id: num(a.id)!,
+        device: meta?.device ?? sp.pid - 1,
+        stream: meta?.stream ?? sp.tid,
+        engine: meta ? { ...meta.engine } : { ordinal: 0, index: 0, kind: 'other' },
+        kind: a.kind as OpKind,
+        name: sp.name,
+        bytes: num(a.bytes) ?? 0,
+        submitNs: num(a.submitNs) ?? startNs,
+        startNs,
+        endNs,
+        deps,
+      };
+      return { rec, fix: meta === undefined };
+    }
+    const startNs = usTextToNs(sp.ts, origin);
+    const endNs = startNs + Math.max(0, usTextToNs(sp.dur, 0));
+    if (sp.fmt === 'unitrace') {
+      const { kind, name, bytes } = parseUnitraceName(sp.name);
+      const dev = this.unitraceDevice(sp.pid);
+      const eng = this.unitraceEngine(sp.pid, sp.tid);
+      const rec: OpRecord = {
+        id: this.nextId++,
+        device: dev.device,
+        stream: sp.tid,
+        engine: eng.engine,
+        kind,
+        name: this.intern(name),
+        bytes,
+        submitNs: startNs,
+        startNs,
+        endNs,
+        deps: [],
+      };
+      return { rec, fix: !dev.known || !eng.known };
+    }
+    // Kineto.
+    const a = sp.args;
+    const corr = num(a.correlation);
+    const launched = corr !== undefined ? this.submitByCorrelation.get(corr) : undefined;
+    const submitNs = launched !== undefined ? usTextToNs(launched, origin) : startNs;
+    const rec: OpRecord = {
+      id: this.nextId++,
+      device: num(a.device) ?? sp.pid,
+      stream: num(a.stream) ?? sp.tid,
+      engine: KINETO_ENGINE,
+      kind: KINETO_CATS[sp.cat] ?? 'kernel',
+      name: sp.name,
+      bytes: num(a.bytes) ?? 0,
+      submitNs,
+      startNs,
+      endNs,
+      deps: [],
+    };
+    return corr !== undefined && launched === undefined ? { rec, fix: true, corr } : { rec, fix: false };
+  }
+
+  /** Completes a held-back record with what is known at the end. */
+  private fixup(p: Pending): OpRecord {
+    const r = p.rec;
+    if (
+      this.format === 'xpuscope' ||
+      (r.engine.kind === 'other' && this.threads.get(`${p.pid}/${p.tid}`)?.xpuscope)
+    ) {
+      const meta = this.threads.get(`${p.pid}/${p.tid}`)?.xpuscope;
+      if (meta) {
+        r.device = meta.device;
+        r.stream = meta.stream;
+        r.engine = { ...meta.engine };
+      }
+    } else if (p.corr !== undefined) {
+      const launched = this.submitByCorrelation.get(p.corr);
+      if (launched !== undefined) r.submitNs = usTextToNs(launched, this.originUs ?? 0);
+    } else {
+      r.device = this.unitraceDevice(p.pid).device;
+      r.engine = this.unitraceEngine(p.pid, p.tid).engine;
+    }
+    return r;
+  }
+
+  finish(): { devices: { device: number; name: string }[]; timeOriginNs: number; originUs: number } {
+    if (!this.ours) this.format = this.sawUnitrace ? 'unitrace' : this.sawKineto ? 'kineto' : 'chrome';
+    for (const p of this.pending) this.out(this.fixup(p));
+    this.pending.length = 0;
+    if (this.opts.onRecords && this.batch.length) {
+      const b = this.batch;
+      this.batch = [];
+      this.opts.onRecords(b);
+    }
+    const devices = new Map<number, string>();
+    if (this.format === 'xpuscope') for (const [d, n] of this.ourDevices) devices.set(d, n);
+    else if (this.format === 'unitrace') {
+      for (const [pid, pname] of this.processNames) {
+        if (!pname.startsWith('DEVICE')) continue;
+        const hash = /#\s*(\d+)\s*$/.exec(pname);
+        const device = hash ? Number(hash[1]) : pid >= 0xffff0000 ? 0xffffffff - pid : pid;
+        const m = /^DEVICE.*?\[(.*)\]\s*(\S+)?/.exec(pname);
+        devices.set(device, m ? `${m[1]}${m[2] && !m[2].startsWith('#') ? ` ${m[2]}` : ''}` : pname);
+      }
+    } else if (this.format === 'kineto') {
+      for (const [d, n] of this.deviceProps) devices.set(d, n);
+      for (const r of this.records)
+        if (!devices.has(r.device))
+          devices.set(r.device, this.processNames.get(r.device) ?? `XPU ${r.device}`);
+    }
+    const originUs = this.format === 'xpuscope' ? 0 : (this.originUs ?? 0);
+    const timeOriginNs = this.format === 'xpuscope' ? 0 : (this.kinetoBaseNs ?? 0) + originUs * 1000;
+    return {
+      devices: [...devices.entries()].sort((a, b) => a[0] - b[0]).map(([device, name]) => ({ device, name })),
+      timeOriginNs,
+      originUs,
+    };
+  }
+
+  get otherData(): Record<string, unknown> | undefined {
+    return this.ours;
+  }
+}
+
+/** Imports a trace file (path), byte array or stream of chunks. */
+export async function importTrace(source: ByteSource, options: ImportOptions = {}): Promise<ImportResult> {
+  const imp = new Importer(options);
+  const parser = new TraceJsonParser(
+    { onEvent: (ev) => imp.onEvent(ev), onTopLevel: (k, v) => imp.onTopLevel(k, v) },
+    { ...options, preciseKeys: new Set(['ts', 'dur']) },
+  );
+  for await (const chunk of byteChunks(source, options.chunkSize)) parser.feed(chunk);
+  const end = parser.end();
+  const fin = imp.finish();
+  const summary: ImportSummary = {
+    format: imp.format,
+    bytes: end.bytes,
+    ...imp.summary,
+    truncated: end.truncated,
+    ...(end.truncatedAt !== undefined ? { truncatedAt: end.truncatedAt } : {}),
+    skippedTopLevel: end.skippedTopLevel,
+  };
+  const xp = imp.otherData;
+  return {
+    records: imp.records,
+    devices: fin.devices,
+    timeOriginNs: fin.timeOriginNs,
+    originUs: fin.originUs,
+    ...(xp ? { xpuscope: xp } : {}),
+    summary,
+  };
+}

@@ -1,0 +1,66 @@
+// main.ts wiring with the stub: sandbox on, service started with the driver from the command line,
+// window created, pushes forwarded to the window, IPC handler registered.
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.mock('electron', async () => (await import('./electron-stub.js')).electronStub);
+
+import { IpcChannel } from '../../electron/ipc.js';
+import { electronStub, stub } from './electron-stub.js';
+
+/** vi.waitFor with room for a loaded CI machine. */
+const waitFor = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 5_000, interval: 20 });
+
+let driverFromArgv: (argv: readonly string[], env: NodeJS.ProcessEnv) => string;
+
+beforeAll(async () => {
+  process.argv.push('--driver=sim');
+  try {
+    ({ driverFromArgv } = await import('../../electron/main.js'));
+    await new Promise((resolve) => setTimeout(resolve, 0)); // app.whenReady().then(…)
+  } finally {
+    process.argv.pop();
+  }
+});
+
+describe('main process', () => {
+  it('enables the sandbox for every renderer', () => {
+    expect(electronStub.app.enableSandbox).toHaveBeenCalled();
+  });
+
+  it('starts the service in a utility process with the requested driver', () => {
+    expect(stub.forks).toHaveLength(1);
+    const child = stub.forks[0]!;
+    expect(child.modulePath).toMatch(/utility\.cjs$/);
+    expect((child.options.env as NodeJS.ProcessEnv).XPUSCOPE_DRIVER).toBe('sim');
+  });
+
+  it('opens one hardened window on dist/renderer/index.html with the preload', () => {
+    expect(stub.windows).toHaveLength(1);
+    const win = stub.windows[0]!;
+    expect((win.options.webPreferences as { preload: string }).preload).toMatch(/preload\.cjs$/);
+    expect(win.loadFile.mock.calls[0]![0]).toMatch(new RegExp(`${join('renderer', 'index.html')}$`));
+    expect(stub.handlers.has(IpcChannel.call)).toBe(true);
+    expect(stub.session.permissionRequestHandler).not.toBeNull();
+  });
+
+  it('forwards service pushes to the window', async () => {
+    const child = stub.forks[0]!;
+    child.port!.postMessage({ event: 'service.state', data: { state: 'ready' } });
+    await waitFor(() =>
+      expect(stub.windows[0]!.webContents.send).toHaveBeenCalledWith(IpcChannel.event, {
+        event: 'service.state',
+        data: { state: 'ready' },
+      }),
+    );
+  });
+
+  it('reads --driver from argv, then XPUSCOPE_DRIVER, else auto', () => {
+    expect(driverFromArgv(['electron', 'main.cjs', '--driver', 'system'], {})).toBe('system');
+    expect(driverFromArgv(['electron', 'main.cjs', '--driver=sim'], { XPUSCOPE_DRIVER: 'system' })).toBe(
+      'sim',
+    );
+    expect(driverFromArgv(['electron', 'main.cjs'], { XPUSCOPE_DRIVER: 'system' })).toBe('system');
+    expect(driverFromArgv(['electron', 'main.cjs'], {})).toBe('auto');
+  });
+});

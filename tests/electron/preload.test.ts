@@ -1,0 +1,48 @@
+// The preload exposes exactly one narrow bridge, forwards calls over the typed channel and never
+// hands the page an IpcRendererEvent.
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.mock('electron', async () => (await import('./electron-stub.js')).electronStub);
+
+import { BRIDGE_KEY, IpcChannel, type XpuscopeBridge as MainSideBridge } from '../../electron/ipc.js';
+import type { XpuscopeBridge as PageSideBridge } from '../../renderer/transports/electron.js';
+import { findBridge } from '../../renderer/transports/electron.js';
+import { stub } from './electron-stub.js';
+
+// Compile-time: the bridge the preload builds and the one the renderer expects are the same shape.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const bridgesAgree: Same<MainSideBridge, PageSideBridge> = true;
+
+let bridge: MainSideBridge;
+
+beforeAll(async () => {
+  await import('../../electron/preload.js');
+  bridge = stub.exposed.get(BRIDGE_KEY) as MainSideBridge;
+});
+
+describe('preload bridge', () => {
+  it('exposes only window.xpuscope, which the renderer recognises', () => {
+    expect(bridgesAgree).toBe(true);
+    expect([...stub.exposed.keys()]).toEqual(['xpuscope']);
+    expect(Object.keys(bridge).sort()).toEqual(['call', 'onEvent', 'version']);
+    expect(findBridge({ xpuscope: bridge })).toBe(bridge);
+  });
+
+  it('forwards calls on the call channel', async () => {
+    stub.invoke.mockResolvedValueOnce({ result: 42 });
+    await expect(bridge.call('service.hello', {})).resolves.toEqual({ result: 42 });
+    expect(stub.invoke).toHaveBeenCalledWith(IpcChannel.call, { method: 'service.hello', params: {} });
+  });
+
+  it('delivers pushes without the IPC event and unsubscribes', () => {
+    const handler = vi.fn();
+    const off = bridge.onEvent(handler);
+    const listeners = [...stub.rendererListeners.get(IpcChannel.event)!];
+    expect(listeners).toHaveLength(1);
+    listeners[0]!({ sender: 'secret ipcRenderer' }, { event: 'service.state', data: { state: 'ready' } });
+    expect(handler).toHaveBeenCalledWith({ event: 'service.state', data: { state: 'ready' } });
+    expect(handler.mock.calls[0]).toHaveLength(1);
+    off();
+    expect(stub.rendererListeners.get(IpcChannel.event)!.size).toBe(0);
+  });
+});

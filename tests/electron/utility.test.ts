@@ -1,0 +1,51 @@
+// The utility-process entry: receives its MessagePort from main and answers service requests on it
+// (the real host/service.ts; service.hello needs no driver).
+import { EventEmitter } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.mock('electron', async () => (await import('./electron-stub.js')).electronStub);
+
+import { UTILITY_INIT } from '../../electron/ipc.js';
+import { FakeMessageChannelMain } from './electron-stub.js';
+
+/** vi.waitFor with room for a loaded CI machine. */
+const waitFor = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 5_000, interval: 20 });
+
+const parentPort = new EventEmitter();
+const { port1: mainSide, port2: serviceSide } = new FakeMessageChannelMain();
+const replies: unknown[] = [];
+
+beforeAll(async () => {
+  (process as unknown as { parentPort: EventEmitter }).parentPort = parentPort;
+  await import('../../electron/utility.js');
+  mainSide.on('message', (event: { data: unknown }) => replies.push(event.data));
+  parentPort.emit('message', { data: UTILITY_INIT, ports: [serviceSide] });
+});
+
+afterAll(() => {
+  delete (process as unknown as { parentPort?: EventEmitter }).parentPort;
+});
+
+describe('utility process entry', () => {
+  it('starts the port and answers requests with the service', async () => {
+    expect(serviceSide.start).toHaveBeenCalled();
+    mainSide.postMessage({ id: 7, method: 'service.hello', params: {} });
+    await waitFor(() =>
+      expect(replies).toContainEqual({
+        id: 7,
+        result: expect.objectContaining({ name: 'xpuscope', protocol: 1 }),
+      }),
+    );
+  });
+
+  it('answers bad requests with an error payload', async () => {
+    mainSide.postMessage({ id: 8, method: 'no.such.method', params: {} });
+    await waitFor(() =>
+      expect(replies).toContainEqual({ id: 8, error: expect.objectContaining({ code: 'UNKNOWN_METHOD' }) }),
+    );
+  });
+
+  it('forwards service pushes (the current state on subscribe)', async () => {
+    await waitFor(() => expect(replies).toContainEqual(expect.objectContaining({ event: 'service.state' })));
+  });
+});

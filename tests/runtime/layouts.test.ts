@@ -1,0 +1,76 @@
+// The struct layouts in runtime/ze/layouts.ts against the installed Level Zero headers: a C program
+// compiled with `cc` prints sizeof/offsetof of every declared field and the stype values.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { L, STYPE } from '../../runtime/ze/layouts.js';
+import { ZE_RESULTS } from '../../runtime/ze/results.generated.js';
+import { ZeError, zeResultName } from '../../runtime/errors.js';
+import { ROOT } from './helpers/child.js';
+
+const HEADER = '/usr/include/level_zero/ze_api.h';
+const haveCc = spawnSync('cc', ['--version']).status === 0 && existsSync(HEADER);
+
+describe.skipIf(!haveCc)('struct layouts match the installed headers', () => {
+  it('every size, offset and stype', () => {
+    const lines: string[] = [
+      '#include <stdio.h>',
+      '#include <stddef.h>',
+      '#include <level_zero/ze_api.h>',
+      'int main(void) {',
+    ];
+    const expected: string[] = [];
+    for (const [name, layout] of Object.entries(L)) {
+      lines.push(`  printf("${name} size %zu\\n", sizeof(${name}));`);
+      expected.push(`${name} size ${layout.size}`);
+      for (const [field, spec] of Object.entries(layout.fields)) {
+        lines.push(`  printf("${name}.${field} %zu\\n", offsetof(${name}, ${field}));`);
+        expected.push(`${name}.${field} ${spec.off}`);
+      }
+      if (layout.stype !== undefined) {
+        // Every struct's default stype names its own structure type.
+        expect(Object.values(STYPE)).toContain(layout.stype);
+      }
+    }
+    for (const [k, v] of Object.entries(STYPE)) {
+      lines.push(`  printf("STYPE.${k} %u\\n", (unsigned)ZE_STRUCTURE_TYPE_${k});`);
+      expected.push(`STYPE.${k} ${v}`);
+    }
+    lines.push('  return 0;', '}');
+    const dir = mkdtempSync(join(tmpdir(), 'xpuscope-layout-'));
+    writeFileSync(join(dir, 'l.c'), lines.join('\n'));
+    execFileSync('cc', ['-o', join(dir, 'l'), join(dir, 'l.c')]);
+    const got = execFileSync(join(dir, 'l'), { encoding: 'utf8' }).trim().split('\n');
+    expect(got).toEqual(expected);
+  });
+});
+
+describe('ze_result_t names', () => {
+  it('the generated table is reproducible from the installed header', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xpuscope-gen-'));
+    const out = join(dir, 'results.generated.ts');
+    execFileSync(process.execPath, [join(ROOT, 'runtime/scripts/gen-results.mjs'), HEADER, out]);
+    expect(readFileSync(out, 'utf8')).toBe(
+      readFileSync(join(ROOT, 'runtime/ze/results.generated.ts'), 'utf8'),
+    );
+  });
+
+  it('maps codes to names and explanations', () => {
+    expect(ZE_RESULTS.size).toBeGreaterThan(40);
+    expect(zeResultName(0x78000001)).toBe('ZE_RESULT_ERROR_UNINITIALIZED');
+    expect(zeResultName(0x78000003)).toBe('ZE_RESULT_ERROR_UNSUPPORTED_FEATURE');
+    expect(zeResultName(0x12345)).toBe('ZE_RESULT_UNKNOWN_0x12345');
+    const e = new ZeError('zeMemAllocDevice', 0x70000003);
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('ZeError');
+    expect(e.result).toBe(0x70000003);
+    expect(e.resultName).toBe('ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY');
+    expect(e.call).toBe('zeMemAllocDevice');
+    expect(e.explanation).toBe('insufficient device memory to satisfy call');
+    expect(e.message).toBe(
+      'zeMemAllocDevice failed: ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY (0x70000003): insufficient device memory to satisfy call',
+    );
+  });
+});

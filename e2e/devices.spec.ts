@@ -25,7 +25,8 @@ test.describe('devices', () => {
 
     // Keyboard: the badge (with its reason) and the device row are reachable with Tab.
     const focused: string[] = [];
-    for (let i = 0; i < 8; i++) {
+    // (past the seven view buttons of the navigation and the Refresh button)
+    for (let i = 0; i < 16; i++) {
       await page.keyboard.press('Tab');
       focused.push(await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? ''));
     }

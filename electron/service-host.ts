@@ -2,7 +2,7 @@
 // the app), talks to it over a MessagePort, and restarts it when it dies. Main only relays.
 import { MessageChannelMain, utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
 import type { ErrorPayload } from '../protocol/contract.js';
-import { UTILITY_INIT, type BridgeEvent, type BridgeReply } from './ipc.js';
+import { UTILITY_BATCH_PORT, UTILITY_INIT, type BridgeEvent, type BridgeReply } from './ipc.js';
 
 export interface ServiceHostOptions {
   /** Absolute path of the bundled utility entry (dist/electron/utility.cjs). */
@@ -11,6 +11,8 @@ export interface ServiceHostOptions {
   env?: NodeJS.ProcessEnv;
   /** Every push from the service, plus our own service.state notices (failed / restarted). */
   onEvent: (event: BridgeEvent) => void;
+  /** Called after every (re)start, e.g. to hand the page a fresh timeline-batch port. */
+  onStarted?: (generation: number) => void;
   /** Delay before a restart; doubles on each crash within the window, up to 8×. */
   restartDelayMs?: number;
   /** Give up after this many restarts within restartWindowMs. */
@@ -62,6 +64,7 @@ export class ServiceHost {
     this.child = child;
     this.port = port1;
     child.once('exit', (code) => this.onExit(child, code));
+    this.options.onStarted?.(this.generation);
     if (this.generation > 1) {
       this.options.onEvent({
         event: 'service.state',
@@ -71,6 +74,19 @@ export class ServiceHost {
         },
       });
     }
+  }
+
+  /**
+   * A new channel for timeline batches: one end goes to the utility process (which subscribes it to
+   * the service with its own cursor, starting from everything the timeline holds, and posts each
+   * encoded batch as a transferred ArrayBuffer), the other is returned for main to hand to the page.
+   * Batches then flow utility → page without passing through main. Null while the service is down.
+   */
+  openBatchPort(): MessagePortMain | null {
+    if (!this.child) return null;
+    const { port1, port2 } = new MessageChannelMain();
+    this.child.postMessage(UTILITY_BATCH_PORT, [port1]);
+    return port2;
   }
 
   /** Sends one request to the service; always resolves (errors are data). */

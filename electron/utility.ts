@@ -1,10 +1,12 @@
 // Runs in an Electron utilityProcess: hosts the xpuscope service (host/service.ts, which loads the
 // runtime, koffi and the Level Zero driver) and answers requests over the MessagePort main sends.
-// If the driver crashes, only this process dies; main restarts it.
+// Timeline batches go out on a separate port main hands over for the page (one per page load), as
+// transferred ArrayBuffers: never one message per span. If the driver crashes, only this process
+// dies; main restarts it.
 import type { MessagePortMain } from 'electron';
 import type { DriverRequest } from '../protocol/devices.js';
 import { createService } from '../host/service.js';
-import { DRIVER_ENV } from './ipc.js';
+import { DRIVER_ENV, UTILITY_BATCH_PORT, UTILITY_INIT } from './ipc.js';
 
 const DRIVERS: readonly DriverRequest[] = ['auto', 'system', 'sim'];
 
@@ -15,17 +17,43 @@ function driverRequest(value: string | undefined): DriverRequest | undefined {
 const parentPort = process.parentPort;
 if (!parentPort) throw new Error('utility.ts must run in an Electron utilityProcess');
 
-parentPort.once('message', (init) => {
-  const port: MessagePortMain | undefined = init.ports[0];
+let service: ReturnType<typeof createService> | null = null;
+let batchSubscription: { port: MessagePortMain; off: () => void } | null = null;
+
+function attachBatchPort(port: MessagePortMain): void {
+  if (!service) return;
+  batchSubscription?.off();
+  batchSubscription?.port.close();
+  const off = service.on((push) => {
+    if (push.event !== 'timeline.batch') return;
+    const data = push.data as ArrayBuffer;
+    port.postMessage(data, [data] as never);
+  });
+  batchSubscription = { port, off };
+  port.start();
+}
+
+parentPort.on('message', (message) => {
+  const type = (message.data as { type?: unknown } | null)?.type;
+  const port: MessagePortMain | undefined = message.ports[0];
+  if (type === UTILITY_BATCH_PORT.type) {
+    if (port) attachBatchPort(port);
+    return;
+  }
+  if (type !== UTILITY_INIT.type || service) return;
   if (!port) throw new Error('xpuscope: the init message carried no MessagePort');
   const driver = driverRequest(process.env[DRIVER_ENV]);
-  const service = createService(driver ? { driver } : {});
-  service.on((push) => port.postMessage(push));
+  const svc = createService(driver ? { driver } : {});
+  service = svc;
+  // Everything but timeline batches goes to main (which relays it to the page as JSON-able data).
+  svc.on((push) => {
+    if (push.event !== 'timeline.batch') port.postMessage(push);
+  });
   port.on('message', (event) => {
-    void service.handle(event.data).then((reply) => port.postMessage(reply));
+    void svc.handle(event.data).then((reply) => port.postMessage(reply));
   });
   port.on('close', () => {
-    service.close();
+    svc.close();
     process.exit(0);
   });
   port.start();

@@ -2,7 +2,7 @@
 // it with a stub `electron` module.
 import { BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { pathToFileURL } from 'node:url';
-import { IpcChannel, type BridgeEvent, type BridgeReply } from './ipc.js';
+import { IpcChannel, type BridgeEvent, type BridgeReply, type MenuCommand } from './ipc.js';
 import { createSenderCheck, hardenWebContents, windowOptions } from './security.js';
 
 export interface MainWindowOptions {
@@ -29,6 +29,33 @@ export interface IpcBackend {
   call(method: string, params: unknown): Promise<BridgeReply>;
 }
 
+/** Native dialogs and file writing, injected so tests can drive them (main passes Electron's). */
+export interface FileDialogs {
+  /** Resolves with the chosen path, or null when cancelled. */
+  save(options: {
+    title: string;
+    defaultName: string;
+    filters: { name: string; extensions: string[] }[];
+  }): Promise<string | null>;
+  open(options: { title: string; filters: { name: string; extensions: string[] }[] }): Promise<string | null>;
+  writeFile(path: string, content: string): Promise<void>;
+}
+
+const FORBIDDEN: BridgeReply = {
+  error: { code: 'FORBIDDEN', message: 'This page may not talk to the xpuscope service.' },
+};
+
+/** Longest text the page may ask main to save (diagnostics reports are far smaller). */
+export const MAX_SAVE_CHARS = 32 * 1024 * 1024;
+
+/** File names the page may suggest: a plain name, no directories. */
+function safeName(name: unknown, fallback: string): string {
+  if (typeof name !== 'string') return fallback;
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const clean = base.replace(/[^A-Za-z0-9._ -]/g, '_').slice(0, 128);
+  return clean && clean !== '.' && clean !== '..' ? clean : fallback;
+}
+
 /**
  * Registers the ipcMain handlers. Every handler first checks that the sender is the top frame of our
  * window showing our page; anything else is refused and logged. Returns an unregister function.
@@ -38,8 +65,77 @@ export function registerIpc(
   pageUrl: string,
   backend: IpcBackend,
   log: (line: string) => void = () => {},
+  files?: FileDialogs,
 ): () => void {
   const isTrusted = createSenderCheck(getWindow, pageUrl);
+  const refuse = (channel: string, event: IpcMainInvokeEvent): BridgeReply => {
+    log(`refused ${channel} from an untrusted sender (${event.senderFrame?.url ?? 'no frame'})`);
+    return FORBIDDEN;
+  };
+  const channels: string[] = [IpcChannel.call];
+  if (files) {
+    const failed = (what: string, error: unknown): BridgeReply => ({
+      error: {
+        code: 'FILE_ERROR',
+        message: `${what}: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    });
+    ipcMain.handle(IpcChannel.exportTrace, async (event: IpcMainInvokeEvent): Promise<BridgeReply> => {
+      if (!isTrusted(event)) return refuse(IpcChannel.exportTrace, event);
+      const path = await files.save({
+        title: 'Export trace',
+        defaultName: 'xpuscope-trace.json',
+        filters: [{ name: 'Chrome Trace JSON', extensions: ['json'] }],
+      });
+      if (path === null) return { result: null };
+      return backend.call('trace.export', { path });
+    });
+    ipcMain.handle(IpcChannel.importTrace, async (event: IpcMainInvokeEvent): Promise<BridgeReply> => {
+      if (!isTrusted(event)) return refuse(IpcChannel.importTrace, event);
+      const path = await files.open({
+        title: 'Import trace',
+        filters: [
+          { name: 'Traces (unitrace, PyTorch, Chrome, xpuscope)', extensions: ['json', 'gz'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      });
+      if (path === null) return { result: null };
+      return backend.call('trace.import', { path });
+    });
+    ipcMain.handle(
+      IpcChannel.saveFile,
+      async (event: IpcMainInvokeEvent, request: unknown): Promise<BridgeReply> => {
+        if (!isTrusted(event)) return refuse(IpcChannel.saveFile, event);
+        const r = (typeof request === 'object' && request !== null ? request : {}) as {
+          defaultName?: unknown;
+          content?: unknown;
+        };
+        if (typeof r.content !== 'string' || r.content.length > MAX_SAVE_CHARS) {
+          return {
+            error: {
+              code: 'INVALID_REQUEST',
+              message: 'Expected { defaultName, content } with text content.',
+            },
+          };
+        }
+        const name = safeName(r.defaultName, 'xpuscope-report.txt');
+        const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : 'txt';
+        const path = await files.save({
+          title: 'Save',
+          defaultName: name,
+          filters: [{ name: ext.toUpperCase(), extensions: [ext] }],
+        });
+        if (path === null) return { result: null };
+        try {
+          await files.writeFile(path, r.content);
+        } catch (error) {
+          return failed(`Could not write ${path}`, error);
+        }
+        return { result: path };
+      },
+    );
+    channels.push(IpcChannel.exportTrace, IpcChannel.importTrace, IpcChannel.saveFile);
+  }
   ipcMain.handle(
     IpcChannel.call,
     async (event: IpcMainInvokeEvent, request: unknown): Promise<BridgeReply> => {
@@ -58,7 +154,15 @@ export function registerIpc(
       return backend.call(method, params ?? {});
     },
   );
-  return () => ipcMain.removeHandler(IpcChannel.call);
+  return () => {
+    for (const channel of channels) ipcMain.removeHandler(channel);
+  };
+}
+
+/** Sends an application-menu command to the window, if it is still there. */
+export function sendMenuCommand(win: BrowserWindow | null, command: MenuCommand): void {
+  if (!win || win.isDestroyed() || win.webContents.isDestroyed()) return;
+  win.webContents.send(IpcChannel.menu, command);
 }
 
 /** Sends a service push to the window, if it is still there. */

@@ -34,6 +34,9 @@ Commands:
   info [DEVICE] [--json]          Every property of one device (default 0), grouped, with its Level Zero query
   diag [--level 1|2|3] [--json] [--junit FILE] [--device N]
                                   Check the driver install: 1 software, 2 functional, 3 performance
+  run <scenario> [options]        Run a concurrency scenario and explain the result (run --list;
+                                  run <scenario> --help for its parameters)
+  trace import FILE [--json]      Summarise a Chrome/unitrace/PyTorch trace file
   serve [--port N] [--host H]     Serve the UI and its WebSocket API, by default on
                                   http://127.0.0.1:<free port>/ (stop with Ctrl-C)
   help [command]                  Show this help, or a command's
@@ -101,6 +104,9 @@ Options:
   --json         Print the report as JSON (schema "xpuscope.diag/1") instead of the table
   --junit FILE   Also write the results as JUnit XML to FILE (one testsuite per level)
 
+With --driver auto (the default) on a machine without an Intel GPU driver, auto falls back to the
+simulator and l1.driver-libs fails; pass --driver sim to diagnose the simulator on purpose.
+
 Exit codes: 0 every check passed (warnings and skips allowed); 1 a check failed;
             2 the diagnostics could not run (bad option, no such device, runtime unusable).
 `,
@@ -166,7 +172,31 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   }
 }
 
+/** Global options that take a value, so the command word can be found behind them. */
+const VALUE_OPTIONS = new Set(['--driver', '--profile']);
+
+/**
+ * Index of the command word in argv (the first positional), skipping global options and their values.
+ * `run` and `trace` parse their own options (scenario parameters vary), so they are dispatched on it
+ * before the strict parse below.
+ */
+function commandIndex(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return i;
+  }
+  return -1;
+}
+
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const at = commandIndex(argv);
+  const word = at >= 0 ? argv[at] : undefined;
+  if (word === 'run' || word === 'trace') {
+    const rest = [...argv.slice(0, at), ...argv.slice(at + 1)];
+    if (word === 'run') return (await import('./commands/run.js')).runCommand(rest, io);
+    return (await import('./commands/trace.js')).traceCommand(rest, io);
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
@@ -221,7 +251,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
   if (command === 'devices') return devicesCommand({ json: values.json === true, driver, profile }, io);
   if (command === 'info') {
-    return infoCommand({ json: values.json === true, driver, profile, device: parseDeviceArg(positionals[1]) }, io);
+    return infoCommand(
+      { json: values.json === true, driver, profile, device: parseDeviceArg(positionals[1]) },
+      io,
+    );
   }
   if (command === 'diag') {
     return diagCommand(
@@ -468,9 +501,10 @@ interface InfoArgs {
   device: number;
 }
 
-async function setupRuntime(
-  args: { driver: DriverRequest; profile: string | undefined },
-): Promise<typeof import('../runtime/index.js')> {
+async function setupRuntime(args: {
+  driver: DriverRequest;
+  profile: string | undefined;
+}): Promise<typeof import('../runtime/index.js')> {
   const rt = await import('../runtime/index.js');
   try {
     const opts: { driver: DriverRequest; profile?: string } = { driver: args.driver };
@@ -501,7 +535,9 @@ async function infoCommand(args: InfoArgs, io: CliIo): Promise<number> {
   try {
     props = rt.xpu.getDeviceProperties(args.device);
   } catch (err) {
-    io.stderr.write(`xpuscope: cannot read the properties of device ${args.device}: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr.write(
+      `xpuscope: cannot read the properties of device ${args.device}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     return EXIT.FAILURE;
   }
   const info = deviceInfo(args.device, summary.name, props, summary.simulated);
@@ -548,7 +584,9 @@ async function diagCommand(args: DiagArgs, io: CliIo): Promise<number> {
     try {
       writeFileSync(args.junit, toJUnit(report));
     } catch (err) {
-      io.stderr.write(`xpuscope: cannot write ${args.junit}: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr.write(
+        `xpuscope: cannot write ${args.junit}: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
       return EXIT.USAGE;
     }
   }

@@ -16,16 +16,44 @@ export const INFO_GROUPS: readonly { name: PropertyGroupName; fields: readonly s
   {
     name: 'identity',
     fields: [
-      'name', 'vendor', 'vendorId', 'deviceId', 'type', 'uuid', 'pciAddress', 'isIntegratedGpu', 'isSubdevice',
-      'subdeviceId', 'subDeviceCount', 'architecture', 'version', 'driverVersion', 'levelZeroApiVersion', 'platformName',
+      'name',
+      'vendor',
+      'vendorId',
+      'deviceId',
+      'type',
+      'uuid',
+      'pciAddress',
+      'isIntegratedGpu',
+      'isSubdevice',
+      'subdeviceId',
+      'subDeviceCount',
+      'architecture',
+      'version',
+      'driverVersion',
+      'levelZeroApiVersion',
+      'platformName',
     ],
   },
   {
     name: 'compute',
     fields: [
-      'maxComputeUnits', 'gpuEuCount', 'gpuSubsliceCount', 'numSlices', 'numSubslicesPerSlice', 'gpuEuCountPerSubslice',
-      'gpuEuSimdWidth', 'gpuHwThreadsPerEu', 'coreClockRate', 'maxWorkGroupSize', 'maxNumSubGroups', 'subGroupSizes',
-      'maxGroupSize', 'maxGroupCount', 'localMemSize', 'maxHardwareContexts', 'maxCommandQueuePriority',
+      'maxComputeUnits',
+      'gpuEuCount',
+      'gpuSubsliceCount',
+      'numSlices',
+      'numSubslicesPerSlice',
+      'gpuEuCountPerSubslice',
+      'gpuEuSimdWidth',
+      'gpuHwThreadsPerEu',
+      'coreClockRate',
+      'maxWorkGroupSize',
+      'maxNumSubGroups',
+      'subGroupSizes',
+      'maxGroupSize',
+      'maxGroupCount',
+      'localMemSize',
+      'maxHardwareContexts',
+      'maxCommandQueuePriority',
     ],
   },
   {
@@ -33,12 +61,22 @@ export const INFO_GROUPS: readonly { name: PropertyGroupName; fields: readonly s
     fields: ['totalMemory', 'maxMemAllocSize', 'memoryClockRate', 'memoryBusWidth', 'lastLevelCacheSize'],
   },
   { name: 'engines', fields: ['engines'] },
-  { name: 'timestamps', fields: ['timerFrequency', 'timerResolutionNs', 'timestampValidBits', 'kernelTimestampValidBits'] },
+  {
+    name: 'timestamps',
+    fields: ['timerFrequency', 'timerResolutionNs', 'timestampValidBits', 'kernelTimestampValidBits'],
+  },
   {
     name: 'features',
     fields: [
-      'hasFp16', 'hasFp64', 'hasAtomic64', 'hasBfloat16Conversions', 'hasSubgroupMatrixMultiplyAccumulate',
-      'hasSubgroupMatrixMultiplyAccumulateTensorFloat32', 'hasSubgroup2dBlockIo', 'spirvVersion', 'flags',
+      'hasFp16',
+      'hasFp64',
+      'hasAtomic64',
+      'hasBfloat16Conversions',
+      'hasSubgroupMatrixMultiplyAccumulate',
+      'hasSubgroupMatrixMultiplyAccumulateTensorFloat32',
+      'hasSubgroup2dBlockIo',
+      'spirvVersion',
+      'flags',
     ],
   },
 ];
@@ -72,7 +110,8 @@ function plain(key: string, v: unknown): PropertyValue {
   if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
   if (key === 'engines' && Array.isArray(v)) {
     return (v as DeviceProperties['engines']).map(
-      (e) => `ordinal ${e.ordinal}: ${e.kind}, ${e.numQueues} queue(s), ${e.flagNames.join('|') || '-'}, fill ≤ ${e.maxMemoryFillPatternSize} B`,
+      (e) =>
+        `ordinal ${e.ordinal}: ${e.kind}, ${e.numQueues} queue(s), ${e.flagNames.join('|') || '-'}, fill ≤ ${e.maxMemoryFillPatternSize >= 2 ** 53 ? 'unlimited' : `${e.maxMemoryFillPatternSize} B`}`,
     );
   }
   return JSON.stringify(v);
@@ -82,7 +121,12 @@ function plain(key: string, v: unknown): PropertyValue {
  * Group the properties (the protocol's DevicePropertiesView: `xpuscope info --json` and the service's
  * `devices.properties`). Fields no group names (added to the runtime later) are appended to `features`.
  */
-export function deviceInfo(index: number, name: string, p: DeviceProperties, simulated: boolean): DevicePropertiesView {
+export function deviceInfo(
+  index: number,
+  name: string,
+  p: DeviceProperties,
+  simulated: boolean,
+): DevicePropertiesView {
   const rec = p as unknown as Record<string, unknown>;
   const unavailable = new Set(p.unavailable);
   const seen = new Set<string>(['sources', 'unavailable']);
@@ -90,7 +134,13 @@ export function deviceInfo(index: number, name: string, p: DeviceProperties, sim
     seen.add(key);
     const raw = rec[key];
     const available = raw !== undefined && !unavailable.has(key);
-    const e: PropertyEntry = { key, label: label(key), value: available ? plain(key, raw) : null, source: p.sources[key] ?? '-', available };
+    const e: PropertyEntry = {
+      key,
+      label: label(key),
+      value: available ? plain(key, raw) : null,
+      source: p.sources[key] ?? '-',
+      available,
+    };
     const unit = UNITS[key];
     if (unit) e.unit = unit;
     return e;
@@ -119,24 +169,31 @@ const BYTE_FIELDS = new Set(['totalMemory', 'maxMemAllocSize', 'lastLevelCacheSi
 export function formatValue(key: string, v: PropertyValue, unit?: string): string {
   if (v === null) return 'unavailable';
   if (typeof v === 'number' && BYTE_FIELDS.has(key)) return bytes(v);
-  if (typeof v === 'number' && (key === 'vendorId' || key === 'deviceId' || key === 'flags')) return `0x${v.toString(16)}`;
+  if (typeof v === 'number' && (key === 'vendorId' || key === 'deviceId' || key === 'flags'))
+    return `0x${v.toString(16)}`;
   if (Array.isArray(v)) return v.join(', ');
   return unit ? `${String(v)} ${unit}` : String(v);
 }
 
+/** Drop control characters: driver-reported strings must not drive the terminal. */
+function safe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}
+
 /** The human-readable rendering: one section per group, `key  value  [source]`. */
 export function formatInfo(info: DevicePropertiesView, header: string): string {
-  let out = `${header}\n`;
+  let out = `${safe(header)}\n`;
   for (const g of info.groups) {
     out += `\n${g.name.toUpperCase()}\n`;
     if (g.name === 'engines') {
       const e = g.entries[0];
-      for (const line of Array.isArray(e?.value) ? e.value : []) out += `  ${String(line)}\n`;
+      for (const line of Array.isArray(e?.value) ? e.value : []) out += `  ${safe(String(line))}\n`;
       out += `  [${e?.source ?? '-'}]\n`;
       continue;
     }
     const width = Math.max(...g.entries.map((e) => e.key.length));
-    const values = g.entries.map((e) => formatValue(e.key, e.value, e.unit));
+    const values = g.entries.map((e) => safe(formatValue(e.key, e.value, e.unit)));
     const vw = Math.min(40, Math.max(...values.map((v) => v.length)));
     g.entries.forEach((e, i) => {
       out += `  ${e.key.padEnd(width)}  ${(values[i] ?? '').padEnd(vw)}  [${e.source}]\n`;

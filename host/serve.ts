@@ -10,9 +10,18 @@
 //   that are not browsers send no Origin and are accepted;
 // - static files only from the renderer directory (no `..`, no symlinks out of it), GET/HEAD only,
 //   CSP + nosniff on every response, no CORS headers;
-// - messages are bounded (MAX_MESSAGE_BYTES gets an error reply, twice that closes the socket).
+// - messages are bounded (MAX_MESSAGE_BYTES gets an error reply, twice that closes the socket);
+// - `GET /download/<32 hex>` serves a file `trace.export` prepared, once (the id is a 128-bit secret,
+//   forgotten when first used); `POST /upload` takes a trace file for `trace.import`, size-limited and
+//   checked like the WebSocket (Host, Origin, token).
+//
+// Events: JSON events go out as text frames; `timeline.batch` goes out as a binary frame holding the
+// encoded batch as-is (protocol/timeline-batch.ts) — clients treat every binary frame as a batch.
+// Backpressure: while a socket has more than BACKPRESSURE_BYTES queued, the capture skips counters for
+// it and coalesces its batches (nothing is lost: its next batch carries everything since its cursor, and
+// `dropped` counts what the ring evicted meanwhile).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces, hostname as osHostname } from 'node:os';
@@ -22,7 +31,14 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { MAX_MESSAGE_BYTES } from '../protocol/contract.js';
 import type { DriverRequest } from '../protocol/devices.js';
 import { defaultStaticDir } from './paths.js';
-import { createService, type EventMessage, type ReplyMessage, type Service } from './service.js';
+import {
+  TransferRegistry,
+  createService,
+  type EventMessage,
+  type ReplyMessage,
+  type Service,
+  type ServiceOptions,
+} from './service.js';
 
 export interface ServeOptions {
   /** TCP port; 0 (default) picks a free one. */
@@ -38,6 +54,12 @@ export interface ServeOptions {
   service?: Service;
   /** Log sink for one-line messages (default: none). */
   log?: (line: string) => void;
+  /** Largest accepted `POST /upload` body (default 512 MiB). */
+  maxUploadBytes?: number;
+  /** Capture settings for the service we create (e.g. a streamed trace file). */
+  capture?: ServiceOptions['capture'];
+  /** Download/upload registry shared with a service passed in `service` (created otherwise). */
+  transfers?: TransferRegistry;
 }
 
 export interface RunningServer {
@@ -63,6 +85,11 @@ const WS_MAX_PAYLOAD = 2 * MAX_MESSAGE_BYTES;
 /** Close a client that does not read its pushes. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
+/** Above this much queued output a socket counts as backed up (batches coalesce, counters skipped). */
+export const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+const DOWNLOAD_RE = /^\/download\/([a-f0-9]{32})$/;
+export const UPLOAD_PATH = '/upload';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -140,9 +167,13 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const staticDir = resolve(options.staticDir ?? defaultStaticDir());
   const log = options.log ?? (() => {});
   const ownService = options.service === undefined;
-  const serviceOptions: { driver?: DriverRequest; profile?: string } = {};
+  const ownTransfers = options.transfers === undefined;
+  const transfers = options.transfers ?? new TransferRegistry();
+  const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const serviceOptions: ServiceOptions = { transfers };
   if (options.driver !== undefined) serviceOptions.driver = options.driver;
   if (options.profile !== undefined) serviceOptions.profile = options.profile;
+  if (options.capture !== undefined) serviceOptions.capture = options.capture;
   const service = options.service ?? createService(serviceOptions);
   let port = 0;
 
@@ -294,11 +325,120 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     stream.pipe(res);
   }
 
+  function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+    sendText(req, res, status, `${JSON.stringify(body)}\n`, 'application/json; charset=utf-8');
+  }
+
+  /** GET /download/<id>: the file once, as an attachment; then it is deleted. */
+  async function serveDownload(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    // No token check: the id itself is a one-time 128-bit secret handed out over the (checked) WebSocket,
+    // so a plain link/navigation from the page works in token mode too.
+    if (req.method === 'HEAD') return sendText(req, res, 405, 'Use GET: a download can be fetched once.\n');
+    const entry = transfers.takeDownload(id);
+    if (!entry) return sendText(req, res, 404, 'This download is unknown, expired or already fetched.\n');
+    let size: number;
+    try {
+      size = (await fsp.stat(entry.path)).size;
+    } catch {
+      return sendText(req, res, 404, 'This download is no longer available.\n');
+    }
+    const safeName = entry.filename.replace(/[^A-Za-z0-9._-]/g, '_');
+    res.writeHead(200, {
+      ...securityHeaders(req),
+      'Content-Type': 'application/json',
+      'Content-Length': String(size),
+      'Content-Disposition': `attachment; filename="${safeName}"`,
+      'Cache-Control': 'no-store',
+    });
+    const stream = createReadStream(entry.path);
+    const cleanup = (): void => {
+      fsp.rm(entry.path, { force: true }).catch(() => {});
+    };
+    stream.on('error', () => {
+      cleanup();
+      res.destroy();
+    });
+    res.on('close', cleanup);
+    stream.pipe(res);
+    log(`download ${id.slice(0, 8)}… (${size} bytes)`);
+  }
+
+  /** POST /upload: store the body (≤ maxUpload bytes) and answer `{ upload: <id>, bytes }`. */
+  function serveUpload(req: IncomingMessage, res: ServerResponse): void {
+    const refused = checkOrigin(req) ?? checkToken(new URL(req.url ?? '/', 'http://localhost'));
+    if (refused) {
+      log(`refused upload from ${req.socket.remoteAddress ?? '?'}: ${refused.message}`);
+      req.resume();
+      return sendJson(req, res, refused.status, { error: { code: 'FORBIDDEN', message: refused.message } });
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    const tooLarge = (): void => {
+      res.setHeader('Connection', 'close');
+      sendJson(req, res, 413, {
+        error: {
+          code: 'TOO_LARGE',
+          message: `Upload exceeds the limit of ${maxUpload} bytes.`,
+          hint: 'Import the file with the desktop app or `xpuscope trace import FILE` instead.',
+        },
+      });
+    };
+    if (Number.isFinite(declared) && declared > maxUpload) {
+      req.resume();
+      return tooLarge();
+    }
+    const { id, path } = transfers.newFile('upload.json');
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    let bytes = 0;
+    let failed = false;
+    const fail = (status: number, message: string): void => {
+      if (failed) return;
+      failed = true;
+      out.destroy();
+      fsp.rm(path, { force: true }).catch(() => {});
+      if (status === 413) tooLarge();
+      else if (!res.headersSent) sendJson(req, res, status, { error: { code: 'UPLOAD_FAILED', message } });
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      bytes += chunk.length;
+      if (bytes > maxUpload) {
+        req.unpipe(out);
+        fail(413, 'too large');
+        req.resume();
+      }
+    });
+    req.on('aborted', () => fail(400, 'The upload was interrupted.'));
+    out.on('error', (err) => fail(500, `Could not store the upload: ${err.message}`));
+    out.on('finish', () => {
+      if (failed) return;
+      transfers.registerUpload(id, path);
+      log(`upload ${id.slice(0, 8)}… (${bytes} bytes)`);
+      sendJson(req, res, 201, { upload: id, bytes });
+    });
+    req.pipe(out);
+  }
+
   const server = createServer((req, res) => {
     const refused = checkHost(req);
     if (refused) {
       log(`refused HTTP ${req.method ?? '?'} ${req.url ?? ''}: ${refused.message}`);
       return sendText(req, res, refused.status, `${refused.message}\n`);
+    }
+    const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    if (pathname === UPLOAD_PATH) {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return sendText(req, res, 405, 'Method not allowed.\n');
+      }
+      return serveUpload(req, res);
+    }
+    const download = DOWNLOAD_RE.exec(pathname);
+    if (download?.[1] !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
+      serveDownload(req, res, download[1]).catch(() => {
+        if (!res.headersSent) sendText(req, res, 500, 'Internal error.\n');
+        else res.destroy();
+      });
+      return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
@@ -359,9 +499,16 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         ws.close(1013, 'client too slow');
         return;
       }
+      if ('event' in message && message.event === 'timeline.batch') {
+        const data = message.data as ArrayBuffer;
+        ws.send(Buffer.from(data, 0, data.byteLength), { binary: true });
+        return;
+      }
       ws.send(JSON.stringify(message));
     };
-    const unsubscribe = service.on(send);
+    const unsubscribe = service.on(send, {
+      ready: () => ws.readyState === WebSocket.OPEN && ws.bufferedAmount < BACKPRESSURE_BYTES,
+    });
 
     ws.on('message', (data: RawData) => {
       service.handle(data).then(send, () => {});
@@ -395,6 +542,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   }).catch((err: unknown) => {
     clearInterval(heartbeat);
     if (ownService) service.close();
+    if (ownTransfers) transfers.close();
     throw err;
   });
 
@@ -420,6 +568,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         server.close(() => done());
         server.closeAllConnections();
         if (ownService) service.close();
+        if (ownTransfers) transfers.close();
       });
       return closing;
     },

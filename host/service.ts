@@ -20,6 +20,12 @@ import {
   type ServiceHello,
 } from '../protocol/contract.js';
 import type { DeviceList, DriverRequest } from '../protocol/devices.js';
+import type { CaptureState, ScenarioInfo, ScenarioResult, TraceImportSummary } from '../protocol/views.js';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, promises as fsp, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+import { Capture, type CaptureSubscriber } from './capture.js';
 import { packageVersion } from './paths.js';
 
 export type { ErrorPayload, EventName, Events, MethodName } from '../protocol/contract.js';
@@ -44,6 +50,14 @@ export const ErrorCodes = {
   BUSY: 'BUSY',
   /** The request named a device that does not exist. */
   NO_DEVICE: 'NO_DEVICE',
+  /** A named thing (scenario, upload id, file) does not exist. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** A trace file could not be read or parsed. */
+  TRACE_INVALID: 'TRACE_INVALID',
+  /** A file could not be written or read (permissions, disk full…). */
+  IO_ERROR: 'IO_ERROR',
+  /** A feature this method needs is not available in this build (e.g. diagnostics not installed). */
+  UNAVAILABLE: 'UNAVAILABLE',
   /** The service was closed. */
   CLOSED: 'CLOSED',
   /** The method failed unexpectedly (a bug, or the runtime could not be loaded). */
@@ -71,6 +85,21 @@ export interface EventMessage<E extends EventName = EventName> {
 }
 export type EventListener = (message: EventMessage) => void;
 
+/** How a transport subscribes (see Service.on). */
+export interface SubscribeOptions {
+  /**
+   * Backpressure: return false while the transport is backed up. Live `timeline.batch` data for this
+   * listener then coalesces into its next batch (with `dropped` counts if the ring evicted ops
+   * meanwhile) and `counters` samples are skipped for it. Other events are always delivered.
+   */
+  ready?: () => boolean;
+  /**
+   * False: this listener receives no `timeline.batch` events (saves encoding a batch stream nobody
+   * reads, e.g. a JSON-only channel beside a separate batch port). Default true.
+   */
+  batches?: boolean;
+}
+
 export type ServiceState = Events['service.state'];
 
 export interface ServiceOptions {
@@ -86,6 +115,20 @@ export interface ServiceOptions {
   version?: string;
   /** Load the runtime right away (default true) so that load failures show up as state `failed` early. */
   eager?: boolean;
+  /** Capture settings: a Chrome-trace file streamed while the service runs, push intervals. */
+  capture?: {
+    traceFile?: string;
+    batchIntervalMs?: number;
+    countersIntervalMs?: number;
+    laneCapacity?: number;
+  };
+  /**
+   * One-time download/upload files (xpuscope serve): with it, `trace.export` without a path returns a
+   * `/download/<id>` URL and `trace.import` accepts `upload` ids. Without it (Electron) a path is required.
+   */
+  transfers?: TransferRegistry;
+  /** Refuse scenario parameter sets estimated to run longer than this (default 120 000 ms). */
+  maxScenarioMs?: number;
 }
 
 export interface Service {
@@ -99,12 +142,17 @@ export interface Service {
   /**
    * Subscribe to pushes. The current `service.state` is delivered to a new listener right away
    * (asynchronously), so a freshly connected client always learns the state. Returns an unsubscribe.
+   * `timeline.batch` events carry an ArrayBuffer (protocol/timeline-batch.ts encoding; send it as a
+   * binary frame); each listener gets its own batches (its own cursor), starting with everything
+   * the live timeline holds.
    */
-  on(listener: EventListener): () => void;
+  on(listener: EventListener, options?: SubscribeOptions): () => void;
   /** Push an event to every listener (hosts use it, e.g. to announce `restarted`). */
   publish<E extends EventName>(event: E, data: Events[E]): void;
   /** The current service state. */
   readonly state: ServiceState;
+  /** The live capture (timeline, counters). */
+  readonly capture: Capture;
   /** Stop answering (later requests get `CLOSED`) and drop all listeners. */
   close(): void;
 }
@@ -138,10 +186,18 @@ export function createService(options: ServiceOptions = {}): Service {
   let closed = false;
   let state: ServiceState = { state: 'starting' };
   let runtime: Promise<RuntimeModule> | undefined;
+  const captureOptions: ConstructorParameters<typeof Capture>[0] = { publish: (e, d) => publish(e, d) };
+  if (options.capture?.traceFile !== undefined) captureOptions.traceFile = options.capture.traceFile;
+  if (options.capture?.batchIntervalMs !== undefined)
+    captureOptions.batchIntervalMs = options.capture.batchIntervalMs;
+  if (options.capture?.countersIntervalMs !== undefined)
+    captureOptions.countersIntervalMs = options.capture.countersIntervalMs;
+  if (options.capture?.laneCapacity !== undefined) captureOptions.laneCapacity = options.capture.laneCapacity;
+  const capture = new Capture(captureOptions);
 
   function loadRuntime(): Promise<RuntimeModule> {
     if (runtime === undefined) {
-      const loading = import('../runtime/index.js').then((rt) => {
+      const loading = import('../runtime/index.js').then(async (rt) => {
         if (options.driver !== undefined || options.profile !== undefined) {
           const opts: { driver?: DriverRequest; profile?: string } = {};
           if (options.driver !== undefined) opts.driver = options.driver;
@@ -151,6 +207,10 @@ export function createService(options: ServiceOptions = {}): Service {
           } catch (err) {
             throw new ServiceError(ErrorCodes.DRIVER_CONFIG, errorText(err));
           }
+        }
+        if (!closed) {
+          // The capture is an extra: if it cannot start, the service still answers everything else.
+          await capture.start(rt).catch(() => {});
         }
         return rt;
       });
@@ -196,6 +256,7 @@ export function createService(options: ServiceOptions = {}): Service {
   }
 
   let diagRunning = false;
+  let scenarioRunning: string | undefined;
 
   const handlers: Handlers = {
     'service.hello': async (): Promise<ServiceHello> => ({
@@ -233,11 +294,34 @@ export function createService(options: ServiceOptions = {}): Service {
       return deviceInfo(device, summary.name, rt.xpu.getDeviceProperties(device), summary.simulated);
     },
     'diag.run': async ({ level, device }) => {
-      if (diagRunning) throw new ServiceError(ErrorCodes.BUSY, 'Diagnostics are already running.', 'Wait for them to finish.');
+      if (diagRunning)
+        throw new ServiceError(
+          ErrorCodes.BUSY,
+          'Diagnostics are already running.',
+          'Wait for them to finish.',
+        );
+      if (scenarioRunning !== undefined) {
+        throw new ServiceError(
+          ErrorCodes.BUSY,
+          `A scenario is running ("${scenarioRunning}"); diagnostics would disturb its measurements.`,
+          'Wait for the scenario to finish, then run the diagnostics.',
+        );
+      }
       await runtimeOrThrow();
       diagRunning = true;
+      if (device !== undefined) capture.noteDevice(device);
       try {
-        const { runDiagnostics } = await import('./diag/index.js');
+        let diag: typeof import('./diag/index.js');
+        try {
+          diag = await import('./diag/index.js');
+        } catch (err) {
+          throw new ServiceError(
+            ErrorCodes.UNAVAILABLE,
+            `Diagnostics are not available in this build: ${errorText(err)}`,
+            'Rebuild xpuscope (npm run build); host/diag is missing or failed to load.',
+          );
+        }
+        const { runDiagnostics } = diag;
         const opts: import('./diag/index.js').DiagOptions = { level };
         if (device !== undefined) opts.device = device;
         const report = await runDiagnostics(opts, (p) => {
@@ -255,6 +339,170 @@ export function createService(options: ServiceOptions = {}): Service {
       }
     },
   };
+
+  Object.assign(handlers, {
+    'scenario.list': async (): Promise<ScenarioInfo[]> => {
+      const sc = await import('../runtime/scenarios/index.js');
+      return sc.listScenarios();
+    },
+    'scenario.run': async ({ name, device, params }: ParamsOf<'scenario.run'>): Promise<ScenarioResult> => {
+      if (scenarioRunning !== undefined) {
+        throw new ServiceError(
+          ErrorCodes.BUSY,
+          `Cannot run "${name}": a scenario is already running ("${scenarioRunning}").`,
+          'Wait for it to finish (scenario.progress events show how far it is), then run this one.',
+        );
+      }
+      if (diagRunning) {
+        throw new ServiceError(
+          ErrorCodes.BUSY,
+          `Cannot run "${name}" while diagnostics are running: they would disturb its measurements.`,
+          'Wait for the diagnostics to finish (diag.progress events show how far they are).',
+        );
+      }
+      scenarioRunning = name;
+      try {
+        const rt = await runtimeOrThrow();
+        const sc = await import('../runtime/scenarios/index.js');
+        try {
+          sc.checkScenario(name, params, options.maxScenarioMs);
+        } catch (err) {
+          throw scenarioError(err);
+        }
+        const count = rt.xpu.deviceCount();
+        if (device >= count) {
+          const list = rt.xpu.listDevices();
+          throw new ServiceError(
+            ErrorCodes.NO_DEVICE,
+            `Device ${device} does not exist (${count} device(s)).`,
+            list.problem?.hint ?? (count > 0 ? `Use a device index 0…${count - 1}.` : undefined),
+          );
+        }
+        capture.noteDevice(device);
+        const runOptions: import('../runtime/scenarios/index.js').RunScenarioOptions = {
+          device,
+          params,
+          onProgress: (p) => publish('scenario.progress', p),
+        };
+        if (options.maxScenarioMs !== undefined) runOptions.maxEstimatedMs = options.maxScenarioMs;
+        try {
+          const run = await sc.runScenario(name, runOptions);
+          return run.result;
+        } catch (err) {
+          throw scenarioError(err);
+        }
+      } finally {
+        scenarioRunning = undefined;
+      }
+    },
+    'capture.state': async (): Promise<CaptureState> => capture.state(),
+    'capture.control': async ({ action }: ParamsOf<'capture.control'>): Promise<CaptureState> => {
+      if (action === 'pause') return capture.pause();
+      if (action === 'resume') {
+        // recording needs the runtime: load it (and attach the recorder) if nothing did yet
+        await runtimeOrThrow();
+        return capture.resume();
+      }
+      return capture.clear();
+    },
+    'trace.export': async ({ path }: ParamsOf<'trace.export'>): Promise<ResultOf<'trace.export'>> => {
+      const { writeChromeTrace } = await import('../runtime/trace/export.js');
+      let target: string;
+      let downloadId: string | undefined;
+      if (path !== undefined) {
+        target = await checkWritablePath(path);
+      } else if (options.transfers) {
+        ({ id: downloadId, path: target } = options.transfers.newFile('trace.json'));
+      } else {
+        throw new ServiceError(
+          ErrorCodes.INVALID_PARAMS,
+          'trace.export needs a path here.',
+          'Pass { "path": "/absolute/path/trace.json" } (downloads exist only with xpuscope serve).',
+        );
+      }
+      capture.flushBatches();
+      const records = capture.records();
+      const deviceNames: Record<number, string> = {};
+      if (runtime !== undefined) {
+        try {
+          const rt = await runtime;
+          for (const d of rt.xpu.listDevices().devices) deviceNames[d.index] = `GPU${d.index} ${d.name}`;
+        } catch {
+          // names are optional
+        }
+      }
+      let stats;
+      try {
+        stats = writeChromeTrace(target, records, { deviceNames });
+      } catch (err) {
+        throw new ServiceError(
+          ErrorCodes.IO_ERROR,
+          `Could not write the trace to ${path ?? 'a temporary file'}: ${errorText(err)}`,
+          'Choose a writable location with free space.',
+        );
+      }
+      const bytes = statSync(target).size;
+      if (downloadId !== undefined && options.transfers) {
+        const filename = `xpuscope-trace-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+        options.transfers.offerDownload(downloadId, filename, target);
+        return { download: `/download/${downloadId}`, spans: stats.records, bytes };
+      }
+      return { path: target, spans: stats.records, bytes };
+    },
+    'trace.import': async ({ path, upload }: ParamsOf<'trace.import'>): Promise<TraceImportSummary> => {
+      if ((path === undefined) === (upload === undefined)) {
+        throw new ServiceError(
+          ErrorCodes.INVALID_PARAMS,
+          'trace.import needs exactly one of "path" and "upload".',
+          "Electron passes the chosen file's path; with xpuscope serve, POST the file to /upload and pass the returned id.",
+        );
+      }
+      let file: string;
+      let uploaded = false;
+      if (upload !== undefined) {
+        const found = options.transfers?.takeUpload(upload);
+        if (found === undefined) {
+          throw new ServiceError(
+            ErrorCodes.NOT_FOUND,
+            `Upload ${upload} is unknown, expired or already imported.`,
+            'Upload the file again (POST /upload), then import the id it returns.',
+          );
+        }
+        file = found;
+        uploaded = true;
+      } else {
+        file = await checkReadableFile(path!);
+      }
+      try {
+        const { importTrace } = await import('../runtime/trace/import.js');
+        const { Timeline } = await import('../runtime/timeline/index.js');
+        const tl = new Timeline({ laneCapacity: 1 << 20, edgeCapacity: 1 << 22 });
+        let result;
+        try {
+          result = await importTrace(file, { onRecords: (r) => tl.append(r) });
+        } catch (err) {
+          throw new ServiceError(
+            ErrorCodes.TRACE_INVALID,
+            `Could not import ${upload !== undefined ? 'the uploaded file' : path}: ${errorText(err)}`,
+            'xpuscope reads Chrome trace JSON written by xpuscope, Intel unitrace or the PyTorch profiler (Kineto).',
+          );
+        }
+        capture.replace(tl, 'import');
+        const sum = result.summary;
+        return {
+          format: sum.format,
+          events: sum.eventsRead,
+          spans: sum.spans,
+          flows: sum.flows,
+          skipped: sum.skipped,
+          truncated: sum.truncated,
+          devices: result.devices.map((d) => d.name),
+        };
+      } finally {
+        if (uploaded) await fsp.rm(file, { force: true }).catch(() => {});
+      }
+    },
+  } satisfies Handlers);
 
   async function dispatch<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
     const handler = handlers[method] as ((p: ParamsOf<M>) => Promise<ResultOf<M>>) | undefined;
@@ -341,8 +589,12 @@ export function createService(options: ServiceOptions = {}): Service {
       }
       return dispatch(method, checked.data as typeof params);
     },
-    on(listener) {
+    on(listener, subscribeOptions) {
       listeners.add(listener);
+      const sub: CaptureSubscriber = { send: listener };
+      if (subscribeOptions?.ready) sub.ready = subscribeOptions.ready;
+      if (subscribeOptions?.batches === false) sub.batches = false;
+      const leaveCapture = capture.subscribe(sub);
       queueMicrotask(() => {
         if (!closed && listeners.has(listener)) {
           try {
@@ -354,15 +606,18 @@ export function createService(options: ServiceOptions = {}): Service {
       });
       return () => {
         listeners.delete(listener);
+        leaveCapture();
       };
     },
     publish,
     get state() {
       return state;
     },
+    capture,
     close() {
       closed = true;
       listeners.clear();
+      capture.close();
     },
   };
 
@@ -517,4 +772,151 @@ function toServiceError(err: unknown): ServiceError {
     return new ServiceError(code, err.message || err.name, hint);
   }
   return new ServiceError(ErrorCodes.INTERNAL, String(err));
+}
+
+function scenarioError(err: unknown): ServiceError {
+  if (err instanceof ServiceError) return err;
+  if (err instanceof Error) {
+    const e = err as Error & { code?: unknown; hint?: unknown };
+    const hint = typeof e.hint === 'string' ? e.hint : undefined;
+    if (e.name === 'ScenarioParamError') return new ServiceError(ErrorCodes.INVALID_PARAMS, e.message, hint);
+    if (e.name === 'ScenarioError') {
+      const code =
+        e.code === 'UNKNOWN_SCENARIO'
+          ? ErrorCodes.NOT_FOUND
+          : typeof e.code === 'string'
+            ? e.code
+            : ErrorCodes.INTERNAL;
+      return new ServiceError(code, e.message, hint);
+    }
+  }
+  return toServiceError(err);
+}
+
+/** A path the user chose for writing: absolute, its directory exists, not a directory itself. */
+async function checkWritablePath(path: string): Promise<string> {
+  if (!isAbsolute(path) || path.includes('\0')) {
+    throw new ServiceError(
+      ErrorCodes.INVALID_PARAMS,
+      `"${path}" is not an absolute path.`,
+      'Pass an absolute file path.',
+    );
+  }
+  const dir = await fsp.stat(dirname(path)).catch(() => undefined);
+  if (!dir?.isDirectory()) {
+    throw new ServiceError(
+      ErrorCodes.NOT_FOUND,
+      `The folder ${dirname(path)} does not exist.`,
+      'Choose an existing folder.',
+    );
+  }
+  const st = await fsp.stat(path).catch(() => undefined);
+  if (st?.isDirectory()) {
+    throw new ServiceError(
+      ErrorCodes.INVALID_PARAMS,
+      `${path} is a folder.`,
+      'Choose a file name inside it.',
+    );
+  }
+  return path;
+}
+
+/** A path the user chose for reading: absolute and a regular file. */
+async function checkReadableFile(path: string): Promise<string> {
+  if (!isAbsolute(path) || path.includes('\0')) {
+    throw new ServiceError(
+      ErrorCodes.INVALID_PARAMS,
+      `"${path}" is not an absolute path.`,
+      'Pass an absolute file path.',
+    );
+  }
+  const st = await fsp.stat(path).catch(() => undefined);
+  if (!st) throw new ServiceError(ErrorCodes.NOT_FOUND, `${path} does not exist.`, 'Check the file name.');
+  if (!st.isFile()) throw new ServiceError(ErrorCodes.INVALID_PARAMS, `${path} is not a regular file.`);
+  return path;
+}
+
+// ---- one-time downloads and uploads (xpuscope serve) ----
+
+interface TransferEntry {
+  path: string;
+  filename: string;
+  expires: number;
+}
+
+/**
+ * Temporary files handed over HTTP once: downloads (`trace.export` → `GET /download/<id>`) and uploads
+ * (`POST /upload` → `trace.import {upload: id}`). Ids are 32 random hex digits; each is usable once and
+ * expires after `ttlMs` (10 minutes); its file is deleted then. Files live in a private temporary folder
+ * removed by `close()`.
+ */
+export class TransferRegistry {
+  readonly dir: string;
+  private readonly downloads = new Map<string, TransferEntry>();
+  private readonly uploads = new Map<string, TransferEntry>();
+  private readonly sweeper: NodeJS.Timeout;
+  constructor(private readonly ttlMs = 10 * 60_000) {
+    this.dir = mkdtempSync(join(tmpdir(), 'xpuscope-transfers-'));
+    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, ttlMs));
+    this.sweeper.unref();
+  }
+
+  static newId(): string {
+    return randomBytes(16).toString('hex');
+  }
+
+  /** A fresh id and a file path for it (not yet offered). */
+  newFile(suffix = 'bin'): { id: string; path: string } {
+    const id = TransferRegistry.newId();
+    return { id, path: join(this.dir, `${id}.${suffix}`) };
+  }
+
+  offerDownload(id: string, filename: string, path = join(this.dir, `${id}.trace.json`)): void {
+    this.downloads.set(id, { path, filename, expires: Date.now() + this.ttlMs });
+  }
+
+  /** The download for `id`, forgotten at once (one use); the caller deletes the file after sending it. */
+  takeDownload(id: string): { path: string; filename: string } | undefined {
+    const e = this.downloads.get(id);
+    this.downloads.delete(id);
+    if (!e || e.expires < Date.now()) {
+      if (e) rmSync(e.path, { force: true });
+      return undefined;
+    }
+    return { path: e.path, filename: e.filename };
+  }
+
+  registerUpload(id: string, path: string): void {
+    this.uploads.set(id, { path, filename: '', expires: Date.now() + this.ttlMs });
+  }
+
+  /** The uploaded file's path for `id`, forgotten at once (one use); the caller deletes the file. */
+  takeUpload(id: string): string | undefined {
+    const e = this.uploads.get(id);
+    this.uploads.delete(id);
+    if (!e || e.expires < Date.now()) {
+      if (e) rmSync(e.path, { force: true });
+      return undefined;
+    }
+    return e.path;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const map of [this.downloads, this.uploads]) {
+      for (const [id, e] of map) {
+        if (e.expires < now) {
+          map.delete(id);
+          rmSync(e.path, { force: true });
+        }
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    this.downloads.clear();
+    this.uploads.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

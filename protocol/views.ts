@@ -1,3 +1,5 @@
+import type { DriverChoice } from './devices.js';
+
 // Plain data for the app's views beyond the device list: properties, scenarios, captures, counters,
 // diagnostics and traces. The service produces them; the renderer and the CLI's --json consume them.
 
@@ -107,36 +109,83 @@ export interface CounterSample {
   submitToStartP50Ns?: number;
 }
 
-// ---- Diagnostics ----
+// ---- Diagnostics (`xpuscope diag`, the Diagnostics view; --json prints DiagReport) ----
+export const DIAG_SCHEMA = 'xpuscope.diag/1' as const;
+
+export type DiagLevel = 1 | 2 | 3;
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
+/** One check's result (a device check yields one result per device). */
 export interface CheckResult {
+  /** Stable id, e.g. "l1.loader", "l2.copy" (with `device` for per-device checks). */
   id: string;
-  level: 1 | 2 | 3;
   title: string;
+  level: DiagLevel;
+  /** Device index for per-device checks; absent for system checks. */
   device?: number;
   status: CheckStatus;
-  measured?: string;
-  expected?: string;
-  /** Where the expectation came from (spec, device property, …). */
-  expectedSource?: string;
+  /** The measured value, human-readable ("1.8.12", "12.3 GB/s", "3 render nodes, all accessible"). */
+  measured: string;
+  /** The measured value as a number, when there is one (`unit` says what it is). */
+  value?: number;
+  unit?: string;
+  /** The expected value or threshold ("≥ 1.2", "≥ 25.6 GB/s", "checksums equal"). */
+  expected: string;
+  /** Where that expectation comes from (spec, the device's own properties, a documented floor). */
+  expectedSource: string;
   durationMs: number;
+  /** Why it did not pass (or a note when it did). */
+  message?: string;
+  /** What to do about it; present whenever the status is not `pass`. */
   hint?: string;
+  /** Extra machine-readable measurements (per engine, per driver…). */
+  details?: Record<string, unknown>;
+}
+
+export interface DiagSummary {
+  total: number;
+  pass: number;
+  warn: number;
+  fail: number;
+  skip: number;
+}
+
+export interface DiagDeviceInfo {
+  index: number;
+  name: string;
+  simulated: boolean;
 }
 
 export interface DiagReport {
-  schema: 'xpuscope.diag/1';
-  level: 1 | 2 | 3;
+  schema: typeof DIAG_SCHEMA;
+  xpuscopeVersion: string;
+  /** ISO 8601 start time. */
   startedAt: string;
   durationMs: number;
-  summary: Record<CheckStatus, number>;
+  level: DiagLevel;
+  /** The device selected with `--device`, when one was. */
+  deviceFilter?: number;
+  driver?: DriverChoice;
+  host: { platform: string; arch: string; release: string; node: string };
+  devices: DiagDeviceInfo[];
   checks: CheckResult[];
+  summary: DiagSummary;
+  /** 0 all passed (warn/skip allowed), 1 a check failed, 2 diagnostics could not run (or were cancelled). */
+  exitCode: 0 | 1 | 2;
+  /** True when `signal` cancelled the run before every check ran. */
+  cancelled?: boolean;
+  /** Present when the diagnostics could not run (exitCode 2). */
+  error?: { message: string; hint?: string };
 }
 
+/** Progress of a running diagnostics run (`diag.progress` events). */
 export interface DiagProgress {
   done: number;
   total: number;
+  /** The check that just started or finished. */
   current?: string;
+  /** The finished check's result, so views can fill rows as they complete. */
+  result?: CheckResult;
 }
 
 // ---- Traces ----

@@ -1,13 +1,26 @@
-// The app shell: header (name, connection, transport), view navigation, the current view. New views
-// register in VIEWS; each reads the store through useApp().
-import type { ReactElement } from 'react';
+// The app shell: header (name, connection, transport), view navigation with keyboard shortcuts
+// (Alt+1…7, or 1…7 when no text field has focus), the current view. New views register in VIEWS.
+import { useEffect, type ReactElement } from 'react';
 import { useApp } from './state/context.js';
 import type { ViewId } from './state/store.js';
+import { isTyping } from './keys.js';
 import type { ConnectionStatus } from './transports/index.js';
+import { CountersView } from './views/CountersView.js';
 import { DevicesView } from './views/DevicesView.js';
+import { DiagnosticsView } from './views/DiagnosticsView.js';
+import { PropertiesView } from './views/PropertiesView.js';
+import { ScenariosView } from './views/ScenariosView.js';
+import { TimelineView } from './views/TimelineView.js';
+import { TracesView } from './views/TracesView.js';
 
-const VIEWS: { id: ViewId; label: string; render: () => ReactElement }[] = [
-  { id: 'devices', label: 'Devices', render: () => <DevicesView /> },
+export const VIEWS: { id: ViewId; label: string; key: string; render: () => ReactElement }[] = [
+  { id: 'devices', label: 'Devices', key: '1', render: () => <DevicesView /> },
+  { id: 'properties', label: 'Properties', key: '2', render: () => <PropertiesView /> },
+  { id: 'timeline', label: 'Timeline', key: '3', render: () => <TimelineView /> },
+  { id: 'scenarios', label: 'Scenarios', key: '4', render: () => <ScenariosView /> },
+  { id: 'counters', label: 'Counters', key: '5', render: () => <CountersView /> },
+  { id: 'diagnostics', label: 'Diagnostics', key: '6', render: () => <DiagnosticsView /> },
+  { id: 'traces', label: 'Traces', key: '7', render: () => <TracesView /> },
 ];
 
 export function App() {
@@ -16,6 +29,20 @@ export function App() {
   const notice = useApp((s) => s.notice);
   const dismissNotice = useApp((s) => s.dismissNotice);
   const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0]!;
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey) return;
+      if (!e.altKey && isTyping(e.target)) return;
+      const target = VIEWS.find((v) => v.key === e.key || (e.altKey && e.code === `Digit${v.key}`));
+      if (!target) return;
+      e.preventDefault();
+      setView(target.id);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [setView]);
+
   return (
     <div className="app">
       <header className="app-header">
@@ -28,6 +55,8 @@ export function App() {
               className="nav-item"
               data-testid={`nav-${v.id}`}
               aria-current={v.id === view ? 'page' : undefined}
+              aria-keyshortcuts={`${v.key} Alt+${v.key}`}
+              title={`${v.label} (${v.key})`}
               onClick={() => setView(v.id)}
             >
               {v.label}
@@ -44,7 +73,7 @@ export function App() {
           </button>
         </div>
       ) : null}
-      <main className="app-main">{current.render()}</main>
+      <main className={`app-main app-main-${current.id}`}>{current.render()}</main>
     </div>
   );
 }

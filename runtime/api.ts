@@ -1,5 +1,5 @@
 // Assembles the `xpu` namespace object from the runtime modules.
-import { setWaitStrategy, waitStrategy } from './device-runtime.js';
+import { setWaitStrategy, setWaitTimeout, waitStrategy, waitTimeout } from './device-runtime.js';
 import {
   canDeviceAccessPeer,
   currentDevice,
@@ -25,6 +25,8 @@ import {
   setPerProcessMemoryFraction,
 } from './memory.js';
 import { setRecorder } from './recorder.js';
+import { shutdown } from './shutdown.js';
+import { simLiveObjects } from './sim-objects.js';
 import {
   currentStream,
   Event,
@@ -76,4 +78,12 @@ export const xpu = {
   /** How blocking waits leave the event loop free: 'async' (koffi worker thread, default) or 'poll'. */
   setWaitStrategy,
   waitStrategy,
+  /** Timeout of every wait in ms (default 30 000, `XPUSCOPE_WAIT_TIMEOUT_MS`); Infinity for none. */
+  setWaitTimeout,
+  waitTimeout,
+  // lifetime
+  /** Wait (with the timeout), then destroy every Level Zero object; the next call re-initialises. */
+  shutdown,
+  /** Simulated driver only: its live Level Zero objects (leak checks); undefined on other drivers. */
+  simLiveObjects,
 };

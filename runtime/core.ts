@@ -214,6 +214,19 @@ export function runtime(): Runtime {
   }
 }
 
+/**
+ * xpu.shutdown()'s last step: destroy the contexts and forget the runtime (the next call that needs it
+ * creates new contexts; the loader, zeInit and the enumeration stay). Returns failed destroy calls.
+ */
+export function closeRuntime(keep: ReadonlySet<DriverRecord> = new Set()): number {
+  if (!rt) return 0;
+  let failed = 0;
+  for (const [d, c] of rt.contexts)
+    if (!keep.has(d) && (rt.ze.fn.zeContextDestroy(c) as number) !== 0) failed++;
+  rt = undefined;
+  return failed;
+}
+
 export function isInitialized(): boolean {
   return rt !== undefined;
 }

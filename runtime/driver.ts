@@ -2,7 +2,7 @@
 // The loader reads ZE_ENABLE_ALT_DRIVERS once, at the first zeInit of the process, so the choice is
 // applied to process.env before that and is frozen afterwards.
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DriverChoice, DriverRequest } from '../protocol/index.js';
@@ -27,6 +27,25 @@ const STANDARD_LIB_DIRS = [
 
 let choice: DriverChoice | undefined;
 let frozen = false;
+
+/**
+ * The loader is per process but this module is per thread: the first thread to run zeInit leaves
+ * its choice in the environment (tagged with the pid, so child processes, which get a fresh loader,
+ * ignore it) and worker threads started later adopt it as frozen.
+ */
+const APPLIED_ENV = 'XPUSCOPE_ZE_APPLIED';
+function adoptProcessChoice(): void {
+  if (frozen) return;
+  const v = process.env[APPLIED_ENV];
+  const sp = v?.indexOf(' ') ?? -1;
+  if (!v || sp < 0 || v.slice(0, sp) !== String(process.pid)) return;
+  try {
+    choice = JSON.parse(v.slice(sp + 1)) as DriverChoice;
+    frozen = true;
+  } catch {
+    /* ignore a malformed marker */
+  }
+}
 
 /** The package root: the nearest ancestor of this module with xpuscope's package.json. */
 export function packageRoot(): string {
@@ -95,19 +114,62 @@ export function findIntelGpuDriver(): string | undefined {
   return undefined;
 }
 
-/** `/dev/dri/renderD*` nodes, with whether this process may open them read-write. */
-export function renderNodes(): { path: string; accessible: boolean }[] {
+/** The render-node directory: `/dev/dri`, or `XPUSCOPE_DRI_DIR` (tests, containers with a moved /dev). */
+export function driDir(): string {
+  return process.env.XPUSCOPE_DRI_DIR || '/dev/dri';
+}
+
+/** Who is asking: uid and every group id (primary and supplementary). */
+export interface Credentials {
+  uid: number;
+  gids: number[];
+}
+
+function processCredentials(): Credentials | undefined {
+  if (typeof process.getuid !== 'function') return undefined;
+  const gids = new Set<number>([process.getgid?.() ?? -1, process.getegid?.() ?? -1]);
+  for (const g of process.getgroups?.() ?? []) gids.add(g);
+  gids.delete(-1);
+  return { uid: process.geteuid?.() ?? process.getuid(), gids: [...gids] };
+}
+
+/**
+ * Whether a file with this mode/owner may be opened read-write by `who`, by the permission bits
+ * (owner, then group, then other — the first class that matches decides, as the kernel does). uid 0
+ * always may (CAP_DAC_OVERRIDE); ACLs and LSMs are not considered.
+ */
+export function modeAllowsReadWrite(
+  st: { mode: number; uid: number; gid: number },
+  who: Credentials,
+): boolean {
+  if (who.uid === 0) return true;
+  const bits = who.uid === st.uid ? (st.mode >> 6) & 7 : who.gids.includes(st.gid) ? (st.mode >> 3) & 7 : st.mode & 7;
+  return (bits & 6) === 6;
+}
+
+/**
+ * `/dev/dri/renderD*` nodes (`XPUSCOPE_DRI_DIR` overrides the directory), with whether this process
+ * may open them read-write: the permission bits against the process's uid and groups, and access(2)
+ * (which also sees ACLs). `who` overrides the credentials (tests); with it only the bits decide.
+ */
+export function renderNodes(who?: Credentials): { path: string; accessible: boolean }[] {
+  const dir = driDir();
   let names: string[];
   try {
-    names = readdirSync('/dev/dri').filter((n) => n.startsWith('renderD'));
+    names = readdirSync(dir).filter((n) => n.startsWith('renderD'));
   } catch {
     return [];
   }
+  const creds = who ?? processCredentials();
   return names.sort().map((n) => {
-    const path = join('/dev/dri', n);
+    const path = join(dir, n);
     let accessible = true;
     try {
-      accessSync(path, constants.R_OK | constants.W_OK);
+      if (creds) {
+        const st = statSync(path);
+        accessible = modeAllowsReadWrite({ mode: st.mode, uid: st.uid, gid: st.gid }, creds);
+      }
+      if (accessible && !who) accessSync(path, constants.R_OK | constants.W_OK);
     } catch {
       accessible = false;
     }
@@ -161,7 +223,7 @@ function decide(opts: DriverOptions): DriverChoice {
   }
   const why = !lib
     ? `no Intel GPU driver (${INTEL_GPU_DRIVER_LIB}) found`
-    : 'no GPU render node (/dev/dri/renderD*) found';
+    : `no GPU render node (${driDir()}/renderD*) found`;
   return sim(`auto: ${why}, using the simulator.`);
 }
 
@@ -179,6 +241,7 @@ function sameChoice(a: DriverChoice, b: DriverChoice): boolean {
  * accepted (the loader has already read its environment).
  */
 export function configureDriver(opts: DriverOptions = {}): DriverChoice {
+  adoptProcessChoice();
   const next = decide(opts);
   if (frozen && choice) {
     if (!sameChoice(choice, next)) {
@@ -196,17 +259,21 @@ export function configureDriver(opts: DriverOptions = {}): DriverChoice {
 
 /** The current choice (configuring with defaults if nobody did). */
 export function currentDriverChoice(): DriverChoice {
+  adoptProcessChoice();
   return choice ? { ...choice } : configureDriver();
 }
 
 /** Apply the choice to process.env right before the first zeInit, and freeze it. */
 export function applyDriverChoice(): DriverChoice {
   const c = currentDriverChoice();
+  // Sysman (free memory, engine activity) needs this at zeInit; an explicit user setting wins.
+  if (!frozen && process.env.ZES_ENABLE_SYSMAN === undefined) process.env.ZES_ENABLE_SYSMAN = '1';
   if (!frozen && c.mode === 'sim' && c.simDriverPath) {
     process.env.ZE_ENABLE_ALT_DRIVERS = c.simDriverPath;
     if (c.profiles) process.env.XPUSIM_PROFILE = c.profiles.join(',');
   }
   frozen = true;
+  process.env[APPLIED_ENV] = `${process.pid} ${JSON.stringify(c)}`;
   return c;
 }
 

@@ -19,18 +19,42 @@ export class ZeError extends XpuError {
   readonly resultName: string;
   readonly call: string;
   readonly explanation: string;
+  /** What it means in plain words and what to do, for results a user can act on (else undefined). */
+  readonly advice: string | undefined;
   constructor(call: string, result: number, context?: string) {
     const info = zeResultInfo(result);
+    const advice = ZE_ADVICE.get(result >>> 0);
     super(
-      `${call} failed: ${info.name} (0x${(result >>> 0).toString(16)}): ${info.explanation}${context ? ` (${context})` : ''}`,
+      `${call} failed: ${info.name} (0x${(result >>> 0).toString(16)}): ${info.explanation}${context ? ` (${context})` : ''}` +
+        (advice ? `. ${advice}` : ''),
     );
     this.name = 'ZeError';
     this.result = result >>> 0;
     this.resultName = info.name;
     this.call = call;
     this.explanation = info.explanation;
+    this.advice = advice;
   }
 }
+
+/** Plain explanations and what to do, for the results a user meets in practice. */
+const ZE_ADVICE = new Map<number, string>([
+  [
+    0x70000001,
+    'The GPU was lost (it hung and was reset, was removed, or its driver was updated): work submitted ' +
+      'to it did not complete and its memory contents are gone. Device queries still work; to run work ' +
+      'again restart the program (check `dmesg` for a GPU hang or reset message, and update the GPU driver ' +
+      'if it recurs)',
+  ],
+  [
+    0x70000002,
+    'The host ran out of memory for the driver: free memory (close other programs) or allocate less',
+  ],
+  [
+    0x70000003,
+    'The GPU is out of memory: free buffers you no longer need, call xpu.emptyCache(), or allocate less',
+  ],
+]);
 
 export function zeResultInfo(result: number): { name: string; explanation: string } {
   const info = ZE_RESULTS.get(result >>> 0);
@@ -57,4 +81,22 @@ export const ZE_RESULT = {
 /** Throw a ZeError unless `result` is SUCCESS. */
 export function check(call: string, result: number, context?: string): void {
   if (result !== 0) throw new ZeError(call, result, context);
+}
+
+/** A wait did not finish within its timeout (xpu.setWaitTimeout / `{ timeoutMs }`). */
+export class XpuTimeoutError extends XpuError {
+  readonly timeoutMs: number;
+  readonly deviceIndex: number | undefined;
+  readonly streamId: number | undefined;
+  constructor(
+    message: string,
+    timeoutMs: number,
+    where: { deviceIndex?: number; streamId?: number } = {},
+  ) {
+    super(message);
+    this.name = 'XpuTimeoutError';
+    this.timeoutMs = timeoutMs;
+    this.deviceIndex = where.deviceIndex;
+    this.streamId = where.streamId;
+  }
 }

@@ -3,7 +3,7 @@
 export { xpu } from './api.js';
 export type { DeviceLike } from './device-arg.js';
 export { configureDriver, type DriverOptions } from './driver.js';
-export { XpuError, ZeError, zeResultName } from './errors.js';
+export { XpuError, XpuTimeoutError, ZeError, zeResultName } from './errors.js';
 export type { DeviceCapability, DeviceProperties, EngineGroup, EngineKind } from './properties.js';
 export type { DeviceScope } from './devices.js';
 export {
@@ -14,9 +14,12 @@ export {
   type MemoryRef,
   type StreamOptions,
   type StreamScope,
+  type SyncOptions,
 } from './streams.js';
 export type { AllocOptions, MemoryKind, XpuBuffer } from './memory.js';
 export type { Kernel, KernelArg, ParamType, ScalarType } from './kernels.js';
 export type { OpRecord, Recorder } from './recorder.js';
 export type { WaitStrategy } from './device-runtime.js';
+export type { ShutdownOptions, ShutdownReport } from './shutdown.js';
+export type { LiveObjects } from './sim-objects.js';
 export type { DeviceList, DriverChoice, DriverRequest, Problem } from '../protocol/index.js';

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runtime } from './core.js';
 import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
-import { deviceRuntime, type DeviceRuntime } from './device-runtime.js';
+import { closedError, deviceRuntime, type DeviceRuntime } from './device-runtime.js';
 import { packageRoot } from './driver.js';
 import { XpuError, ZeError, check } from './errors.js';
 import type { LaunchableKernel, MemoryRef } from './streams.js';
@@ -138,6 +138,7 @@ export class Kernel implements LaunchableKernel {
         `Kernel '${this.name}' takes ${this.params.length} arguments (${this.params.join(', ')}), got ${args.length}.`,
       );
     }
+    if (this.dr.closed) throw closedError(`kernel '${this.name}'`);
     const key = groupSize.join(',');
     if (key !== this.lastSize) {
       check(
@@ -268,4 +269,16 @@ function kernelNames(dr: DeviceRuntime, module: bigint, sigs: Map<string, ParamT
     }
   }
   return [...sigs.keys()];
+}
+
+/** @internal xpu.shutdown(): destroy the device's kernels and module. Returns the number of failed calls. */
+export function closeKernels(dr: DeviceRuntime): number {
+  const st = dr.ext.get('kernels') as ModuleState | undefined;
+  if (!st) return 0;
+  let failed = 0;
+  for (const k of Object.values(st.kernels))
+    if ((dr.ze.fn.zeKernelDestroy(k.handle) as number) !== 0) failed++;
+  if ((dr.ze.fn.zeModuleDestroy(st.module) as number) !== 0) failed++;
+  dr.ext.delete('kernels');
+  return failed;
 }

@@ -11,7 +11,12 @@ import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
 import { runtime } from './core.js';
 import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
-import { deviceRuntime, existingDeviceRuntimes, type DeviceRuntime } from './device-runtime.js';
+import {
+  closedError,
+  deviceRuntime,
+  existingDeviceRuntimes,
+  type DeviceRuntime,
+} from './device-runtime.js';
 import { XpuError, ZeError } from './errors.js';
 import { queryProperties } from './properties.js';
 import { busyStreams, type MemoryRef } from './streams.js';
@@ -265,6 +270,17 @@ class CachingAllocator {
     }
   }
 
+  /** xpu.shutdown(): zeMemFree every segment, in use or cached. Returns the number of failed frees. */
+  destroy(): number {
+    let failed = 0;
+    for (const seg of this.segments)
+      if ((this.dr.ze.fn.zeMemFree(this.dr.context, seg.ptr) as number) !== 0) failed++;
+    this.segments.clear();
+    this.free.small_pool.clear();
+    this.free.large_pool.clear();
+    return failed;
+  }
+
   resetPeaks(): void {
     for (const n of STAT_NAMES)
       for (const k of ['all', 'small_pool', 'large_pool'] as const)
@@ -324,7 +340,9 @@ export class XpuBuffer implements MemoryRef, Disposable {
     readonly bytes: number,
     private readonly dr: DeviceRuntime,
     private readonly block: Block | undefined,
-  ) {}
+  ) {
+    liveBuffers(dr).add(this);
+  }
 
   get device(): { type: 'xpu'; index: number } {
     return { type: 'xpu', index: this.deviceIndex };
@@ -355,6 +373,8 @@ export class XpuBuffer implements MemoryRef, Disposable {
   private doRelease(): void {
     if (this.released) return;
     this.released = true;
+    liveBuffers(this.dr).delete(this);
+    if (this.dr.closed) return; // xpu.shutdown() already returned the memory
     if (this.block) allocatorOf(this.dr).release(this.block);
     else {
       const r = this.dr.ze.fn.zeMemFree(this.dr.context, this.ptr) as number;
@@ -362,7 +382,17 @@ export class XpuBuffer implements MemoryRef, Disposable {
     }
   }
 
+  /** @internal xpu.shutdown(): the memory is gone; free host/shared memory here (segments go with the allocator). */
+  closeForShutdown(): number {
+    this.freed = true;
+    if (this.released) return 0;
+    this.released = true;
+    if (this.block) return 0;
+    return (this.dr.ze.fn.zeMemFree(this.dr.context, this.ptr) as number) !== 0 ? 1 : 0;
+  }
+
   private hostCheck(offset: number, length: number): void {
+    if (this.dr.closed) throw closedError(`this ${this.kind} buffer`);
     if (this.freed) throw new XpuError('Buffer was freed.');
     if (this.kind === 'device') {
       throw new XpuError(
@@ -435,6 +465,31 @@ export function alloc(bytes: number, opts: AllocOptions = {}): XpuBuffer {
   return new XpuBuffer(kind, idx, out[0] ?? 0n, bytes, dr, undefined);
 }
 
+/** Buffers not yet released, per device runtime (so that shutdown can free them). */
+function liveBuffers(dr: DeviceRuntime): Set<XpuBuffer> {
+  let set = dr.ext.get('buffers') as Set<XpuBuffer> | undefined;
+  if (!set) {
+    set = new Set();
+    dr.ext.set('buffers', set);
+  }
+  return set;
+}
+
+/**
+ * @internal xpu.shutdown(): free every live buffer (host/shared directly) and every segment of the
+ * caching allocator, cached or in use. Buffers still referenced become unusable. Returns failures.
+ */
+export function closeMemory(dr: DeviceRuntime): number {
+  let failed = 0;
+  const set = dr.ext.get('buffers') as Set<XpuBuffer> | undefined;
+  for (const b of set ?? []) failed += b.closeForShutdown();
+  set?.clear();
+  const a = dr.ext.get('allocator') as CachingAllocator | undefined;
+  if (a) failed += a.destroy();
+  dr.ext.delete('allocator');
+  return failed;
+}
+
 function allocatorFor(d?: DeviceLike | null): CachingAllocator {
   const idx = deviceIndex(d, true);
   checkRange(idx, runtime().devices.length);
@@ -473,14 +528,37 @@ export function memoryStats(d?: DeviceLike | null): Record<string, number> {
   return Object.fromEntries(Object.entries(out).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
 }
 
+/** Sysman free/size summed over the device's memory modules, or undefined when Sysman is off. */
+function sysmanMemory(dr: DeviceRuntime): [number, number] | undefined {
+  const en = dr.ze.optional.zesDeviceEnumMemoryModules;
+  const get = dr.ze.optional.zesMemoryGetState;
+  if (!en || !get) return undefined;
+  const n = new Uint32Array(1);
+  if ((en(dr.rec.handle, n, null) as number) !== 0 || !n[0]) return undefined;
+  const hs = new BigUint64Array(n[0]);
+  if ((en(dr.rec.handle, n, hs) as number) !== 0) return undefined;
+  let free = 0;
+  let size = 0;
+  for (const h of hs.subarray(0, n[0])) {
+    const st = struct(L.zes_mem_state_t);
+    if ((get(h, st.buf) as number) !== 0) return undefined;
+    free += st.num('free');
+    size += st.num('size');
+  }
+  return size > 0 ? [free, size] : undefined;
+}
+
 /**
- * [free, total] bytes. Level Zero core has no free-memory query (torch reads it through Sysman,
- * which needs ZES_ENABLE_SYSMAN): free is total minus what this process has reserved.
+ * [free, total] bytes. Like torch, free memory comes from Sysman (zesMemoryGetState; the runtime
+ * sets ZES_ENABLE_SYSMAN=1 before zeInit unless the user set it). Without Sysman, free is the
+ * zeDeviceGetMemoryProperties total minus what this process has reserved.
  */
 export function memGetInfo(d?: DeviceLike | null): [number, number] {
   const idx = deviceIndex(d, true);
   checkRange(idx, runtime().devices.length);
   const dr = deviceRuntime(idx);
+  const sm = sysmanMemory(dr);
+  if (sm) return sm;
   const total = queryProperties(dr.ze, dr.rec).totalMemory;
   if (total === undefined) throw new XpuError(`Device ${idx} does not report its memory size.`);
   return [Math.max(0, total - allocatorOf(dr).stats.reserved_bytes.all.current), total];

@@ -40,6 +40,10 @@ export function deliver(r: Recorder, op: OpRecord): void {
   }
 }
 
+export function countRecorderError(): void {
+  errors++;
+}
+
 export function recorderErrors(): number {
   return errors;
 }

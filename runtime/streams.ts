@@ -6,15 +6,25 @@ import type { EngineRef, OpKind } from '../protocol/timeline.js';
 import { runtime } from './core.js';
 import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
 import {
+  closedError,
   deviceRuntime,
   existingDeviceRuntimes,
   globalTimestamps,
+  resolveTimeout,
   type DeviceRuntime,
   type NativeEvent,
 } from './device-runtime.js';
-import { XpuError, ZeError, check } from './errors.js';
+import { XpuError, XpuTimeoutError, ZeError, check } from './errors.js';
 import type { EngineGroup } from './properties.js';
-import { deliver, recorder, setOnAttach, takeOpId, ticksToHost } from './recorder.js';
+import {
+  countRecorderError,
+  deliver,
+  recorder,
+  setOnAttach,
+  takeOpId,
+  ticksToHost,
+  type Recorder,
+} from './recorder.js';
 import { runScoped, state } from './state.js';
 import { L, struct } from './ze/layouts.js';
 
@@ -55,6 +65,11 @@ export interface LaunchOptions {
   groups: number | [number, number?, number?];
   groupSize: number | [number, number?, number?];
   args?: readonly unknown[];
+}
+
+export interface SyncOptions {
+  /** Give up after this many ms (default: xpu.setWaitTimeout, 30 000); Infinity waits forever. */
+  timeoutMs?: number;
 }
 
 export interface StreamOptions {
@@ -113,6 +128,7 @@ export class Stream {
   private dr!: DeviceRuntime;
   private list = 0n;
   private pending: Pending[] = [];
+  private brokenBy: XpuTimeoutError | undefined;
 
   /** torch.xpu.Stream(device, priority): the next pool stream of the device (round-robin). */
   constructor(opts: StreamOptions = {}) {
@@ -149,7 +165,54 @@ export class Stream {
     w.dr = dr;
     w.list = list;
     w.pending = [];
+    w.brokenBy = undefined;
     return s;
+  }
+
+  /** True after a wait on this stream timed out: its earlier work never finished; it takes no more work. */
+  get broken(): boolean {
+    return this.brokenBy !== undefined;
+  }
+  /** The timeout that broke this stream, if any. */
+  get brokenReason(): XpuTimeoutError | undefined {
+    return this.brokenBy;
+  }
+  /** @internal true once xpu.shutdown() destroyed this stream's runtime. */
+  get isClosed(): boolean {
+    return this.dr.closed === true;
+  }
+
+  private label(): string {
+    return `stream ${this.streamId} (0x${this.streamId.toString(16)}) on device ${this.deviceIndex}`;
+  }
+
+  /** Throws when this stream cannot take work: its runtime was shut down, or it is broken. */
+  private usable(): void {
+    if (this.dr.closed) throw closedError(`xpu.Stream ${this.streamId} on device ${this.deviceIndex}`);
+    if (this.brokenBy) {
+      throw new XpuError(
+        `${this.label()} is broken: an earlier wait on it timed out after ${this.brokenBy.timeoutMs} ms, ` +
+          'so work already submitted to it never finished and it accepts no more work. Use another ' +
+          'stream (new xpu.Stream() skips broken ones); if the GPU is hung, restart the program.',
+      );
+    }
+  }
+
+  /** @internal mark broken after a timed-out wait; the pool hands out a fresh stream in its place. */
+  markBroken(timeoutMs: number): XpuTimeoutError {
+    if (!this.brokenBy) {
+      this.brokenBy = new XpuTimeoutError(
+        `${this.label()} did not finish within ${timeoutMs} ms — the GPU may be hung (a kernel that ` +
+          'never ends, or work waiting on an event nobody signals). The stream is now marked broken and ' +
+          'takes no more work; other streams and devices keep working. Raise the limit with ' +
+          'xpu.setWaitTimeout(ms) or { timeoutMs } if the work is just long.',
+        timeoutMs,
+        { deviceIndex: this.deviceIndex, streamId: this.streamId },
+      );
+      busy.delete(this);
+      if (!this.external) replaceInPool(this.dr, this);
+    }
+    return this.brokenBy;
   }
 
   /** The immediate command list handle (created on first use). */
@@ -204,27 +267,47 @@ export class Stream {
 
   /** True when all submitted work has completed. */
   query(): boolean {
+    if (this.dr.closed) throw closedError(`xpu.Stream ${this.streamId} on device ${this.deviceIndex}`);
     this.sweep();
     return this.pending.length === 0;
   }
 
-  /** Resolves when all work submitted so far has completed (never blocks the event loop). */
-  async synchronize(): Promise<void> {
+  /**
+   * Resolves when all work submitted so far has completed (never blocks the event loop). Rejects with
+   * an XpuTimeoutError after the wait timeout (xpu.setWaitTimeout, default 30 s) and marks the stream
+   * broken; a broken stream rejects at once.
+   */
+  async synchronize(opts: SyncOptions = {}): Promise<void> {
+    const timeoutMs = resolveTimeout(opts.timeoutMs);
+    if (this.dr.closed) throw closedError(`xpu.Stream ${this.streamId} on device ${this.deviceIndex}`);
+    if (this.brokenBy) throw this.brokenBy;
     const last = this.pending[this.pending.length - 1];
     if (!last) return;
     const ev = last.ev.ref();
     try {
-      await ev.wait();
+      await ev.wait(timeoutMs);
+    } catch (e) {
+      if (e instanceof XpuTimeoutError) throw this.markBroken(timeoutMs);
+      throw e;
     } finally {
       ev.unref();
     }
     this.sweep();
   }
 
-  /** Blocking variant for synchronous callers (emptyCache). */
-  synchronizeBlocking(): void {
+  /** Blocking variant for synchronous callers (emptyCache), with the wait timeout. */
+  synchronizeBlocking(timeoutMs?: number): void {
+    const t = resolveTimeout(timeoutMs);
+    if (this.brokenBy) throw this.brokenBy;
     const last = this.pending[this.pending.length - 1];
-    if (last) last.ev.waitBlocking();
+    if (last) {
+      try {
+        last.ev.waitBlocking(t);
+      } catch (e) {
+        if (e instanceof XpuTimeoutError) throw this.markBroken(t);
+        throw e;
+      }
+    }
     this.sweep();
   }
 
@@ -391,6 +474,7 @@ export class Stream {
     append: (signal: bigint) => [string, number],
     o: { signal?: NativeEvent; holds?: NativeEvent[]; buffers?: MemoryRef[]; deps?: number[] },
   ): void {
+    this.usable();
     this.cmdList();
     const rec = recorder();
     const dr = this.dr;
@@ -423,23 +507,7 @@ export class Stream {
       const p = this.pending[0] as Pending;
       if (!p.ev.done()) break;
       this.pending.shift();
-      if (p.rec && rec && this.dr.timer) {
-        const { start, end } = p.ev.kernelTimestamp();
-        const t = ticksToHost(this.dr.timer, p.rec.submitHost, p.rec.submitTicks, start, end);
-        deliver(rec, {
-          id: p.rec.id,
-          device: this.deviceIndex,
-          stream: this.streamId,
-          engine: this.engine,
-          kind: p.rec.kind,
-          name: p.rec.name,
-          bytes: p.rec.bytes,
-          submitNs: Number(p.rec.submitHost),
-          startNs: t.startNs,
-          endNs: t.endNs,
-          deps: p.rec.deps,
-        });
-      }
+      if (p.rec && rec && this.dr.timer) this.deliverRecord(p, p.rec, rec);
       for (const h of p.holds) h.unref();
       for (const b of p.buffers) b.release?.();
       p.ev.unref();
@@ -447,9 +515,67 @@ export class Stream {
     if (this.pending.length === 0) busy.delete(this);
   }
 
+  /** Convert and hand a completed recorded op to the recorder (timestamp read failures are counted, not thrown). */
+  private deliverRecord(p: Pending, r: NonNullable<Pending['rec']>, rec: Recorder): void {
+    const timer = this.dr.timer;
+    if (!timer) return;
+    let ts: { start: bigint; end: bigint };
+    try {
+      ts = p.ev.kernelTimestamp();
+    } catch {
+      countRecorderError();
+      return;
+    }
+    const t = ticksToHost(timer, r.submitHost, r.submitTicks, ts.start, ts.end);
+    deliver(rec, {
+      id: r.id,
+      device: this.deviceIndex,
+      stream: this.streamId,
+      engine: this.engine,
+      kind: r.kind,
+      name: r.name,
+      bytes: r.bytes,
+      submitNs: Number(r.submitHost),
+      startNs: t.startNs,
+      endNs: t.endNs,
+      deps: r.deps,
+    });
+  }
+
   /** @internal number of operations not yet retired. */
   get pendingCount(): number {
     return this.pending.length;
+  }
+
+  /** @internal the last submitted operation has neither completed nor failed (device lost). */
+  stillRunning(): boolean {
+    const last = this.pending[this.pending.length - 1];
+    if (!last) return false;
+    try {
+      return !last.ev.done();
+    } catch {
+      return false; // DEVICE_LOST and the like: the driver dropped the work
+    }
+  }
+
+  /**
+   * @internal xpu.shutdown(): drop what is still pending (releasing its events and buffers) and
+   * destroy the command list (not for external streams: the caller owns those). Returns the number
+   * of failed destroy calls.
+   */
+  close(): number {
+    for (const p of this.pending.splice(0)) {
+      for (const h of p.holds) h.unref();
+      for (const b of p.buffers) b.release?.();
+      p.ev.unref();
+    }
+    busy.delete(this);
+    let failed = 0;
+    if (this.list !== 0n && !this.external) {
+      if ((this.dr.ze.fn.zeCommandListDestroy(this.list) as number) !== 0) failed++;
+    }
+    this.list = 0n;
+    return failed;
   }
 }
 
@@ -486,12 +612,20 @@ interface Pools {
   counters: number[];
   external: Map<bigint, Stream>;
   nextExternal: number;
+  /** Pool streams replaced after they broke (closed at shutdown). */
+  broken: Stream[];
 }
 
 function pools(dr: DeviceRuntime): Pools {
   let p = dr.ext.get('streams') as Pools | undefined;
   if (!p) {
-    p = { streams: new Map(), counters: [0, 0, 0, 0, 0, 0], external: new Map(), nextExternal: 0 };
+    p = {
+      streams: new Map(),
+      counters: [0, 0, 0, 0, 0, 0],
+      external: new Map(),
+      nextExternal: 0,
+      broken: [],
+    };
     dr.ext.set('streams', p);
   }
   return p;
@@ -527,6 +661,46 @@ function nextPoolStream(dr: DeviceRuntime, ptype: 0 | 1 | 2, engine: 'compute' |
   return list[i] as Stream;
 }
 
+/** A broken pool stream is replaced by a fresh one (same id and engine, new command list). */
+function replaceInPool(dr: DeviceRuntime, s: Stream): void {
+  const p = dr.ext.get('streams') as Pools | undefined;
+  if (!p) return;
+  for (const list of p.streams.values()) {
+    const i = list.indexOf(s);
+    if (i < 0) continue;
+    list[i] = Stream.make(dr, s.streamId, s.priority, { ...s.engine }, 0n, false);
+    // The broken one stays reachable for close() at shutdown.
+    p.broken.push(s);
+  }
+}
+
+/**
+ * @internal Broken streams of the device whose work is still executing (not completed, device not
+ * lost): the device still references their command lists, events and memory, so none may be destroyed.
+ */
+export function hungStreams(dr: DeviceRuntime): Stream[] {
+  const p = dr.ext.get('streams') as Pools | undefined;
+  if (!p) return [];
+  const all = [...p.broken, ...[...p.streams.values()].flat(), ...p.external.values()];
+  return all.filter((s) => s.broken && s.stillRunning());
+}
+
+/** @internal xpu.shutdown(): close every stream of the device (pool, replaced broken, external). */
+export function closeStreams(dr: DeviceRuntime): number {
+  const p = dr.ext.get('streams') as Pools | undefined;
+  if (!p) return 0;
+  let failed = 0;
+  for (const list of p.streams.values()) for (const s of list) failed += s.close();
+  for (const s of p.broken) failed += s.close();
+  for (const s of p.external.values()) failed += s.close();
+  dr.ext.delete('streams');
+  if (busy.size === 0 && deliveryTimer) {
+    clearTimeout(deliveryTimer);
+    deliveryTimer = undefined;
+  }
+  return failed;
+}
+
 /** The default current stream of a device (torch: NORMAL #31). */
 export function defaultStream(index: number): Stream {
   return poolOf(deviceRuntime(index), STREAM_TYPE.NORMAL)[DEFAULT_INDEX] as Stream;
@@ -535,7 +709,9 @@ export function defaultStream(index: number): Stream {
 export function currentStream(d?: DeviceLike | null): Stream {
   const idx = deviceIndex(d, true);
   checkRange(idx, runtime().devices.length);
-  return (state().streams.get(idx) as Stream | undefined) ?? defaultStream(idx);
+  const s = state().streams.get(idx) as Stream | undefined;
+  // A stream of a runtime that xpu.shutdown() closed is forgotten: the device's default stream again.
+  return s && !s.isClosed ? s : defaultStream(idx);
 }
 
 /** torch set_stream: null is a no-op; also makes the stream's device current. */
@@ -582,16 +758,23 @@ export function withStream<T>(s: Stream | null | undefined, fn: () => T): T {
   });
 }
 
-/** Wait for all pool streams of the device (torch: not external ones). */
-export async function synchronize(d?: DeviceLike | null): Promise<void> {
+/**
+ * Wait for all pool streams of the device (torch: not external ones), with the wait timeout (a stream
+ * that does not finish in time is marked broken and the call rejects). Streams already broken are
+ * skipped: their work is abandoned.
+ */
+export async function synchronize(d?: DeviceLike | null, opts: SyncOptions = {}): Promise<void> {
   const idx = deviceIndex(d, true);
   checkRange(idx, runtime().devices.length);
+  const timeoutMs = resolveTimeout(opts.timeoutMs);
   const dr = deviceRuntime(idx);
   const p = pools(dr);
   const all: Promise<void>[] = [];
   for (const list of p.streams.values())
-    for (const s of list) if (s.pendingCount > 0) all.push(s.synchronize());
-  await Promise.all(all);
+    for (const s of list) if (s.pendingCount > 0 && !s.broken) all.push(s.synchronize({ timeoutMs }));
+  const results = await Promise.allSettled(all);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Wrap an existing immediate command list (torch get_stream_from_external). */
@@ -649,6 +832,7 @@ export class Event {
   /** @internal */
   native: NativeEvent | undefined;
   private dev = -1;
+  private recordedOn: Stream | undefined;
 
   constructor(opts: EventOptions = {}) {
     this.enableTiming = opts.enableTiming === true;
@@ -688,6 +872,7 @@ export class Event {
     }
     this.native?.unref();
     this.native = nat;
+    this.recordedOn = st;
   }
 
   /** Make future work on `s` (default: the current stream) wait for this event. */
@@ -701,9 +886,19 @@ export class Event {
     return this.native ? this.native.done() : true;
   }
 
-  /** Resolves when the recorded work has completed (immediately if never recorded). */
-  async synchronize(): Promise<void> {
-    if (this.native) await this.native.wait();
+  /**
+   * Resolves when the recorded work has completed (immediately if never recorded). After the wait
+   * timeout it rejects with an XpuTimeoutError and marks the recording stream broken.
+   */
+  async synchronize(opts: SyncOptions = {}): Promise<void> {
+    const timeoutMs = resolveTimeout(opts.timeoutMs);
+    if (!this.native) return;
+    try {
+      await this.native.wait(timeoutMs);
+    } catch (e) {
+      if (e instanceof XpuTimeoutError && this.recordedOn) throw this.recordedOn.markBroken(timeoutMs);
+      throw e;
+    }
   }
 
   /** Milliseconds between this event and `end` (both recorded with enableTiming and completed). */

@@ -7,7 +7,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { xpu, ZeError, type DeviceProperties, type Stream, type XpuBuffer } from '../../runtime/index.js';
 import { enumerate } from '../../runtime/core.js';
 import { deviceRuntime, globalTimestamps } from '../../runtime/device-runtime.js';
-import { INTEL_GPU_DRIVER_LIB, findIntelGpuDriver, renderNodes, simDriverPath } from '../../runtime/driver.js';
+import {
+  INTEL_GPU_DRIVER_LIB,
+  findIntelGpuDriver,
+  renderNodes,
+  simDriverPath,
+} from '../../runtime/driver.js';
 import { kernelsPath } from '../../runtime/kernels.js';
 import { L, struct } from '../../runtime/ze/layouts.js';
 import { loadZe, loaderLibraryName, loaderVersions } from '../../runtime/ze/lib.js';
@@ -20,7 +25,8 @@ const NO_DRIVER_HINT =
   "Install Intel's GPU compute runtime (Debian/Ubuntu: sudo apt-get install libze-intel-gpu1, or " +
   'intel-level-zero-gpu on older releases; see https://dgpu-docs.intel.com), or run with --driver sim ' +
   'to use the simulated GPU.';
-const RENDER_GROUP_HINT = 'Add your user to the render group (sudo usermod -aG render $USER), then log out and in again.';
+const RENDER_GROUP_HINT =
+  'Add your user to the render group (sudo usermod -aG render $USER), then log out and in again.';
 const DEVICE_LOST_HINT =
   'The GPU hung or was reset (device lost): check `sudo dmesg | grep -iE "i915|xe|gpu hang"`, update the ' +
   'kernel driver and compute runtime, then reboot (or reload the driver) before testing again.';
@@ -93,7 +99,16 @@ function prng(seed: number): () => number {
 function pattern(bytes: number, seed: number): Buffer {
   const rnd = prng(seed);
   const b = Buffer.alloc(bytes);
-  for (let i = 0; i + 4 <= bytes; i += 4) b.writeUInt32LE(Math.floor(rnd() * 4294967296), i);
+  const words = new Uint32Array(b.buffer, b.byteOffset, Math.floor(bytes / 4));
+  // A PRNG seed per 4 KiB block, then a cheap xorshift inside it: fast and still no repeating pages.
+  let x = 1;
+  for (let i = 0; i < words.length; i++) {
+    if ((i & 1023) === 0) x = (Math.floor(rnd() * 4294967296) | 1) >>> 0;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
   return b;
 }
 
@@ -149,9 +164,11 @@ const loader: CheckDef = {
   title: 'Level Zero loader',
   level: 1,
   scope: 'system',
-  measures: 'the loader library (libze_loader.so.1) loads, has the entry points xpuscope needs, and its version (zelLoaderGetVersions)',
+  measures:
+    'the loader library (libze_loader.so.1) loads, has the entry points xpuscope needs, and its version (zelLoaderGetVersions)',
   run() {
-    const source = 'Level Zero loader 1.8 API (runtime/ze/lib.ts required entry points); Debian 12 ships 1.8.12';
+    const source =
+      'Level Zero loader 1.8 API (runtime/ze/lib.ts required entry points); Debian 12 ships 1.8.12';
     let ze;
     try {
       ze = loadZe();
@@ -176,7 +193,12 @@ const loader: CheckDef = {
     const [maj = 0, min = 0] = v.split('.').map(Number);
     const ok = maj > 1 || (maj === 1 && min >= 8);
     return outcome(ok ? 'pass' : 'warn', `${ze.library} ${v}`, 'loads, version ≥ 1.8', source, {
-      ...(ok ? {} : { message: `loader ${v} is older than 1.8`, hint: 'Update the Level Zero loader (libze1 / level-zero package).' }),
+      ...(ok
+        ? {}
+        : {
+            message: `loader ${v} is older than 1.8`,
+            hint: 'Update the Level Zero loader (libze1 / level-zero package).',
+          }),
       details,
     });
   },
@@ -215,15 +237,23 @@ const environment: CheckDef = {
     if (alt !== undefined && !(choice.mode === 'sim' && alt === choice.simDriverPath)) {
       notes.push(`ZE_ENABLE_ALT_DRIVERS=${alt} replaces the drivers the loader would find`);
     }
-    if (set.ZE_AFFINITY_MASK !== undefined) notes.push(`ZE_AFFINITY_MASK=${set.ZE_AFFINITY_MASK} hides the devices it does not list`);
+    if (set.ZE_AFFINITY_MASK !== undefined)
+      notes.push(`ZE_AFFINITY_MASK=${set.ZE_AFFINITY_MASK} hides the devices it does not list`);
     const h = set.ZE_FLAT_DEVICE_HIERARCHY;
     if (h !== undefined && !['FLAT', 'COMPOSITE', 'COMBINED'].includes(h)) {
       notes.push(`ZE_FLAT_DEVICE_HIERARCHY=${h} is not FLAT, COMPOSITE or COMBINED (ignored by the driver)`);
     }
-    if (set.XPUSIM_FAULTS !== undefined) notes.push(`XPUSIM_FAULTS=${set.XPUSIM_FAULTS} injects failures into the simulator`);
-    const measured = Object.keys(set).length === 0 ? 'none set' : Object.entries(set).map(([k, v]) => `${k}=${v}`).join(' ');
+    if (set.XPUSIM_FAULTS !== undefined)
+      notes.push(`XPUSIM_FAULTS=${set.XPUSIM_FAULTS} injects failures into the simulator`);
+    const measured =
+      Object.keys(set).length === 0
+        ? 'none set'
+        : Object.entries(set)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ');
     const expected = 'no variable that hides or replaces drivers/devices';
-    const source = 'Level Zero loader and driver documentation (ZE_ENABLE_ALT_DRIVERS, ZE_AFFINITY_MASK, ZE_FLAT_DEVICE_HIERARCHY)';
+    const source =
+      'Level Zero loader and driver documentation (ZE_ENABLE_ALT_DRIVERS, ZE_AFFINITY_MASK, ZE_FLAT_DEVICE_HIERARCHY)';
     if (notes.length > 0) {
       return outcome('warn', measured, expected, source, {
         message: notes.join('; '),
@@ -233,7 +263,12 @@ const environment: CheckDef = {
     }
     return outcome('pass', measured, expected, source, {
       details: { variables: set },
-      ...(alt !== undefined ? { message: 'ZE_ENABLE_ALT_DRIVERS points at the simulated driver (set by xpuscope for --driver sim)' } : {}),
+      ...(alt !== undefined
+        ? {
+            message:
+              'ZE_ENABLE_ALT_DRIVERS points at the simulated driver (set by xpuscope for --driver sim)',
+          }
+        : {}),
     });
   },
 };
@@ -248,7 +283,7 @@ const driverLibs: CheckDef = {
     const intel = findIntelGpuDriver();
     const choice = ctx.list.driver;
     const sim = simDriverPath();
-    let simOk = false;
+    let simOk: boolean;
     try {
       simOk = statSync(sim).isFile();
     } catch {
@@ -257,7 +292,16 @@ const driverLibs: CheckDef = {
     const details = { intelGpu: intel ?? null, simulated: simOk ? sim : null };
     const found = [intel, simOk ? sim : undefined].filter((x): x is string => x !== undefined);
     const measured = found.length === 0 ? 'none found' : found.join(', ');
-    const source = 'Intel compute runtime packaging (libze-intel-gpu1 / intel-level-zero-gpu); xpuscope native/build';
+    const source =
+      'Intel compute runtime packaging (libze-intel-gpu1 / intel-level-zero-gpu); xpuscope native/build';
+    if (choice.mode === 'sim' && choice.requested === 'auto') {
+      // `--driver auto` fell back to the simulator: for a QA run on a real machine that is a failure.
+      return outcome('fail', measured, `${INTEL_GPU_DRIVER_LIB} installed (--driver auto)`, source, {
+        message: `${choice.reason} The remaining checks test the simulated driver, not a GPU.`,
+        hint: `${NO_DRIVER_HINT} Pass --driver sim to test the simulator on purpose, --driver system to test only the installed drivers.`,
+        details,
+      });
+    }
     if (choice.mode === 'sim') {
       return outcome(simOk ? 'pass' : 'fail', measured, 'the simulated driver (--driver sim)', source, {
         details,
@@ -265,7 +309,10 @@ const driverLibs: CheckDef = {
           ? intel
             ? {}
             : { message: `no ${INTEL_GPU_DRIVER_LIB}: only the simulated GPU is available` }
-          : { message: `${sim} is missing`, hint: 'Build it: npm run build:native (or set XPUSCOPE_SIM_DRIVER).' }),
+          : {
+              message: `${sim} is missing`,
+              hint: 'Build it: npm run build:native (or set XPUSCOPE_SIM_DRIVER).',
+            }),
       });
     }
     if (!intel) {
@@ -299,9 +346,13 @@ const renderNodesCheck: CheckDef = {
   measures: 'on Linux, the /dev/dri/renderD* nodes and whether this user may open them (render group)',
   run(ctx) {
     const expected = 'at least one node, read-write for this user';
-    const source = 'i915/xe kernel drivers create /dev/dri/renderD128+; Intel GPU docs: users need the render group';
+    const source =
+      'i915/xe kernel drivers create /dev/dri/renderD128+; Intel GPU docs: users need the render group';
     if (process.platform !== 'linux') {
-      return outcome('skip', '-', expected, source, { message: `not Linux (${process.platform})`, hint: 'Nothing to check on this platform.' });
+      return outcome('skip', '-', expected, source, {
+        message: `not Linux (${process.platform})`,
+        hint: 'Nothing to check on this platform.',
+      });
     }
     const nodes = renderNodes();
     const gid = renderGroupGid();
@@ -310,7 +361,8 @@ const renderNodesCheck: CheckDef = {
     const details = { nodes, renderGroupGid: gid ?? null, userInRenderGroup: inRender };
     const sim = ctx.list.driver.mode === 'sim';
     if (nodes.length === 0) {
-      const message = 'no /dev/dri/renderD* node: the kernel has no GPU driver bound (or this is a container without the device)';
+      const message =
+        'no /dev/dri/renderD* node: the kernel has no GPU driver bound (or this is a container without the device)';
       return outcome(sim ? 'warn' : 'fail', 'no render nodes', expected, source, {
         message: sim ? `${message}; fine for the simulated driver, a real GPU needs one` : message,
         hint: 'Check that the i915 or xe kernel module is loaded (lsmod, dmesg); in a container pass --device /dev/dri.',
@@ -355,7 +407,7 @@ const drivers: CheckDef = {
         details: { problem: p ?? null },
       });
     }
-    let driverCount = 0;
+    let driverCount: number;
     try {
       driverCount = enumerate().drivers.length;
     } catch {
@@ -365,7 +417,9 @@ const drivers: CheckDef = {
     return outcome('pass', measured, expected, source, {
       value: list.devices.length,
       unit: 'devices',
-      details: { devices: list.devices.map((d) => ({ index: d.index, name: d.name, driverVersion: d.driverVersion })) },
+      details: {
+        devices: list.devices.map((d) => ({ index: d.index, name: d.name, driverVersion: d.driverVersion })),
+      },
       ...(list.driver.simulated ? { message: 'these are simulated devices, not real GPUs' } : {}),
     });
   },
@@ -376,7 +430,8 @@ const apiVersion: CheckDef = {
   title: 'Driver API version and extensions',
   level: 1,
   scope: 'system',
-  measures: 'each driver’s Level Zero API version (zeDriverGetApiVersion) and extensions (zeDriverGetExtensionProperties)',
+  measures:
+    'each driver’s Level Zero API version (zeDriverGetApiVersion) and extensions (zeDriverGetExtensionProperties)',
   run() {
     const expected = 'API ≥ 1.2 for every driver';
     const source =
@@ -399,7 +454,10 @@ const apiVersion: CheckDef = {
       return maj < 1 || (maj === 1 && min < 2);
     });
     const measured = per
-      .map((d) => `driver ${d.driver}: API ${d.apiVersion}, ${d.extensions ? `${d.extensions.length} extension(s)` : 'extensions unknown'}`)
+      .map(
+        (d) =>
+          `driver ${d.driver}: API ${d.apiVersion}, ${d.extensions ? `${d.extensions.length} extension(s)` : 'extensions unknown'}`,
+      )
       .join('; ');
     if (old.length > 0) {
       return outcome('warn', measured, expected, source, {
@@ -419,10 +477,13 @@ const properties: CheckDef = {
   title: 'Device properties are sane',
   level: 2,
   scope: 'device',
-  measures: 'name, vendor, EU count, work-group limits, memory sizes, engines and timer are present and consistent',
+  measures:
+    'name, vendor, EU count, work-group limits, memory sizes, engines and timer are present and consistent',
   run(ctx) {
-    const expected = 'non-empty name; vendor 0x8086; EUs, clock, work-group size > 0; maxMemAllocSize ≤ totalMemory; a compute engine; a timer';
-    const source = 'Level Zero spec (zeDeviceGetProperties, zeDeviceGetComputeProperties, zeDeviceGetMemoryProperties)';
+    const expected =
+      'non-empty name; vendor 0x8086; EUs, clock, work-group size > 0; maxMemAllocSize ≤ totalMemory; a compute engine; a timer';
+    const source =
+      'Level Zero spec (zeDeviceGetProperties, zeDeviceGetComputeProperties, zeDeviceGetMemoryProperties)';
     let p: DeviceProperties;
     try {
       p = props(ctx);
@@ -438,12 +499,17 @@ const properties: CheckDef = {
     if (!(p.maxWorkGroupSize > 0)) bad.push('maxWorkGroupSize is 0');
     if (p.subGroupSizes.length === 0) bad.push('no sub-group sizes');
     if (p.totalMemory === undefined || !(p.totalMemory > 0)) bad.push('no device memory reported');
-    else if (p.maxMemAllocSize > p.totalMemory) bad.push(`maxMemAllocSize ${fmtBytes(p.maxMemAllocSize)} exceeds totalMemory ${fmtBytes(p.totalMemory)}`);
+    else if (p.maxMemAllocSize > p.totalMemory)
+      bad.push(
+        `maxMemAllocSize ${fmtBytes(p.maxMemAllocSize)} exceeds totalMemory ${fmtBytes(p.totalMemory)}`,
+      );
     if (!(p.maxMemAllocSize > 0)) bad.push('maxMemAllocSize is 0');
     if (!p.engines.some((g) => g.flags & 1)) bad.push('no compute engine');
     if (p.timerFrequency === undefined) odd.push('no timer frequency (DEVICE_PROPERTIES_1_2)');
-    if (!(p.timestampValidBits > 0) || p.timestampValidBits > 64) bad.push(`timestampValidBits ${p.timestampValidBits}`);
-    if (!(p.kernelTimestampValidBits > 0) || p.kernelTimestampValidBits > 64) bad.push(`kernelTimestampValidBits ${p.kernelTimestampValidBits}`);
+    if (!(p.timestampValidBits > 0) || p.timestampValidBits > 64)
+      bad.push(`timestampValidBits ${p.timestampValidBits}`);
+    if (!(p.kernelTimestampValidBits > 0) || p.kernelTimestampValidBits > 64)
+      bad.push(`kernelTimestampValidBits ${p.kernelTimestampValidBits}`);
     const measured = `${p.name}: ${p.gpuEuCount} EUs @ ${p.coreClockRate} MHz, ${p.totalMemory !== undefined ? fmtBytes(p.totalMemory) : '? memory'}, ${p.engines.length} engine group(s)`;
     const details = { unavailable: p.unavailable };
     if (bad.length > 0) {
@@ -469,7 +535,8 @@ const engines: CheckDef = {
   title: 'Context and immediate command list on every engine',
   level: 2,
   scope: 'device',
-  measures: 'a new context, and an immediate command list on every queue of every engine group (zeCommandListCreateImmediate)',
+  measures:
+    'a new context, and an immediate command list on every queue of every engine group (zeCommandListCreateImmediate)',
   run(ctx) {
     const expected = 'every (ordinal, index) of zeDeviceGetCommandQueueGroupProperties accepts a list';
     const source = 'Level Zero spec: numQueues per command queue group';
@@ -482,7 +549,8 @@ const engines: CheckDef = {
     const ze = dr.ze;
     const out = new BigUint64Array(1);
     const r = ze.fn.zeContextCreate(dr.rec.driver.handle, struct(L.ze_context_desc_t).buf, out) as number;
-    if (r !== 0) return failed(new ZeError('zeContextCreate', r), expected, source, 'Update the compute runtime.');
+    if (r !== 0)
+      return failed(new ZeError('zeContextCreate', r), expected, source, 'Update the compute runtime.');
     const context = out[0] ?? 0n;
     const failures: string[] = [];
     const perGroup: Record<string, string> = {};
@@ -497,7 +565,9 @@ const engines: CheckDef = {
           const list = new BigUint64Array(1);
           const rc = ze.fn.zeCommandListCreateImmediate(context, dr.rec.handle, desc.buf, list) as number;
           if (rc !== 0) {
-            failures.push(`ordinal ${g.ordinal} (${g.kind}) index ${index}: ${new ZeError('zeCommandListCreateImmediate', rc).resultName}`);
+            failures.push(
+              `ordinal ${g.ordinal} (${g.kind}) index ${index}: ${new ZeError('zeCommandListCreateImmediate', rc).resultName}`,
+            );
             continue;
           }
           good++;
@@ -509,7 +579,9 @@ const engines: CheckDef = {
     } finally {
       ze.fn.zeContextDestroy(context);
     }
-    const measured = `${ok}/${total} queues: ${Object.entries(perGroup).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+    const measured = `${ok}/${total} queues: ${Object.entries(perGroup)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`;
     if (failures.length > 0) {
       return outcome('fail', measured, expected, source, {
         message: failures.join('; '),
@@ -517,7 +589,11 @@ const engines: CheckDef = {
         details: { groups: perGroup },
       });
     }
-    return outcome('pass', measured, expected, source, { value: ok, unit: 'queues', details: { groups: perGroup } });
+    return outcome('pass', measured, expected, source, {
+      value: ok,
+      unit: 'queues',
+      details: { groups: perGroup },
+    });
   },
 };
 
@@ -526,7 +602,8 @@ const allocation: CheckDef = {
   title: 'Memory allocation of each kind',
   level: 2,
   scope: 'device',
-  measures: 'device, host and shared allocations (zeMemAlloc*) succeed; host/shared memory reads back what was written',
+  measures:
+    'device, host and shared allocations (zeMemAlloc*) succeed; host/shared memory reads back what was written',
   async run(ctx) {
     const expected = 'device, host and shared allocations of 4 MiB succeed; host/shared read back equal';
     const source = 'Level Zero spec: USM allocations (zeMemAllocDevice/Host/Shared)';
@@ -561,7 +638,8 @@ const copies: CheckDef = {
   title: 'Copy correctness host→device→device→host',
   level: 2,
   scope: 'device',
-  measures: 'an 8 MiB pattern copied H→D→D→H on the compute and the copy engine comes back with the same checksum',
+  measures:
+    'an 8 MiB pattern copied H→D→D→H on the compute and the copy engine comes back with the same checksum',
   async run(ctx) {
     const expected = 'SHA-256 of the result equals the source, on every engine';
     const source = 'a copy must be exact';
@@ -593,9 +671,15 @@ const copies: CheckDef = {
           });
         }
       }
-      return outcome('pass', `${Object.keys(per).join(' + ')} engine(s): checksum ${want}`, expected, source, {
-        details: { checksums: per, bytes },
-      });
+      return outcome(
+        'pass',
+        `${Object.keys(per).join(' + ')} engine(s): checksum ${want}`,
+        expected,
+        source,
+        {
+          details: { checksums: per, bytes },
+        },
+      );
     } catch (err) {
       return failed(err, expected, source, 'Copies fail: check dmesg for GPU errors, update the driver.');
     } finally {
@@ -625,10 +709,16 @@ const kernelBuild: CheckDef = {
           hint: 'The SPIR-V module is incomplete: rebuild it (npm run build:native) or reinstall xpuscope.',
         });
       }
-      return outcome('pass', `built in ${ms.toFixed(1)} ms, ${Object.keys(k).length} kernels`, expected, source, {
-        value: ms,
-        unit: 'ms',
-      });
+      return outcome(
+        'pass',
+        `built in ${ms.toFixed(1)} ms, ${Object.keys(k).length} kernels`,
+        expected,
+        source,
+        {
+          value: ms,
+          unit: 'ms',
+        },
+      );
     } catch (err) {
       return failed(
         err,
@@ -656,7 +746,10 @@ const saxpy: CheckDef = {
     try {
       const p = props(ctx);
       const k = xpu.kernels(ctx.device).saxpy;
-      if (!k) return outcome('fail', 'saxpy kernel missing', expected, source, { hint: 'Rebuild the kernels: npm run build:native.' });
+      if (!k)
+        return outcome('fail', 'saxpy kernel missing', expected, source, {
+          hint: 'Rebuild the kernels: npm run build:native.',
+        });
       const x = new Float32Array(n);
       const y = new Float32Array(n);
       for (let i = 0; i < n; i++) {
@@ -689,13 +782,22 @@ const saxpy: CheckDef = {
       }
       if (bad > 0) {
         const i = first;
-        return outcome('fail', `${bad}/${n} elements wrong (first: [${i}] = ${out.readFloatLE(i * 4)})`, expected, source, {
-          value: bad,
-          unit: 'elements',
-          hint: 'Kernels compute wrong results: update the compute runtime and GPU firmware; report with `xpuscope info --json`.',
-        });
+        return outcome(
+          'fail',
+          `${bad}/${n} elements wrong (first: [${i}] = ${out.readFloatLE(i * 4)})`,
+          expected,
+          source,
+          {
+            value: bad,
+            unit: 'elements',
+            hint: 'Kernels compute wrong results: update the compute runtime and GPU firmware; report with `xpuscope info --json`.',
+          },
+        );
       }
-      return outcome('pass', `${n}/${n} elements correct`, expected, source, { value: 0, unit: 'wrong elements' });
+      return outcome('pass', `${n}/${n} elements correct`, expected, source, {
+        value: 0,
+        unit: 'wrong elements',
+      });
     } catch (err) {
       return failed(err, expected, source, 'Kernel launches fail: update the compute runtime, check dmesg.');
     } finally {
@@ -713,7 +815,8 @@ const timestamps: CheckDef = {
     'zeDeviceGetGlobalTimestamps is monotonic; device ticks / timer frequency track the host clock over 100 ms; event timing of a ~10 ms kernel fits in the host-measured time',
   async run(ctx) {
     const expected = 'monotonic; device/host rate within ±1 %; kernel event time ≤ host time';
-    const source = 'timerResolution (DEVICE_PROPERTIES_1_2) from the device properties; CLOCK_MONOTONIC_RAW on the host';
+    const source =
+      'timerResolution (DEVICE_PROPERTIES_1_2) from the device properties; CLOCK_MONOTONIC_RAW on the host';
     const bufs = new Buffers();
     try {
       const p = props(ctx);
@@ -729,9 +832,15 @@ const timestamps: CheckDef = {
         const cur = globalTimestamps(dr);
         const dticks = (cur[1] - prev[1]) & mask;
         if (cur[0] < prev[0] || dticks > mask >> 1n) {
-          return outcome('fail', `sample ${i}: went backwards (host ${cur[0] - prev[0]} ns, device ${cur[1] - prev[1]} ticks)`, expected, source, {
-            hint: 'The GPU timestamp counter is not monotonic: update the compute runtime and firmware.',
-          });
+          return outcome(
+            'fail',
+            `sample ${i}: went backwards (host ${cur[0] - prev[0]} ns, device ${cur[1] - prev[1]} ticks)`,
+            expected,
+            source,
+            {
+              hint: 'The GPU timestamp counter is not monotonic: update the compute runtime and firmware.',
+            },
+          );
         }
         prev = cur;
       }
@@ -741,7 +850,12 @@ const timestamps: CheckDef = {
       const hostNs = Number(g1[0] - g0[0]);
       const devNs = (Number((g1[1] - g0[1]) & mask) * 1e9) / dr.timer.frequency;
       const ratio = devNs / hostNs;
-      const details: Record<string, unknown> = { hostNs, deviceNs: Math.round(devNs), ratio, frequency: dr.timer.frequency };
+      const details: Record<string, unknown> = {
+        hostNs,
+        deviceNs: Math.round(devNs),
+        ratio,
+        frequency: dr.timer.frequency,
+      };
       if (!(Math.abs(ratio - 1) <= 0.01)) {
         return outcome('fail', `device/host rate ${ratio.toFixed(4)}`, expected, source, {
           value: ratio,
@@ -758,7 +872,11 @@ const timestamps: CheckDef = {
         const e1 = new xpu.Event({ enableTiming: true });
         const t0 = performance.now();
         e0.record(s);
-        s.launch(k, { groups: 1, groupSize: Math.min(64, p.maxWorkGroupSize), args: [out, { u32: busyIterations(p, 10) }] });
+        s.launch(k, {
+          groups: 1,
+          groupSize: Math.min(64, p.maxWorkGroupSize),
+          args: [out, { u32: busyIterations(p, 10) }],
+        });
         e1.record(s);
         await s.synchronize();
         const host = performance.now() - t0;
@@ -766,16 +884,28 @@ const timestamps: CheckDef = {
         details.kernelEventMs = ev;
         details.kernelHostMs = host;
         if (!(ev >= 0) || ev > host + 1) {
-          return outcome('fail', `event time ${ev.toFixed(3)} ms vs host ${host.toFixed(3)} ms`, expected, source, {
-            details,
-            hint: 'Kernel timestamps disagree with the host clock: update the compute runtime.',
-          });
+          return outcome(
+            'fail',
+            `event time ${ev.toFixed(3)} ms vs host ${host.toFixed(3)} ms`,
+            expected,
+            source,
+            {
+              details,
+              hint: 'Kernel timestamps disagree with the host clock: update the compute runtime.',
+            },
+          );
         }
       }
-      return outcome('pass', `monotonic; rate ${ratio.toFixed(5)}${details.kernelEventMs !== undefined ? `; kernel ${(details.kernelEventMs as number).toFixed(2)} ms (host ${(details.kernelHostMs as number).toFixed(2)} ms)` : ''}`, expected, source, {
-        value: ratio,
-        details,
-      });
+      return outcome(
+        'pass',
+        `monotonic; rate ${ratio.toFixed(5)}${details.kernelEventMs !== undefined ? `; kernel ${(details.kernelEventMs as number).toFixed(2)} ms (host ${(details.kernelHostMs as number).toFixed(2)} ms)` : ''}`,
+        expected,
+        source,
+        {
+          value: ratio,
+          details,
+        },
+      );
     } catch (err) {
       return failed(err, expected, source, 'Timestamps cannot be read: update the compute runtime.');
     } finally {
@@ -798,7 +928,10 @@ const overlap: CheckDef = {
       const p = props(ctx);
       const group = p.engines.find((g) => g.kind === 'compute') ?? p.engines.find((g) => g.flags & 1);
       const k = xpu.kernels(ctx.device).busy;
-      if (!group || !k) return outcome('fail', 'no compute engine or busy kernel', '-', source, { hint: 'See l2.properties / l2.kernel-build.' });
+      if (!group || !k)
+        return outcome('fail', 'no compute engine or busy kernel', '-', source, {
+          hint: 'See l2.properties / l2.kernel-build.',
+        });
       const q = Math.max(1, group.numQueues);
       // Pick streams so that every queue of the group gets one, plus one more stream.
       const byQueue = new Map<number, Stream>();
@@ -819,7 +952,8 @@ const overlap: CheckDef = {
       const gs = Math.min(16, p.maxWorkGroupSize);
       const outs = chosen.map(() => bufs.alloc(gs * 4, 'device', ctx.device));
       // Warm up: create the command lists, measure one kernel alone.
-      for (const [i, s] of chosen.entries()) s.launch(k, { groups: 1, groupSize: gs, args: [outs[i], { u32: 1 }] });
+      for (const [i, s] of chosen.entries())
+        s.launch(k, { groups: 1, groupSize: gs, args: [outs[i], { u32: 1 }] });
       await Promise.all(chosen.map((s) => s.synchronize()));
       const solo = chosen[0] as Stream;
       const a0 = new xpu.Event({ enableTiming: true });
@@ -845,7 +979,14 @@ const overlap: CheckDef = {
       const ratio = makespan / predicted;
       const expected = `makespan ≈ ${rounds} × ${one.toFixed(1)} ms = ${predicted.toFixed(1)} ms (±35 %) for ${chosen.length} streams on ${q} compute queue(s)`;
       const measured = `${makespan.toFixed(1)} ms (${ratio.toFixed(2)} × predicted)`;
-      const details = { streams: chosen.length, computeQueues: q, queueLoad: Object.fromEntries(load), kernelMs: one, makespanMs: makespan, predictedMs: predicted };
+      const details = {
+        streams: chosen.length,
+        computeQueues: q,
+        queueLoad: Object.fromEntries(load),
+        kernelMs: one,
+        makespanMs: makespan,
+        predictedMs: predicted,
+      };
       if (ratio > 1.35) {
         return outcome('fail', measured, expected, source, {
           value: makespan,
@@ -866,7 +1007,12 @@ const overlap: CheckDef = {
       }
       return outcome('pass', measured, expected, source, { value: makespan, unit: 'ms', details });
     } catch (err) {
-      return failed(err, 'streams overlap as predicted', source, 'Launches fail: update the compute runtime, check dmesg.');
+      return failed(
+        err,
+        'streams overlap as predicted',
+        source,
+        'Launches fail: update the compute runtime, check dmesg.',
+      );
     } finally {
       bufs.free();
     }
@@ -883,7 +1029,13 @@ function memoryPeakGBs(p: DeviceProperties): number | undefined {
 
 const LINK_FLOOR_GBS = 1;
 
-async function timedCopy(s: Stream, dst: XpuBuffer, src: XpuBuffer, bytes: number, reps: number): Promise<number> {
+async function timedCopy(
+  s: Stream,
+  dst: XpuBuffer,
+  src: XpuBuffer,
+  bytes: number,
+  reps: number,
+): Promise<number> {
   let best = Infinity;
   for (let r = 0; r < reps; r++) {
     const e0 = new xpu.Event({ enableTiming: true });
@@ -930,7 +1082,9 @@ const bandwidth: CheckDef = {
         if (d2dMin !== undefined && r.d2d < d2dMin) low.push(`${name} D→D ${fmtGBs(r.d2d)}`);
       }
       const measured = Object.entries(results)
-        .map(([e, r]) => `${e}: H→D ${fmtGBs(r.h2d ?? 0)}, D→H ${fmtGBs(r.d2h ?? 0)}, D→D ${fmtGBs(r.d2d ?? 0)}`)
+        .map(
+          ([e, r]) => `${e}: H→D ${fmtGBs(r.h2d ?? 0)}, D→H ${fmtGBs(r.d2h ?? 0)}, D→D ${fmtGBs(r.d2d ?? 0)}`,
+        )
         .join('; ');
       const expected = `D→D ≥ ${d2dMin !== undefined ? fmtGBs(d2dMin) : '? (no memory clock/bus width)'}; H→D, D→H ≥ ${fmtGBs(linkMin)}`;
       const expectedSource =
@@ -948,14 +1102,21 @@ const bandwidth: CheckDef = {
           unit: 'GB/s',
           details,
           message:
-            (low.length > 0 ? `below expectation: ${low.join(', ')}` : 'no expectation can be derived for D→D') +
+            (low.length > 0
+              ? `below expectation: ${low.join(', ')}`
+              : 'no expectation can be derived for D→D') +
             (ctx.list.driver.simulated ? ' (simulated device: copies run at this host’s memcpy speed)' : ''),
           hint: 'Check the PCIe link (lspci -vv: LnkSta), that no other process uses the GPU, power/thermal limits, and the driver version.',
         });
       }
       return outcome('pass', measured, expected, expectedSource, { value: best, unit: 'GB/s', details });
     } catch (err) {
-      return failed(err, 'copies complete', '-', 'Copies fail: run level 2 (xpuscope diag --level 2) to narrow it down.');
+      return failed(
+        err,
+        'copies complete',
+        '-',
+        'Copies fail: run level 2 (xpuscope diag --level 2) to narrow it down.',
+      );
     } finally {
       bufs.free();
     }
@@ -969,7 +1130,8 @@ const launchLatency: CheckDef = {
   title: 'Kernel launch latency',
   level: 3,
   scope: 'device',
-  measures: 'median round trip of an empty kernel (launch → completion seen by the host) and the per-launch cost of 200 back-to-back launches',
+  measures:
+    'median round trip of an empty kernel (launch → completion seen by the host) and the per-launch cost of 200 back-to-back launches',
   async run(ctx) {
     const expected = `round trip median ≤ ${LATENCY_BUDGET_US} µs`;
     const source =
@@ -978,7 +1140,10 @@ const launchLatency: CheckDef = {
     try {
       const p = props(ctx);
       const k = xpu.kernels(ctx.device).busy;
-      if (!k) return outcome('fail', 'busy kernel missing', expected, source, { hint: 'Rebuild the kernels: npm run build:native.' });
+      if (!k)
+        return outcome('fail', 'busy kernel missing', expected, source, {
+          hint: 'Rebuild the kernels: npm run build:native.',
+        });
       const s = new xpu.Stream({ device: ctx.device });
       const out = bufs.alloc(64, 'device', ctx.device);
       const launch = (): void => s.launch(k, { groups: 1, groupSize: 1, args: [out, { u32: 0 }] });
@@ -998,7 +1163,11 @@ const launchLatency: CheckDef = {
       await s.synchronize();
       const perLaunch = ((performance.now() - t0) * 1000) / 200;
       const measured = `round trip median ${median.toFixed(1)} µs (p10 ${(samples[5] ?? 0).toFixed(1)}, p90 ${(samples[45] ?? 0).toFixed(1)}); ${perLaunch.toFixed(1)} µs per back-to-back launch`;
-      const details = { roundTripUs: { median, p10: samples[5], p90: samples[45] }, backToBackUs: perLaunch, device: p.name };
+      const details = {
+        roundTripUs: { median, p10: samples[5], p90: samples[45] },
+        backToBackUs: perLaunch,
+        device: p.name,
+      };
       if (median > LATENCY_BUDGET_US) {
         return outcome('warn', measured, expected, source, {
           value: median,
@@ -1036,4 +1205,3 @@ export const CHECKS: readonly CheckDef[] = [
   bandwidth,
   launchLatency,
 ];
-

@@ -34,7 +34,10 @@ export function driverExtensions(ze: ZeLib, driver: bigint): { name: string; ver
     const raw = buf.subarray(i * EXT_SIZE, i * EXT_SIZE + 256);
     const nul = raw.indexOf(0);
     const v = buf.readUInt32LE(i * EXT_SIZE + 256);
-    out.push({ name: raw.subarray(0, nul < 0 ? 256 : nul).toString('utf8'), version: `${v >>> 16}.${v & 0xffff}` });
+    out.push({
+      name: raw.subarray(0, nul < 0 ? 256 : nul).toString('utf8'),
+      version: `${v >>> 16}.${v & 0xffff}`,
+    });
   }
   return out;
 }

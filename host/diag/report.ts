@@ -7,6 +7,12 @@ function paint(on: boolean, code: string, s: string): string {
   return on ? `\u001b[${code}m${s}\u001b[0m` : s;
 }
 
+/** Drop control characters (a driver-reported name must not drive the terminal). */
+function safe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}
+
 function clip(s: string, n: number): string {
   const one = s.replace(/\s+/g, ' ');
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
@@ -21,20 +27,52 @@ function checkName(c: CheckResult): string {
 }
 
 /** The human-readable report: header, aligned table, then the details of every check that did not pass. */
-export function formatReport(r: DiagReport, opts: { color?: boolean; driverLine?: string } = {}): string {
+export function formatReport(
+  report: DiagReport,
+  opts: { color?: boolean; driverLine?: string } = {},
+): string {
   const color = opts.color === true;
+  const r: DiagReport = {
+    ...report,
+    devices: report.devices.map((d) => ({ ...d, name: safe(d.name) })),
+    checks: report.checks.map((c) => {
+      const x: CheckResult = {
+        ...c,
+        measured: safe(c.measured),
+        expected: safe(c.expected),
+        expectedSource: safe(c.expectedSource),
+      };
+      if (c.message !== undefined) x.message = safe(c.message);
+      if (c.hint !== undefined) x.hint = safe(c.hint);
+      return x;
+    }),
+  };
+  if (report.error)
+    r.error = {
+      message: safe(report.error.message),
+      ...(report.error.hint ? { hint: safe(report.error.hint) } : {}),
+    };
   let out = `xpuscope diag — level ${r.level}${r.deviceFilter !== undefined ? `, device ${r.deviceFilter}` : ''}\n`;
-  if (opts.driverLine) out += `${r.driver?.simulated ? paint(color, '1;33', opts.driverLine) : opts.driverLine}\n`;
+  if (opts.driverLine)
+    out += `${r.driver?.simulated ? paint(color, '1;33', opts.driverLine) : opts.driverLine}\n`;
   for (const d of r.devices) out += `  device ${d.index}: ${d.name}${d.simulated ? ' (simulated)' : ''}\n`;
   out += '\n';
   if (r.checks.length > 0) {
     const rows = [['STATUS', 'CHECK', 'MEASURED', 'EXPECTED', 'TIME']];
     for (const c of r.checks) {
-      rows.push([c.status.toUpperCase(), checkName(c), clip(c.measured, 60), clip(c.expected, 44), fmtMs(c.durationMs)]);
+      rows.push([
+        c.status.toUpperCase(),
+        checkName(c),
+        clip(c.measured, 52),
+        clip(c.expected, 36),
+        fmtMs(c.durationMs),
+      ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
     rows.forEach((row, n) => {
-      const cells = row.map((cell, i) => (i === row.length - 1 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)));
+      const cells = row.map((cell, i) =>
+        i === row.length - 1 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!),
+      );
       const status = r.checks[n - 1]?.status;
       if (n > 0 && status) cells[0] = paint(color, COLORS[status], cells[0]!);
       out += `${cells.join('  ').trimEnd()}\n`;
@@ -44,6 +82,10 @@ export function formatReport(r: DiagReport, opts: { color?: boolean; driverLine?
   if (notPassing.length > 0) {
     out += '\n';
     for (const c of notPassing) {
+      if (c.status === 'skip') {
+        out += `${paint(color, COLORS.skip, 'SKIP')} ${checkName(c)} — ${c.message ?? c.title}\n`;
+        continue;
+      }
       out += `${paint(color, COLORS[c.status], c.status.toUpperCase())} ${checkName(c)} — ${c.title}\n`;
       if (c.message) out += `  ${c.message}\n`;
       out += `  measured: ${c.measured}\n`;
@@ -64,15 +106,18 @@ export function formatReport(r: DiagReport, opts: { color?: boolean; driverLine?
 
 /** Text safe for XML 1.0 content and attribute values: escaped, with disallowed characters removed. */
 export function xmlEscape(s: string): string {
-  return s
-    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
-    .replace(/\r/g, '&#13;')
-    .replace(/\n/g, '&#10;');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex -- the XML 1.0 Char production names them
+      .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+      .replace(/\r/g, '&#13;')
+      .replace(/\n/g, '&#10;')
+  );
 }
 
 function text(s: string): string {
@@ -147,7 +192,10 @@ const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '�
  * A progress line on a TTY (stderr): appears once a check has run for a second, spins, and is erased
  * when the check ends. `stop()` erases it for good.
  */
-export function ttyProgress(stream: { write(s: string): unknown }): { onProgress(p: DiagProgress): void; stop(): void } {
+export function ttyProgress(stream: { write(s: string): unknown }): {
+  onProgress(p: DiagProgress): void;
+  stop(): void;
+} {
   let timer: NodeJS.Timeout | undefined;
   let shown = false;
   let frame = 0;

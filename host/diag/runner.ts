@@ -29,6 +29,10 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+function isDeviceLost(r: CheckResult): boolean {
+  return /DEVICE_LOST|REQUIRES_RESET|device lost|may be hung/i.test(`${r.measured} ${r.message ?? ''}`);
+}
+
 export function summarize(checks: readonly CheckResult[]): DiagSummary {
   const s: DiagSummary = { total: checks.length, pass: 0, warn: 0, fail: 0, skip: 0 };
   for (const c of checks) s[c.status]++;
@@ -73,7 +77,7 @@ export async function runDiagnostics(
   const finish = (): DiagReport => {
     report.summary = summarize(report.checks);
     report.durationMs = Math.round(performance.now() - t0);
-    if (report.error) report.exitCode = 2;
+    if (report.error || report.cancelled) report.exitCode = 2;
     else report.exitCode = report.summary.fail > 0 ? 1 : 0;
     return report;
   };
@@ -106,12 +110,18 @@ export async function runDiagnostics(
   try {
     list = rt.xpu.listDevices();
   } catch (err) {
-    report.error = { message: `device enumeration crashed: ${err instanceof Error ? err.message : String(err)}` };
+    report.error = {
+      message: `device enumeration crashed: ${err instanceof Error ? err.message : String(err)}`,
+    };
     return finish();
   }
   report.driver = list.driver;
   report.devices = list.devices.map((d) => ({ index: d.index, name: d.name, simulated: d.simulated }));
-  if (opts.device !== undefined && list.devices.length > 0 && !list.devices.some((d) => d.index === opts.device)) {
+  if (
+    opts.device !== undefined &&
+    list.devices.length > 0 &&
+    !list.devices.some((d) => d.index === opts.device)
+  ) {
     report.error = {
       message: `device ${opts.device} does not exist (${list.devices.length} device(s): 0…${list.devices.length - 1})`,
       hint: 'List the devices with `xpuscope devices`.',
@@ -128,13 +138,28 @@ export async function runDiagnostics(
     else for (const d of targets) plan.push({ def, device: d });
   }
 
+  /** Device → the check that lost it: later checks of that device are skipped, not failed again. */
+  const lost = new Map<number, string>();
   for (const [i, step] of plan.entries()) {
     const { def } = step;
     const device = step.device !== undefined && step.device >= 0 ? step.device : undefined;
-    notify({ type: 'start', id: def.id, title: def.title, level: def.level, ...(device !== undefined ? { device } : {}), index: i, total: plan.length });
+    notify({
+      type: 'start',
+      id: def.id,
+      title: def.title,
+      level: def.level,
+      ...(device !== undefined ? { device } : {}),
+      index: i,
+      total: plan.length,
+    });
     const c0 = performance.now();
     let result: CheckResult;
-    const base = { id: def.id, title: def.title, level: def.level, ...(device !== undefined ? { device } : {}) };
+    const base = {
+      id: def.id,
+      title: def.title,
+      level: def.level,
+      ...(device !== undefined ? { device } : {}),
+    };
     if (def.scope === 'device' && device === undefined) {
       result = {
         ...base,
@@ -146,11 +171,37 @@ export async function runDiagnostics(
         message: 'no device to test',
         hint: 'Fix the level-1 checks (l1.drivers) first.',
       };
+    } else if (opts.signal?.aborted) {
+      report.cancelled = true;
+      result = {
+        ...base,
+        status: 'skip',
+        measured: '-',
+        expected: '-',
+        expectedSource: '-',
+        durationMs: 0,
+        message: 'cancelled',
+        hint: 'The run was cancelled before this check started; run the diagnostics again.',
+      };
+    } else if (device !== undefined && lost.has(device)) {
+      result = {
+        ...base,
+        status: 'skip',
+        measured: '-',
+        expected: '-',
+        expectedSource: '-',
+        durationMs: 0,
+        message: `device ${device} was lost during ${lost.get(device)}`,
+        hint: 'Fix the device-lost failure first (see that check), then run the diagnostics again.',
+      };
     } else {
       const ctx: CheckContext = { env, list, device: device ?? -1, results: report.checks };
       const timeout = opts.checkTimeoutMs ?? (def.level === 3 ? 60_000 : 30_000);
       try {
-        const o = await withTimeout(Promise.resolve().then(() => def.run(ctx)), timeout);
+        const o = await withTimeout(
+          Promise.resolve().then(() => def.run(ctx)),
+          timeout,
+        );
         result = { ...base, ...o, durationMs: 0 };
         if (result.status !== 'pass' && result.hint === undefined) result.hint = 'See the message above.';
       } catch (err) {
@@ -163,12 +214,14 @@ export async function runDiagnostics(
           expectedSource: '-',
           durationMs: 0,
           message: err instanceof TimeoutError ? `the check ${message}: the GPU may be hung` : message,
-          hint: err instanceof TimeoutError
-            ? 'The GPU stopped answering: check `sudo dmesg` for GPU hang/reset messages; reboot before testing again.'
-            : hintFor(err, 'Unexpected error: report it with the output of `xpuscope diag --json`.'),
+          hint:
+            err instanceof TimeoutError
+              ? 'The GPU stopped answering: check `sudo dmesg` for GPU hang/reset messages; reboot before testing again.'
+              : hintFor(err, 'Unexpected error: report it with the output of `xpuscope diag --json`.'),
         };
       }
     }
+    if (device !== undefined && result.status === 'fail' && isDeviceLost(result)) lost.set(device, def.id);
     result.durationMs = Math.round((performance.now() - c0) * 10) / 10;
     report.checks.push(result);
     notify({ type: 'end', result, index: i, total: plan.length });

@@ -14,7 +14,6 @@ static ze_result_t ZE_APICALL stub_zeCommandListAppendImageCopy(ze_command_list_
 static ze_result_t ZE_APICALL stub_zeCommandListAppendImageCopyRegion(ze_command_list_handle_t a0, ze_image_handle_t a1, ze_image_handle_t a2, const ze_image_region_t* a3, const ze_image_region_t* a4, ze_event_handle_t a5, uint32_t a6, ze_event_handle_t* a7) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; (void)a6; (void)a7; return xs_unsupported("zeCommandListAppendImageCopyRegion"); }
 static ze_result_t ZE_APICALL stub_zeCommandListAppendImageCopyToMemory(ze_command_list_handle_t a0, void* a1, ze_image_handle_t a2, const ze_image_region_t* a3, ze_event_handle_t a4, uint32_t a5, ze_event_handle_t* a6) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; (void)a6; return xs_unsupported("zeCommandListAppendImageCopyToMemory"); }
 static ze_result_t ZE_APICALL stub_zeCommandListAppendImageCopyFromMemory(ze_command_list_handle_t a0, ze_image_handle_t a1, const void* a2, const ze_image_region_t* a3, ze_event_handle_t a4, uint32_t a5, ze_event_handle_t* a6) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; (void)a6; return xs_unsupported("zeCommandListAppendImageCopyFromMemory"); }
-static ze_result_t ZE_APICALL stub_zeCommandListAppendQueryKernelTimestamps(ze_command_list_handle_t a0, uint32_t a1, ze_event_handle_t* a2, void* a3, const size_t* a4, ze_event_handle_t a5, uint32_t a6, ze_event_handle_t* a7) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; (void)a6; (void)a7; return xs_unsupported("zeCommandListAppendQueryKernelTimestamps"); }
 static ze_result_t ZE_APICALL stub_zeCommandListAppendLaunchKernelIndirect(ze_command_list_handle_t a0, ze_kernel_handle_t a1, const ze_group_count_t* a2, ze_event_handle_t a3, uint32_t a4, ze_event_handle_t* a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return xs_unsupported("zeCommandListAppendLaunchKernelIndirect"); }
 static ze_result_t ZE_APICALL stub_zeCommandListAppendLaunchMultipleKernelsIndirect(ze_command_list_handle_t a0, uint32_t a1, ze_kernel_handle_t* a2, const uint32_t* a3, const ze_group_count_t* a4, ze_event_handle_t a5, uint32_t a6, ze_event_handle_t* a7) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; (void)a6; (void)a7; return xs_unsupported("zeCommandListAppendLaunchMultipleKernelsIndirect"); }
 static ze_result_t ZE_APICALL stub_zeCommandListAppendImageCopyToMemoryExt(ze_command_list_handle_t a0, void* a1, ze_image_handle_t a2, const ze_image_region_t* a3, uint32_t a4, uint32_t a5, ze_event_handle_t a6, uint32_t a7, ze_event_handle_t* a8) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; (void)a6; (void)a7; (void)a8; return xs_unsupported("zeCommandListAppendImageCopyToMemoryExt"); }
@@ -27,7 +26,6 @@ static ze_result_t ZE_APICALL stub_zeImageGetMemoryPropertiesExp(ze_image_handle
 static ze_result_t ZE_APICALL stub_zeImageViewCreateExp(ze_context_handle_t a0, ze_device_handle_t a1, const ze_image_desc_t* a2, ze_image_handle_t a3, ze_image_handle_t* a4) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; return xs_unsupported("zeImageViewCreateExp"); }
 static ze_result_t ZE_APICALL stub_zeEventPoolOpenIpcHandle(ze_context_handle_t a0, ze_ipc_event_pool_handle_t a1, ze_event_pool_handle_t* a2) { (void)a0; (void)a1; (void)a2; return xs_unsupported("zeEventPoolOpenIpcHandle"); }
 static ze_result_t ZE_APICALL stub_zeEventPoolCloseIpcHandle(ze_event_pool_handle_t a0) { (void)a0; return xs_unsupported("zeEventPoolCloseIpcHandle"); }
-static ze_result_t ZE_APICALL stub_zeEventQueryTimestampsExp(ze_event_handle_t a0, ze_device_handle_t a1, uint32_t* a2, ze_kernel_timestamp_result_t* a3) { (void)a0; (void)a1; (void)a2; (void)a3; return xs_unsupported("zeEventQueryTimestampsExp"); }
 static ze_result_t ZE_APICALL stub_zeModuleDynamicLink(uint32_t a0, ze_module_handle_t* a1, ze_module_build_log_handle_t* a2) { (void)a0; (void)a1; (void)a2; return xs_unsupported("zeModuleDynamicLink"); }
 static ze_result_t ZE_APICALL stub_zeModuleGetNativeBinary(ze_module_handle_t a0, size_t* a1, uint8_t* a2) { (void)a0; (void)a1; (void)a2; return xs_unsupported("zeModuleGetNativeBinary"); }
 static ze_result_t ZE_APICALL stub_zeModuleGetGlobalPointer(ze_module_handle_t a0, const char* a1, size_t* a2, void** a3) { (void)a0; (void)a1; (void)a2; (void)a3; return xs_unsupported("zeModuleGetGlobalPointer"); }
@@ -98,9 +96,7 @@ static ze_result_t ZE_APICALL stub_zetDebugReadRegisters(zet_debug_session_handl
 static ze_result_t ZE_APICALL stub_zetDebugWriteRegisters(zet_debug_session_handle_t a0, ze_device_thread_t a1, uint32_t a2, uint32_t a3, uint32_t a4, void* a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return xs_unsupported("zetDebugWriteRegisters"); }
 static ze_result_t ZE_APICALL stub_zesDriverEventListen(ze_driver_handle_t a0, uint32_t a1, uint32_t a2, zes_device_handle_t* a3, uint32_t* a4, zes_event_type_flags_t* a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return xs_unsupported("zesDriverEventListen"); }
 static ze_result_t ZE_APICALL stub_zesDriverEventListenEx(ze_driver_handle_t a0, uint64_t a1, uint32_t a2, zes_device_handle_t* a3, uint32_t* a4, zes_event_type_flags_t* a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return xs_unsupported("zesDriverEventListenEx"); }
-static ze_result_t ZE_APICALL stub_zesDeviceGetState(zes_device_handle_t a0, zes_device_state_t* a1) { (void)a0; (void)a1; return xs_unsupported("zesDeviceGetState"); }
 static ze_result_t ZE_APICALL stub_zesDeviceReset(zes_device_handle_t a0, ze_bool_t a1) { (void)a0; (void)a1; return xs_unsupported("zesDeviceReset"); }
-static ze_result_t ZE_APICALL stub_zesDeviceProcessesGetState(zes_device_handle_t a0, uint32_t* a1, zes_process_state_t* a2) { (void)a0; (void)a1; (void)a2; return xs_unsupported("zesDeviceProcessesGetState"); }
 static ze_result_t ZE_APICALL stub_zesDevicePciGetProperties(zes_device_handle_t a0, zes_pci_properties_t* a1) { (void)a0; (void)a1; return xs_unsupported("zesDevicePciGetProperties"); }
 static ze_result_t ZE_APICALL stub_zesDevicePciGetState(zes_device_handle_t a0, zes_pci_state_t* a1) { (void)a0; (void)a1; return xs_unsupported("zesDevicePciGetState"); }
 static ze_result_t ZE_APICALL stub_zesDevicePciGetBars(zes_device_handle_t a0, uint32_t* a1, zes_pci_bar_properties_t* a2) { (void)a0; (void)a1; (void)a2; return xs_unsupported("zesDevicePciGetBars"); }
@@ -206,6 +202,7 @@ ZE_DLLEXPORT ze_result_t ZE_APICALL zeGetDriverProcAddrTable(ze_api_version_t ve
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnGetIpcProperties = xs_zeDriverGetIpcProperties;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnGetExtensionProperties = xs_zeDriverGetExtensionProperties;
     if (version >= ZE_MAKE_VERSION(1, 1)) t->pfnGetExtensionFunctionAddress = xs_zeDriverGetExtensionFunctionAddress;
+    if (version >= ZE_MAKE_VERSION(1, 6)) ((void **)t)[6] = (void *)xs_zeDriverGetLastErrorDescription; // pfnGetLastErrorDescription: not in the installed header
     return ZE_RESULT_SUCCESS;
 }
 
@@ -231,6 +228,7 @@ ZE_DLLEXPORT ze_result_t ZE_APICALL zeGetDeviceProcAddrTable(ze_api_version_t ve
     if (version >= ZE_MAKE_VERSION(1, 2)) t->pfnReserveCacheExt = stub_zeDeviceReserveCacheExt;
     if (version >= ZE_MAKE_VERSION(1, 2)) t->pfnSetCacheAdviceExt = stub_zeDeviceSetCacheAdviceExt;
     if (version >= ZE_MAKE_VERSION(1, 3)) t->pfnPciGetPropertiesExt = xs_zeDevicePciGetPropertiesExt;
+    if (version >= ZE_MAKE_VERSION(1, 7)) ((void **)t)[18] = (void *)xs_zeDeviceGetRootDevice; // pfnGetRootDevice: not in the installed header
     return ZE_RESULT_SUCCESS;
 }
 
@@ -294,13 +292,14 @@ ZE_DLLEXPORT ze_result_t ZE_APICALL zeGetCommandListProcAddrTable(ze_api_version
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnAppendSignalEvent = xs_zeCommandListAppendSignalEvent;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnAppendWaitOnEvents = xs_zeCommandListAppendWaitOnEvents;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnAppendEventReset = xs_zeCommandListAppendEventReset;
-    if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnAppendQueryKernelTimestamps = stub_zeCommandListAppendQueryKernelTimestamps;
+    if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnAppendQueryKernelTimestamps = xs_zeCommandListAppendQueryKernelTimestamps;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnAppendLaunchKernel = xs_zeCommandListAppendLaunchKernel;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnAppendLaunchCooperativeKernel = xs_zeCommandListAppendLaunchCooperativeKernel;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnAppendLaunchKernelIndirect = stub_zeCommandListAppendLaunchKernelIndirect;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnAppendLaunchMultipleKernelsIndirect = stub_zeCommandListAppendLaunchMultipleKernelsIndirect;
     if (version >= ZE_MAKE_VERSION(1, 3)) t->pfnAppendImageCopyToMemoryExt = stub_zeCommandListAppendImageCopyToMemoryExt;
     if (version >= ZE_MAKE_VERSION(1, 3)) t->pfnAppendImageCopyFromMemoryExt = stub_zeCommandListAppendImageCopyFromMemoryExt;
+    if (version >= ZE_MAKE_VERSION(1, 6)) ((void **)t)[28] = (void *)xs_zeCommandListHostSynchronize; // pfnHostSynchronize: not in the installed header
     return ZE_RESULT_SUCCESS;
 }
 
@@ -366,7 +365,7 @@ ZE_DLLEXPORT ze_result_t ZE_APICALL zeGetEventExpProcAddrTable(ze_api_version_t 
 {
     if (t == NULL) return ZE_RESULT_ERROR_INVALID_NULL_POINTER;
     if (ZE_MAJOR_VERSION(version) != 1) return ZE_RESULT_ERROR_UNSUPPORTED_VERSION;
-    if (version >= ZE_MAKE_VERSION(1, 2)) t->pfnQueryTimestampsExp = stub_zeEventQueryTimestampsExp;
+    if (version >= ZE_MAKE_VERSION(1, 2)) t->pfnQueryTimestampsExp = xs_zeEventQueryTimestampsExp;
     return ZE_RESULT_SUCCESS;
 }
 
@@ -637,9 +636,9 @@ ZE_DLLEXPORT ze_result_t ZE_APICALL zesGetDeviceProcAddrTable(ze_api_version_t v
     if (t == NULL) return ZE_RESULT_ERROR_INVALID_NULL_POINTER;
     if (ZE_MAJOR_VERSION(version) != 1) return ZE_RESULT_ERROR_UNSUPPORTED_VERSION;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnGetProperties = xs_zesDeviceGetProperties;
-    if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnGetState = stub_zesDeviceGetState;
+    if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnGetState = xs_zesDeviceGetState;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnReset = stub_zesDeviceReset;
-    if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnProcessesGetState = stub_zesDeviceProcessesGetState;
+    if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnProcessesGetState = xs_zesDeviceProcessesGetState;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnPciGetProperties = stub_zesDevicePciGetProperties;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnPciGetState = stub_zesDevicePciGetState;
     if (version >= ZE_MAKE_VERSION(1, 0)) t->pfnPciGetBars = stub_zesDevicePciGetBars;
@@ -859,6 +858,7 @@ const char *const xs_implemented_functions[] = {
     "zeCommandListAppendMemoryFill",
     "zeCommandListAppendMemoryPrefetch",
     "zeCommandListAppendMemoryRangesBarrier",
+    "zeCommandListAppendQueryKernelTimestamps",
     "zeCommandListAppendSignalEvent",
     "zeCommandListAppendWaitOnEvents",
     "zeCommandListAppendWriteGlobalTimestamp",
@@ -866,6 +866,7 @@ const char *const xs_implemented_functions[] = {
     "zeCommandListCreate",
     "zeCommandListCreateImmediate",
     "zeCommandListDestroy",
+    "zeCommandListHostSynchronize",
     "zeCommandListReset",
     "zeCommandQueueCreate",
     "zeCommandQueueDestroy",
@@ -891,6 +892,7 @@ const char *const xs_implemented_functions[] = {
     "zeDeviceGetModuleProperties",
     "zeDeviceGetP2PProperties",
     "zeDeviceGetProperties",
+    "zeDeviceGetRootDevice",
     "zeDeviceGetStatus",
     "zeDeviceGetSubDevices",
     "zeDevicePciGetPropertiesExt",
@@ -899,6 +901,7 @@ const char *const xs_implemented_functions[] = {
     "zeDriverGetExtensionFunctionAddress",
     "zeDriverGetExtensionProperties",
     "zeDriverGetIpcProperties",
+    "zeDriverGetLastErrorDescription",
     "zeDriverGetProperties",
     "zeEventCreate",
     "zeEventDestroy",
@@ -910,6 +913,7 @@ const char *const xs_implemented_functions[] = {
     "zeEventPoolGetIpcHandle",
     "zeEventQueryKernelTimestamp",
     "zeEventQueryStatus",
+    "zeEventQueryTimestampsExp",
     "zeFenceCreate",
     "zeFenceDestroy",
     "zeFenceHostSynchronize",
@@ -947,6 +951,8 @@ const char *const xs_implemented_functions[] = {
     "zesDeviceEnumPowerDomains",
     "zesDeviceEnumTemperatureSensors",
     "zesDeviceGetProperties",
+    "zesDeviceGetState",
+    "zesDeviceProcessesGetState",
     "zesEngineGetActivity",
     "zesEngineGetProperties",
     "zesFrequencyGetProperties",

@@ -58,6 +58,7 @@ extern __typeof__(*(ze_pfnCommandListAppendMemAdvise_t)0) xs_zeCommandListAppend
 extern __typeof__(*(ze_pfnCommandListAppendSignalEvent_t)0) xs_zeCommandListAppendSignalEvent;
 extern __typeof__(*(ze_pfnCommandListAppendWaitOnEvents_t)0) xs_zeCommandListAppendWaitOnEvents;
 extern __typeof__(*(ze_pfnCommandListAppendEventReset_t)0) xs_zeCommandListAppendEventReset;
+extern __typeof__(*(ze_pfnCommandListAppendQueryKernelTimestamps_t)0) xs_zeCommandListAppendQueryKernelTimestamps;
 extern __typeof__(*(ze_pfnCommandListAppendLaunchKernel_t)0) xs_zeCommandListAppendLaunchKernel;
 extern __typeof__(*(ze_pfnCommandListAppendLaunchCooperativeKernel_t)0) xs_zeCommandListAppendLaunchCooperativeKernel;
 extern __typeof__(*(ze_pfnFenceCreate_t)0) xs_zeFenceCreate;
@@ -75,6 +76,7 @@ extern __typeof__(*(ze_pfnEventHostSynchronize_t)0) xs_zeEventHostSynchronize;
 extern __typeof__(*(ze_pfnEventQueryStatus_t)0) xs_zeEventQueryStatus;
 extern __typeof__(*(ze_pfnEventHostReset_t)0) xs_zeEventHostReset;
 extern __typeof__(*(ze_pfnEventQueryKernelTimestamp_t)0) xs_zeEventQueryKernelTimestamp;
+extern __typeof__(*(ze_pfnEventQueryTimestampsExp_t)0) xs_zeEventQueryTimestampsExp;
 extern __typeof__(*(ze_pfnModuleCreate_t)0) xs_zeModuleCreate;
 extern __typeof__(*(ze_pfnModuleDestroy_t)0) xs_zeModuleDestroy;
 extern __typeof__(*(ze_pfnModuleGetKernelNames_t)0) xs_zeModuleGetKernelNames;
@@ -100,6 +102,8 @@ extern __typeof__(*(ze_pfnMemGetAllocProperties_t)0) xs_zeMemGetAllocProperties;
 extern __typeof__(*(ze_pfnMemGetAddressRange_t)0) xs_zeMemGetAddressRange;
 extern __typeof__(*(ze_pfnMemFreeExt_t)0) xs_zeMemFreeExt;
 extern __typeof__(*(zes_pfnDeviceGetProperties_t)0) xs_zesDeviceGetProperties;
+extern __typeof__(*(zes_pfnDeviceGetState_t)0) xs_zesDeviceGetState;
+extern __typeof__(*(zes_pfnDeviceProcessesGetState_t)0) xs_zesDeviceProcessesGetState;
 extern __typeof__(*(zes_pfnDeviceEnumEngineGroups_t)0) xs_zesDeviceEnumEngineGroups;
 extern __typeof__(*(zes_pfnDeviceEnumFrequencyDomains_t)0) xs_zesDeviceEnumFrequencyDomains;
 extern __typeof__(*(zes_pfnDeviceEnumMemoryModules_t)0) xs_zesDeviceEnumMemoryModules;
@@ -117,5 +121,8 @@ extern __typeof__(*(zes_pfnMemoryGetState_t)0) xs_zesMemoryGetState;
 extern __typeof__(*(zes_pfnTemperatureGetProperties_t)0) xs_zesTemperatureGetProperties;
 extern __typeof__(*(zes_pfnTemperatureGetState_t)0) xs_zesTemperatureGetState;
 extern __typeof__(*(xs_pfn_zeInitDrivers_t)0) xs_zeInitDrivers;
+extern __typeof__(*(xs_pfn_zeCommandListHostSynchronize_t)0) xs_zeCommandListHostSynchronize;
+extern __typeof__(*(xs_pfn_zeDriverGetLastErrorDescription_t)0) xs_zeDriverGetLastErrorDescription;
+extern __typeof__(*(xs_pfn_zeDeviceGetRootDevice_t)0) xs_zeDeviceGetRootDevice;
 
-#define XS_IMPLEMENTED_COUNT 109
+#define XS_IMPLEMENTED_COUNT 116

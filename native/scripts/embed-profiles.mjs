@@ -13,7 +13,10 @@ for (const f of files) out += `    ${JSON.stringify(f.replace(/\.json$/, ''))},\
 out += '    NULL\n};\n\nconst char *const xs_embedded_profile_texts[] = {\n';
 for (const f of files) {
   const text = fs.readFileSync(path.join(dir, f), 'utf8');
-  JSON.parse(text); // validate
+  const prof = JSON.parse(text); // validate
+  // every value needs its public source (or an explicit "estimate"/"simulator choice" note)
+  const missing = Object.keys(prof).filter((k) => k !== 'key' && k !== 'sources' && !(prof.sources && k in prof.sources));
+  if (missing.length) throw new Error(`${f}: no entry in "sources" for ${missing.join(', ')}`);
   out += text.split('\n').map((l) => `    ${JSON.stringify(l + '\n')}`).join('\n') + ',\n';
 }
 out += '    NULL\n};\n';

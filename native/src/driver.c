@@ -21,7 +21,16 @@ void xs_debug(const char *fmt, ...) {
     va_end(ap);
 }
 
+static __thread char last_error[256];
+void xs_set_last_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+}
+
 ze_result_t xs_unsupported(const char *fn) {
+    xs_set_last_error("%s is not implemented by the simulated driver (libze_xpusim)", fn);
     xs_debug("%s: not implemented (ZE_RESULT_ERROR_UNSUPPORTED_FEATURE)", fn);
     return ZE_RESULT_ERROR_UNSUPPORTED_FEATURE;
 }
@@ -36,7 +45,17 @@ void xs_set_lost(void) {
 }
 
 // ---- device construction ----------------------------------------------------------------------
-static xs_device *new_device(const xs_profile *p, int tile, uint32_t n_tiles, bool is_sub) {
+static xs_card_res *new_card(void) {
+    if (xs_drv.n_cards >= XS_MAX_DEVICES) return NULL;
+    xs_card_res *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    xs_resource_init(&c->h2d, "link-h2d");
+    xs_resource_init(&c->d2h, "link-d2h");
+    xs_drv.cards[xs_drv.n_cards++] = c;
+    return c;
+}
+
+static xs_device *new_device(const xs_profile *p, int tile, uint32_t n_tiles, bool is_sub, xs_card_res *card) {
     xs_device *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     d->magic = XS_MAGIC;
@@ -45,6 +64,7 @@ static xs_device *new_device(const xs_profile *p, int tile, uint32_t n_tiles, bo
     d->n_tiles = n_tiles;
     d->is_sub = is_sub;
     d->root = d;
+    d->card = card;
     d->created_ns = xs_now_ns();
     pthread_mutex_init(&d->mem_mu, NULL);
     uint32_t n = 0;
@@ -55,7 +75,6 @@ static xs_device *new_device(const xs_profile *p, int tile, uint32_t n_tiles, bo
     if (!d->engines || !d->res) { free(d->engines); free(d->res); free(d); return NULL; }
     xs_resource_init(&d->res->compute, "compute");
     xs_resource_init(&d->res->membw, "membw");
-    xs_resource_init(&d->res->link, "link");
     for (uint32_t g = 0; g < p->n_groups; g++)
         for (uint32_t i = 0; i < p->groups[g].count; i++) {
             xs_engine *e = &d->engines[d->group_first[g] + i];
@@ -74,7 +93,6 @@ static void free_device(xs_device *d) {
     for (uint32_t i = 0; i < d->n_engines; i++) { pthread_mutex_destroy(&d->engines[i].mu); pthread_cond_destroy(&d->engines[i].cv); }
     xs_resource_destroy(&d->res->compute);
     xs_resource_destroy(&d->res->membw);
-    xs_resource_destroy(&d->res->link);
     pthread_mutex_destroy(&d->mem_mu);
     free(d->res);
     free(d->engines);
@@ -158,11 +176,13 @@ static ze_result_t do_init(void) {
         while (*tok == ' ') tok++;
         const xs_profile *p = xs_profile_find(tok);
         if (!p) { fprintf(stderr, "xpusim: unknown profile '%s' in XPUSIM_PROFILE\n", tok); rc = ZE_RESULT_ERROR_UNINITIALIZED; break; }
+        xs_card_res *cres = new_card();
+        if (!cres) { rc = ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY; break; }
         if (h == H_FLAT || p->tiles == 1) {
             for (uint32_t t = 0; t < p->tiles; t++, flat_index++) {
                 bool sel = h == H_FLAT ? affinity_selected(mask, flat_index, -1, true) : affinity_selected(mask, card, (int)t, false);
                 if (!sel || xs_drv.n_devices >= XS_MAX_DEVICES) continue;
-                xs_device *d = new_device(p, (int)t, 1, false);
+                xs_device *d = new_device(p, (int)t, 1, false, cres);
                 if (!d) { rc = ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY; break; }
                 d->ordinal = xs_drv.n_devices;
                 xs_drv.devices[xs_drv.n_devices++] = d;
@@ -174,19 +194,19 @@ static ze_result_t do_init(void) {
             if (!nsel || xs_drv.n_devices >= XS_MAX_DEVICES) continue;
             if (nsel == 1) {  // a single selected tile becomes a root device
                 for (uint32_t t = 0; t < p->tiles; t++) if (tsel[t]) {
-                    xs_device *d = new_device(p, (int)t, 1, false);
+                    xs_device *d = new_device(p, (int)t, 1, false, cres);
                     if (!d) { rc = ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY; break; }
                     d->ordinal = xs_drv.n_devices;
                     xs_drv.devices[xs_drv.n_devices++] = d;
                 }
                 continue;
             }
-            xs_device *root = new_device(p, -1, nsel, false);
+            xs_device *root = new_device(p, -1, nsel, false, cres);
             if (!root) { rc = ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY; break; }
             root->ordinal = xs_drv.n_devices;
             xs_drv.devices[xs_drv.n_devices++] = root;
             for (uint32_t t = 0; t < p->tiles; t++) if (tsel[t]) {
-                xs_device *s = new_device(p, (int)t, 1, true);
+                xs_device *s = new_device(p, (int)t, 1, true, cres);
                 if (!s) { rc = ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY; break; }
                 s->root = root;
                 s->ordinal = root->ordinal;
@@ -216,6 +236,12 @@ __attribute__((destructor)) static void xs_unload(void) {
     xs_allocs_free_all();
     for (uint32_t i = 0; i < xs_drv.n_all; i++) free_device(xs_drv.all[i]);
     xs_drv.n_all = 0;
+    for (uint32_t i = 0; i < xs_drv.n_cards; i++) {
+        xs_resource_destroy(&xs_drv.cards[i]->h2d);
+        xs_resource_destroy(&xs_drv.cards[i]->d2h);
+        free(xs_drv.cards[i]);
+    }
+    xs_drv.n_cards = 0;
     xs_drv.n_devices = 0;
     xs_profiles_free();
     xs_reg_free_all();
@@ -282,7 +308,8 @@ XS_IMPL ze_result_t xs_zeDriverGetIpcProperties(ze_driver_handle_t h, ze_driver_
 
 static const struct { const char *name; uint32_t version; } xs_extensions[] = {
     { "ZE_extension_pci_properties", ZE_MAKE_VERSION(1, 0) },
-    { "ZE_extension_device_properties_1_2", ZE_MAKE_VERSION(1, 0) },
+    { "ZE_extension_memory_free_policies", ZE_MAKE_VERSION(1, 0) },
+    { "ZE_experimental_event_query_timestamps", ZE_MAKE_VERSION(1, 0) },
     { "ZE_experimental_xpusim", ZE_MAKE_VERSION(1, 0) },
 };
 
@@ -300,6 +327,15 @@ XS_IMPL ze_result_t xs_zeDriverGetExtensionProperties(ze_driver_handle_t h, uint
     return ZE_RESULT_SUCCESS;
 }
 
+// zeDriverGetLastErrorDescription (spec 1.6; slot 6 of the 1.6 driver table): this thread's last
+// error description set by the driver ("" if none).
+XS_IMPL ze_result_t xs_zeDriverGetLastErrorDescription(ze_driver_handle_t h, const char **pp) {
+    XS_CHECK_DRIVER(h);
+    XS_CHECK_PTR(pp);
+    *pp = last_error;
+    return ZE_RESULT_SUCCESS;
+}
+
 // Extension functions (zeDriverGetExtensionFunctionAddress).
 typedef struct xs_live_objects {
     uint64_t contexts, command_queues, command_lists, fences, event_pools, events, modules, kernels,
@@ -309,7 +345,10 @@ typedef struct xs_live_objects {
 extern uint64_t xs_alloc_live_bytes(void);
 
 static ze_result_t ZE_APICALL zexXpusimGetLiveObjects(ze_driver_handle_t h, xs_live_objects_t *out) {
-    XS_CHECK_DRIVER(h);
+    // any non-null driver handle: with several drivers the loader wraps handles, and it cannot
+    // translate arguments of extension functions
+    XS_CHECK_INIT();
+    if (!h) return ZE_RESULT_ERROR_INVALID_NULL_HANDLE;
     XS_CHECK_PTR(out);
     out->contexts = xs_reg_count(XS_T_CONTEXT);
     out->command_queues = xs_reg_count(XS_T_QUEUE);
@@ -357,6 +396,15 @@ XS_IMPL ze_result_t xs_zeDeviceGet(ze_driver_handle_t h, uint32_t *pCount, ze_de
 }
 
 #define DEV(hd) xs_device *d = (xs_device *)(hd); XS_CHECK_INIT(); XS_CHECK_HANDLE(hd, XS_T_DEVICE)
+
+// zeDeviceGetRootDevice (spec 1.7; slot 18 of the 1.7 device table): the composite root of a
+// sub-device, NULL for a root device.
+XS_IMPL ze_result_t xs_zeDeviceGetRootDevice(ze_device_handle_t hd, ze_device_handle_t *root) {
+    DEV(hd);
+    XS_CHECK_PTR(root);
+    *root = d->is_sub ? (ze_device_handle_t)d->root : NULL;
+    return ZE_RESULT_SUCCESS;
+}
 
 XS_IMPL ze_result_t xs_zeDeviceGetSubDevices(ze_device_handle_t hd, uint32_t *pCount, ze_device_handle_t *ph) {
     DEV(hd);

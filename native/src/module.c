@@ -161,6 +161,7 @@ XS_IMPL ze_result_t xs_zeModuleCreate(ze_context_handle_t hc, ze_device_handle_t
     if (!parse_spirv(desc->pInputModule, desc->inputSize, m, log, sizeof log)) {
         free(m->kernels);
         free(m);
+        xs_set_last_error("zeModuleCreate: %s", log);
         strncat(log, "\n", sizeof log - strlen(log) - 1);
         make_log(phLog, log);
         return ZE_RESULT_ERROR_MODULE_BUILD_FAILURE;

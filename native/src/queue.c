@@ -23,14 +23,15 @@ static void transfer(xs_engine *e, void *dst, const void *src, size_t bytes, voi
     xs_device *d = e->dev;
     const xs_profile *p = d->prof;
     bool copy_engine = e->kind == XS_ENGINE_BCS || e->kind == XS_ENGINE_LINK_BCS;
-    bool host_side = !is_device_mem(dst, NULL) || (src && !is_device_mem(src, NULL));
+    bool dst_dev = is_device_mem(dst, NULL), src_dev = !src || is_device_mem(src, NULL);
+    bool host_side = !dst_dev || !src_dev;
     double slow = xs_drv.faults.slow;
     xs_sleep_until_ns(xs_now_ns() + (uint64_t)((copy_engine ? 8000.0 : 4000.0) * slow));  // fixed submission latency
     xs_resource *r;
     double work, demand;
     if (host_side && !p->integrated) {
-        // host <-> device over the link: one engine can saturate it
-        r = &d->res->link;
+        // host <-> device over the card's link (one resource per direction): one engine can saturate it
+        r = dst_dev ? &d->card->h2d : &d->card->d2h;
         work = (double)bytes / (p->link_gbs * 1e9) * slow;
         demand = 1.0;
     } else {
@@ -47,12 +48,31 @@ static void transfer(xs_engine *e, void *dst, const void *src, size_t bytes, voi
 }
 
 static void do_copy(const xs_cmd *c) { memmove(c->u.copy.dst, c->u.copy.src, c->u.copy.size); }
+static void do_copy_region(const xs_cmd *c) {
+    const ze_copy_region_t *dr = &c->u.region.dr, *sr = &c->u.region.sr;
+    for (uint32_t z = 0; z < dr->depth; z++)
+        for (uint32_t y = 0; y < dr->height; y++)
+            memmove(c->u.region.dst + (dr->originZ + z) * c->u.region.dslice + (dr->originY + y) * c->u.region.dpitch + dr->originX,
+                    c->u.region.src + (sr->originZ + z) * c->u.region.sslice + (sr->originY + y) * c->u.region.spitch + sr->originX, dr->width);
+}
+// byte offset one past the last byte a region touches
+static size_t region_end(const ze_copy_region_t *r, size_t pitch, size_t slice) {
+    if (!r->width || !r->height || !r->depth) return 0;
+    return (r->originZ + r->depth - 1) * slice + (r->originY + r->height - 1) * pitch + r->originX + r->width;
+}
 static void do_fill(const xs_cmd *c) {
     const uint8_t *pat = c->u.fill.big_pattern ? c->u.fill.big_pattern : c->u.fill.pattern;
     uint8_t *dst = c->u.fill.dst;
     size_t ps = c->u.fill.psize, n = c->u.fill.size;
     if (ps == 1) memset(dst, pat[0], n);
     else for (size_t off = 0; off < n; off += ps) memcpy(dst + off, pat, n - off < ps ? n - off : ps);
+}
+
+// A range that starts inside a USM allocation must end inside it; otherwise the GPU page-faults.
+// Ranges outside every allocation are plain host memory, which the driver copies as is.
+static bool range_ok(const void *p, size_t n) {
+    xs_alloc *a = xs_alloc_find(p);
+    return !a || (uintptr_t)p + n <= (uintptr_t)a->base + a->size;
 }
 
 // ---- engine worker --------------------------------------------------------------------------------
@@ -78,7 +98,7 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
     uint64_t t0 = xs_now_ns();
     uint64_t start = xs_ticks_from_ns(t0);
     bool ok = true;
-    bool work = c->kind == XS_C_COPY || c->kind == XS_C_FILL || c->kind == XS_C_KERNEL;
+    bool work = c->kind == XS_C_COPY || c->kind == XS_C_FILL || c->kind == XS_C_KERNEL || c->kind == XS_C_COPY_REGION;
     if (work) {
         pthread_mutex_lock(&e->mu);
         e->busy_since_ns = t0;  // for sysman engine activity
@@ -87,10 +107,22 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
     switch (c->kind) {
     case XS_C_COPY:
         if (!(ok = count_op())) break;
+        if (!range_ok(c->u.copy.dst, c->u.copy.size) || !range_ok(c->u.copy.src, c->u.copy.size)) {
+            xs_debug("copy beyond the end of an allocation (page fault): device lost");
+            xs_set_lost();
+            ok = false;
+            break;
+        }
         transfer(e, c->u.copy.dst, c->u.copy.src, c->u.copy.size, do_copy, c);
         break;
     case XS_C_FILL:
         if (!(ok = count_op())) break;
+        if (!range_ok(c->u.fill.dst, c->u.fill.size)) {
+            xs_debug("fill beyond the end of an allocation (page fault): device lost");
+            xs_set_lost();
+            ok = false;
+            break;
+        }
         transfer(e, c->u.fill.dst, NULL, c->u.fill.size, do_fill, c);
         break;
     case XS_C_TIMESTAMP: {
@@ -107,6 +139,38 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
     case XS_C_RESET:
         xs_event_reset(c->u.reset.ev);
         break;
+    case XS_C_COPY_REGION: {
+        if (!(ok = count_op())) break;
+        size_t dend = region_end(&c->u.region.dr, c->u.region.dpitch, c->u.region.dslice);
+        size_t send = region_end(&c->u.region.sr, c->u.region.spitch, c->u.region.sslice);
+        if (!range_ok(c->u.region.dst, dend) || !range_ok(c->u.region.src, send)) {
+            xs_debug("region copy beyond the end of an allocation (page fault): device lost");
+            xs_set_lost();
+            ok = false;
+            break;
+        }
+        size_t bytes = (size_t)c->u.region.dr.width * c->u.region.dr.height * c->u.region.dr.depth;
+        transfer(e, c->u.region.dst, c->u.region.src, bytes, do_copy_region, c);
+        break;
+    }
+    case XS_C_QUERY_TS: {
+        uint32_t bits = e->dev->prof->kernel_timestamp_bits;
+        uint64_t mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
+        pthread_mutex_lock(&xs_ev_mu);
+        for (uint32_t i = 0; i < c->u.qts.n; i++) {
+            xs_event *ev = c->u.qts.events[i];
+            ze_kernel_timestamp_result_t r;
+            memset(&r, 0, sizeof r);
+            if (ev->state && ev->has_ts) {
+                r.global.kernelStart = r.context.kernelStart = ev->ts_start & mask;
+                r.global.kernelEnd = r.context.kernelEnd = ev->ts_end & mask;
+            }
+            size_t off = c->u.qts.offsets ? c->u.qts.offsets[i] : i * sizeof r;
+            memcpy(c->u.qts.dst + off, &r, sizeof r);
+        }
+        pthread_mutex_unlock(&xs_ev_mu);
+        break;
+    }
     default:
         break;
     }
@@ -200,6 +264,7 @@ void xs_cmd_free(xs_cmd *c) {
     free(c->waits);
     c->waits = NULL;
     if (c->kind == XS_C_FILL) free((void *)c->u.fill.big_pattern);
+    if (c->kind == XS_C_QUERY_TS) { free(c->u.qts.events); free(c->u.qts.offsets); c->u.qts.events = NULL; c->u.qts.offsets = NULL; }
 }
 
 // Validates the signal/wait events of an append and stores them in c.
@@ -328,6 +393,26 @@ XS_IMPL ze_result_t xs_zeCommandListReset(ze_command_list_handle_t h) {
     return ZE_RESULT_SUCCESS;
 }
 
+// zeCommandListHostSynchronize (spec 1.6; reachable with loaders that pass >= 1.6): waits for the
+// work appended to an immediate list so far.
+XS_IMPL ze_result_t xs_zeCommandListHostSynchronize(ze_command_list_handle_t h, uint64_t timeout) {
+    XS_CHECK_INIT();
+    XS_CHECK_HANDLE(h, XS_T_LIST);
+    xs_cmdlist *l = (xs_cmdlist *)h;
+    if (!l->immediate) return ZE_RESULT_ERROR_INVALID_ARGUMENT;
+    uint64_t deadline = xs_deadline(timeout);
+    ze_result_t r = ZE_RESULT_NOT_READY;
+    pthread_mutex_lock(&xs_ev_mu);
+    uint64_t target = l->imm_submitted;
+    for (;;) {
+        if (xs_drv.device_lost) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
+        if (l->imm_done >= target) { r = ZE_RESULT_SUCCESS; break; }
+        if (timeout == 0 || !xs_ev_wait_until(deadline)) break;
+    }
+    pthread_mutex_unlock(&xs_ev_mu);
+    return r;
+}
+
 static bool list_is_copy_only(const xs_cmdlist *l) {
     int k = l->dev->prof->groups[l->ordinal].kind;
     return k == XS_ENGINE_BCS || k == XS_ENGINE_LINK_BCS;
@@ -442,8 +527,45 @@ XS_IMPL ze_result_t xs_zeCommandListAppendMemoryCopyRegion(ze_command_list_handl
                                                          const void *src, const ze_copy_region_t *sr, uint32_t spitch, uint32_t sslice,
                                                          ze_event_handle_t sig, uint32_t n, ze_event_handle_t *w) {
     LIST(h);
-    (void)l; (void)dst; (void)dr; (void)dpitch; (void)dslice; (void)src; (void)sr; (void)spitch; (void)sslice; (void)sig; (void)n; (void)w;
-    return xs_unsupported("zeCommandListAppendMemoryCopyRegion");
+    XS_CHECK_PTR(dst);
+    XS_CHECK_PTR(dr);
+    XS_CHECK_PTR(src);
+    XS_CHECK_PTR(sr);
+    if (dr->width != sr->width || dr->height != sr->height || dr->depth != sr->depth) return ZE_RESULT_ERROR_INVALID_ARGUMENT;
+    xs_cmd c = { .kind = XS_C_COPY_REGION };
+    c.u.region.dst = dst;
+    c.u.region.src = src;
+    c.u.region.dr = *dr;
+    c.u.region.sr = *sr;
+    c.u.region.dpitch = dpitch ? dpitch : dr->width;
+    c.u.region.dslice = dslice ? dslice : c.u.region.dpitch * dr->height;
+    c.u.region.spitch = spitch ? spitch : sr->width;
+    c.u.region.sslice = sslice ? sslice : c.u.region.spitch * sr->height;
+    EVENTS(c, sig, n, w);
+    return list_push(l, &c);
+}
+
+XS_IMPL ze_result_t xs_zeCommandListAppendQueryKernelTimestamps(ze_command_list_handle_t h, uint32_t nev, ze_event_handle_t *events, void *dst,
+                                                              const size_t *offsets, ze_event_handle_t sig, uint32_t n, ze_event_handle_t *w) {
+    LIST(h);
+    XS_CHECK_PTR(dst);
+    if (nev && !events) return ZE_RESULT_ERROR_INVALID_NULL_POINTER;
+    for (uint32_t i = 0; i < nev; i++) {
+        if (!events[i]) return ZE_RESULT_ERROR_INVALID_NULL_HANDLE;
+        if (!xs_event_valid(events[i])) return ZE_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    xs_cmd c = { .kind = XS_C_QUERY_TS };
+    c.u.qts.n = nev;
+    c.u.qts.dst = dst;
+    c.u.qts.events = nev ? malloc(nev * sizeof *c.u.qts.events) : NULL;
+    c.u.qts.offsets = offsets && nev ? malloc(nev * sizeof *c.u.qts.offsets) : NULL;
+    if ((nev && !c.u.qts.events) || (offsets && nev && !c.u.qts.offsets)) { xs_cmd_free(&c); return ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY; }
+    for (uint32_t i = 0; i < nev; i++) {
+        c.u.qts.events[i] = (xs_event *)events[i];
+        if (offsets) c.u.qts.offsets[i] = offsets[i];
+    }
+    EVENTS(c, sig, n, w);
+    return list_push(l, &c);
 }
 
 XS_IMPL ze_result_t xs_zeCommandListAppendMemoryFill(ze_command_list_handle_t h, void *dst, const void *pattern, size_t psize, size_t size, ze_event_handle_t sig, uint32_t n, ze_event_handle_t *w) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { SM_ENGINE = 1, SM_MEM, SM_FREQ, SM_TEMP, SM_POWER };
 
@@ -330,5 +331,41 @@ XS_IMPL ze_result_t xs_zesPowerGetEnergyCounter(zes_pwr_handle_t h, zes_power_en
     double joules = idle * t + (tdp - idle) * busy;
     e->energy = (uint64_t)(joules * 1e6);  // microjoules
     e->timestamp = now / 1000;
+    return ZE_RESULT_SUCCESS;
+}
+
+XS_IMPL ze_result_t xs_zesDeviceGetState(zes_device_handle_t h, zes_device_state_t *st) {
+    SM_DEV(h);
+    (void)s;
+    (void)d;
+    XS_CHECK_PTR(st);
+    // after a simulated device loss the device "needs a reset" (wedged), as i915/xe report it
+    st->reset = xs_drv.device_lost ? ZES_RESET_REASON_FLAG_WEDGED : 0;
+    st->repaired = ZES_REPAIR_STATUS_UNSUPPORTED;
+    return ZE_RESULT_SUCCESS;
+}
+
+// One process (this one) uses the simulated device: its device allocations and the engine types it
+// has used.
+XS_IMPL ze_result_t xs_zesDeviceProcessesGetState(zes_device_handle_t h, uint32_t *pCount, zes_process_state_t *ps) {
+    SM_DEV(h);
+    (void)s;
+    XS_CHECK_PTR(pCount);
+    if (*pCount == 0 || !ps) { *pCount = 1; return ZE_RESULT_SUCCESS; }
+    *pCount = 1;
+    pthread_mutex_lock(&d->mem_mu);
+    uint64_t used = d->mem_used;
+    pthread_mutex_unlock(&d->mem_mu);
+    zes_engine_type_flags_t eng = 0;
+    uint64_t now = xs_now_ns();
+    for (uint32_t i = 0; i < d->n_engines; i++) {
+        if (!xs_engine_busy_ns(&d->engines[i], now)) continue;
+        int k = d->engines[i].kind;
+        eng |= k == XS_ENGINE_CCS ? ZES_ENGINE_TYPE_FLAG_COMPUTE : k == XS_ENGINE_RCS ? ZES_ENGINE_TYPE_FLAG_RENDER : ZES_ENGINE_TYPE_FLAG_DMA;
+    }
+    ps[0].processId = (uint32_t)getpid();
+    ps[0].memSize = used;
+    ps[0].sharedSize = 0;
+    ps[0].engines = eng;
     return ZE_RESULT_SUCCESS;
 }

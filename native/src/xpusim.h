@@ -141,8 +141,14 @@ struct xs_engine {
 };
 
 typedef struct xs_tile_res {
-    xs_resource compute, membw, link;
+    xs_resource compute, membw;
 } xs_tile_res;
+
+// The host link of one card (PCIe is full duplex: one resource per direction), shared by all device
+// objects of the card (its tiles in FLAT mode, root and sub-devices in COMPOSITE mode).
+typedef struct xs_card_res {
+    xs_resource h2d, d2h;
+} xs_card_res;
 
 struct xs_device {
     uint32_t magic;
@@ -158,6 +164,7 @@ struct xs_device {
     xs_engine *engines;       // flattened (group, index)
     uint32_t group_first[XS_MAX_GROUPS];
     xs_tile_res *res;         // resources shared by engines of this device
+    xs_card_res *card;        // host link, shared with the other devices of the card
     pthread_mutex_t mem_mu;
     uint64_t mem_used;
     uint64_t created_ns;
@@ -243,7 +250,7 @@ typedef struct xs_kernel {
 
 // ---- commands / lists / queues (queue.c) ----------------------------------------------------------
 enum xs_cmd_kind {
-    XS_C_NOP, XS_C_COPY, XS_C_FILL, XS_C_TIMESTAMP, XS_C_KERNEL, XS_C_RESET, XS_C_SIGNAL_ONLY
+    XS_C_NOP, XS_C_COPY, XS_C_FILL, XS_C_TIMESTAMP, XS_C_KERNEL, XS_C_RESET, XS_C_SIGNAL_ONLY, XS_C_COPY_REGION, XS_C_QUERY_TS
 };
 typedef struct xs_cmd {
     int kind;
@@ -254,6 +261,8 @@ typedef struct xs_cmd {
         struct { void *dst; const void *src; size_t size; } copy;
         struct { void *dst; uint8_t pattern[16]; const void *big_pattern; size_t psize, size; } fill;
         struct { uint64_t *dst; } ts;
+        struct { uint8_t *dst; const uint8_t *src; ze_copy_region_t dr, sr; size_t dpitch, dslice, spitch, sslice; } region;
+        struct { uint32_t n; xs_event **events; uint8_t *dst; size_t *offsets; } qts;
         struct { xs_event *ev; } reset;
         struct {
             const xs_kernel_info *info; xs_device *dev;
@@ -324,6 +333,8 @@ typedef struct xs_driver {
     bool sysman;
     uint32_t n_devices;               // root devices reported by zeDeviceGet
     xs_device *devices[XS_MAX_DEVICES];
+    uint32_t n_cards;
+    xs_card_res *cards[XS_MAX_DEVICES];
     uint32_t n_all;                   // all device objects (roots + subs) for cleanup
     xs_device *all[XS_MAX_DEVICES * 3];
     xs_faults faults;
@@ -335,6 +346,7 @@ typedef struct xs_driver {
 extern xs_driver xs_drv;
 ze_result_t xs_ensure_init(void);
 ze_result_t xs_unsupported(const char *fn);
+void xs_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool xs_device_valid(ze_device_handle_t h);
 void xs_set_lost(void);
 void xs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

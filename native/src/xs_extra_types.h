@@ -17,3 +17,6 @@ typedef struct xs_init_driver_type_desc {
 } xs_init_driver_type_desc_t;
 
 typedef ze_result_t (ZE_APICALL *xs_pfn_zeInitDrivers_t)(uint32_t *, ze_driver_handle_t *, xs_init_driver_type_desc_t *);
+typedef ze_result_t (ZE_APICALL *xs_pfn_zeCommandListHostSynchronize_t)(ze_command_list_handle_t, uint64_t);
+typedef ze_result_t (ZE_APICALL *xs_pfn_zeDriverGetLastErrorDescription_t)(ze_driver_handle_t, const char **);
+typedef ze_result_t (ZE_APICALL *xs_pfn_zeDeviceGetRootDevice_t)(ze_device_handle_t, ze_device_handle_t *);

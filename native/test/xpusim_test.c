@@ -17,6 +17,13 @@
 #include <unistd.h>
 
 static int n_pass, n_fail;
+#define LONG_WAIT 30000000000ull  // 30 s: tests never wait forever on a bug (UINT64_MAX is tested in fault-hang)
+// IN_ORDER (spec 1.7) for immediate lists; 0 under the 1.8.12 validation layer, which only knows the 1.4 flags
+// With ZE_ENABLE_LOADER_INTERCEPT=1 (or several drivers) the loader wraps handles and unwraps them by
+// dereferencing: bogus/stale handles then crash inside the loader, and a build log returned with a
+// failed zeModuleCreate stays unwrapped (loader 1.8.12). Those negative checks are skipped there.
+static bool intercept(void) { return getenv("ZE_ENABLE_LOADER_INTERCEPT") != NULL; }
+static uint32_t in_order_flag(void) { return getenv("ZE_ENABLE_VALIDATION_LAYER") ? 0 : 2; }
 static const char *scenario = "";
 
 static void check(int cond, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -34,7 +41,7 @@ static void check(int cond, const char *name, const char *fmt, ...) {
 #define EXPECT_RC(call, want, name) do { ze_result_t _r = (call); check(_r == (ze_result_t)(want), name, "%s returned 0x%x, want 0x%x", #call, (unsigned)_r, (unsigned)(want)); } while (0)
 
 static double now_s(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return (double)ts.tv_sec + ts.tv_nsec * 1e-9; }
-__attribute__((unused)) static bool slow_tool(void) { const char *s = getenv("XPUSIM_TEST_SLOW_TOOL"); return s && *s == '1'; }
+static bool slow_tool(void) { const char *s = getenv("XPUSIM_TEST_SLOW_TOOL"); return s && *s == '1'; }
 
 // ---- common state --------------------------------------------------------------------------------
 static ze_driver_handle_t drv;
@@ -83,6 +90,7 @@ static void t_basic(void) {
     check(p2.timerResolution == 19200000, "timerResolution ticks/s (DEVICE_PROPERTIES_1_2)", "%llu", (unsigned long long)p2.timerResolution);
     check(p2.stype == ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES_1_2 && p2.pNext == NULL, "stype/pNext untouched", "changed");
     // bad handles never crash
+    if (intercept()) return;
     EXPECT_RC(zeDeviceGetProperties(NULL, &p), ZE_RESULT_ERROR_INVALID_NULL_HANDLE, "null device handle");
     int junk[16] = { 0 };
     EXPECT_RC(zeDeviceGetProperties((ze_device_handle_t)junk, &p), ZE_RESULT_ERROR_INVALID_ARGUMENT, "bogus device handle");
@@ -347,7 +355,7 @@ static void t_memory(void) {
         zeMemFree(ctx, x[2]);
     }
     CHECK_RC(zeContextDestroy(ctx), "context destroy");
-    EXPECT_RC(zeContextDestroy(ctx), ZE_RESULT_ERROR_INVALID_ARGUMENT, "stale context handle");
+    if (!intercept()) EXPECT_RC(zeContextDestroy(ctx), ZE_RESULT_ERROR_INVALID_ARGUMENT, "stale context handle");
     check_no_leaks("no live objects at the end");
 }
 
@@ -366,6 +374,14 @@ static void t_exec(void) {
     ze_event_pool_handle_t pool = mk_pool(ctx, 32, ZE_EVENT_POOL_FLAG_HOST_VISIBLE | ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP);
     ze_event_handle_t ev[8];
     for (int i = 0; i < 8; i++) ev[i] = mk_ev(pool, (uint32_t)i);
+    if (!getenv("ZE_ENABLE_VALIDATION_LAYER")) {
+        // counter-based pools arrive as a pNext ze_event_pool_counter_based_exp_desc_t (0x00020014): accepted
+        struct { uint32_t stype; const void *pNext; uint32_t flags; } cb = { 0x00020014, NULL, 1 };
+        ze_event_pool_desc_t cd = { .stype = ZE_STRUCTURE_TYPE_EVENT_POOL_DESC, .pNext = &cb, .flags = ZE_EVENT_POOL_FLAG_HOST_VISIBLE, .count = 4 };
+        ze_event_pool_handle_t cp = NULL;
+        CHECK_RC(zeEventPoolCreate(ctx, &cd, 0, NULL, &cp), "counter-based event pool (pNext) accepted");
+        if (cp) zeEventPoolDestroy(cp);
+    }
     // synchronous immediate list on the copy engine
     ze_command_list_handle_t sl = mk_imm(ctx, dev, bord, 0, ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS, 0);
     CHECK_RC(zeCommandListAppendMemoryCopy(sl, d, h, N * 4, NULL, 0, NULL), "sync copy host->device");
@@ -384,10 +400,10 @@ static void t_exec(void) {
     for (size_t i = 0; i < N * 4; i++) if (((uint8_t *)back)[i] != pat16[i % bfill]) { fok = false; break; }
     check(fok, "fill pattern written", "mismatch");
     // asynchronous in-order immediate list on the compute engine
-    ze_command_list_handle_t al = mk_imm(ctx, dev, cord, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, 2 /* IN_ORDER (1.7) */);
+    ze_command_list_handle_t al = mk_imm(ctx, dev, cord, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, in_order_flag());
     check(al != NULL, "async in-order immediate list", "NULL");
     CHECK_RC(zeCommandListAppendMemoryFill(al, d, pat32, 32, N * 4, ev[0], 0, NULL), "compute-engine fill with a 32-byte pattern");
-    CHECK_RC(zeEventHostSynchronize(ev[0], UINT64_MAX), "fill event completes");
+    CHECK_RC(zeEventHostSynchronize(ev[0], LONG_WAIT), "fill event completes");
     CHECK_RC(zeEventQueryStatus(ev[0]), "QueryStatus signalled");
     CHECK_RC(zeEventHostReset(ev[0]), "HostReset");
     EXPECT_RC(zeEventQueryStatus(ev[0]), ZE_RESULT_NOT_READY, "QueryStatus after reset");
@@ -400,7 +416,7 @@ static void t_exec(void) {
     EXPECT_RC(zeEventHostSynchronize(ev[1], 30000000), ZE_RESULT_NOT_READY, "gated copy does not run before the signal (30 ms timeout)");
     check(back[5] == 0, "gated copy has not written", "%u", back[5]);
     CHECK_RC(zeEventHostSignal(ev[2]), "HostSignal");
-    CHECK_RC(zeEventHostSynchronize(ev[1], UINT64_MAX), "gated copy completes after the signal");
+    CHECK_RC(zeEventHostSynchronize(ev[1], LONG_WAIT), "gated copy completes after the signal");
     check(!memcmp(back, h, N * 4), "gated copy data", "mismatch");
     uint64_t s = 0, e = 0;
     check(ts_of(ev[1], t0, &s, &e) && e >= s, "copy timestamps", "s %llu e %llu", (unsigned long long)s, (unsigned long long)e);
@@ -414,10 +430,22 @@ static void t_exec(void) {
     CHECK_RC(zeCommandListAppendWaitOnEvents(al, 1, &ev[4]), "WaitOnEvents");
     CHECK_RC(zeCommandListAppendEventReset(al, ev[4]), "EventReset");
     CHECK_RC(zeCommandListAppendWriteGlobalTimestamp(al, &tsbuf[1], ev[5], 0, NULL), "WriteGlobalTimestamp 2");
-    CHECK_RC(zeEventHostSynchronize(ev[5], UINT64_MAX), "in-order list drains");
+    CHECK_RC(zeEventHostSynchronize(ev[5], LONG_WAIT), "in-order list drains");
     EXPECT_RC(zeEventQueryStatus(ev[4]), ZE_RESULT_NOT_READY, "EventReset executed");
     check(tsbuf[1] > tsbuf[0] && ((tsbuf[0] - t0) & ((1ull << 36) - 1)) < 19200000ull * 10, "global timestamps increase", "%llu %llu",
           (unsigned long long)tsbuf[0], (unsigned long long)tsbuf[1]);
+    // region copy: a 16x8 box out of a 64-byte-pitch 2-D source into a packed destination
+    {
+        uint8_t *s2 = host_alloc(ctx, 64 * 32), *d2 = dev_alloc(ctx, dev, 16 * 8), *b2 = host_alloc(ctx, 16 * 8);
+        for (int i = 0; i < 64 * 32; i++) s2[i] = (uint8_t)(i * 13);
+        ze_copy_region_t sr = { 8, 4, 0, 16, 8, 1 }, dr = { 0, 0, 0, 16, 8, 1 };
+        CHECK_RC(zeCommandListAppendMemoryCopyRegion(sl, d2, &dr, 16, 0, s2, &sr, 64, 0, NULL, 0, NULL), "MemoryCopyRegion");
+        zeCommandListAppendMemoryCopy(sl, b2, d2, 16 * 8, NULL, 0, NULL);
+        bool rok = true;
+        for (int y = 0; y < 8; y++) for (int x = 0; x < 16; x++) if (b2[y * 16 + x] != s2[(4 + y) * 64 + 8 + x]) rok = false;
+        check(rok, "region copy data", "mismatch");
+        zeMemFree(ctx, s2); zeMemFree(ctx, d2); zeMemFree(ctx, b2);
+    }
     // kernels
     ze_module_handle_t mod = mk_module(ctx, dev);
     ze_kernel_handle_t saxpy = mod ? mk_kernel(mod, "saxpy") : NULL, busy = mod ? mk_kernel(mod, "busy") : NULL;
@@ -432,13 +460,27 @@ static void t_exec(void) {
         ze_group_count_t gc = { (uint32_t)(N / 256), 1, 1 };
         zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
         CHECK_RC(zeCommandListAppendLaunchKernel(al, saxpy, &gc, ev[6], 0, NULL), "launch saxpy");
-        CHECK_RC(zeEventHostSynchronize(ev[6], UINT64_MAX), "saxpy completes");
+        CHECK_RC(zeEventHostSynchronize(ev[6], LONG_WAIT), "saxpy completes");
         bool ok = true;
         for (size_t i = 0; i < N; i++) if (y[i] != fmaf(2.5f, (float)i, 1.0f)) { ok = false; break; }
         check(ok, "saxpy result", "y[3] = %f", y[3]);
-        check(ts_of(ev[6], t0, &s, &e) && e > s, "kernel timestamps: start >= submit tick, end > start", "s %llu e %llu", (unsigned long long)s, (unsigned long long)e);
+        check(ts_of(ev[6], t0, &s, &e) && e > s && s < 19200000ull * 60, "kernel timestamps: start >= submit tick, end > start", "s %llu e %llu", (unsigned long long)s, (unsigned long long)e);
         ze_kernel_timestamp_result_t r;
         zeEventQueryKernelTimestamp(ev[6], &r);
+        ze_kernel_timestamp_result_t *qres = host_alloc(ctx, 2 * sizeof *qres);
+        memset(qres, 0xff, 2 * sizeof *qres);
+        zeEventHostReset(ev[5]);
+        CHECK_RC(zeCommandListAppendQueryKernelTimestamps(al, 1, &ev[6], qres, NULL, ev[5], 0, NULL), "AppendQueryKernelTimestamps");
+        zeEventHostSynchronize(ev[5], LONG_WAIT);
+        check(qres[0].global.kernelStart == r.global.kernelStart && qres[0].global.kernelEnd == r.global.kernelEnd, "queried timestamps written to memory", "%llx",
+              (unsigned long long)qres[0].global.kernelStart);
+        zeMemFree(ctx, qres);
+        uint32_t nts = 0;
+        CHECK_RC(zeEventQueryTimestampsExp(ev[6], dev, &nts, NULL), "zeEventQueryTimestampsExp count");
+        ze_kernel_timestamp_result_t tsx[2];
+        if (nts > 2) nts = 2;
+        zeEventQueryTimestampsExp(ev[6], dev, &nts, tsx);
+        check(nts >= 1 && tsx[0].global.kernelStart == r.global.kernelStart, "zeEventQueryTimestampsExp matches", "n %u", nts);
         check(r.global.kernelStart <= 0xffffffffull && r.global.kernelEnd <= 0xffffffffull, "kernel timestamps are 32-bit", "%llx", (unsigned long long)r.global.kernelEnd);
     }
     if (busy) {
@@ -450,8 +492,8 @@ static void t_exec(void) {
             for (int j = 0; j < 2; j++) {
                 zeEventHostReset(ev[6 + j]);
                 zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
-                launch_busy(al, busy, out, j ? 4000000 : 1000000, 1, 64, ev[6 + j], 0, NULL);
-                zeEventHostSynchronize(ev[6 + j], UINT64_MAX);
+                launch_busy(al, busy, out, j ? 16000000 : 4000000, 1, 64, ev[6 + j], 0, NULL);
+                zeEventHostSynchronize(ev[6 + j], LONG_WAIT);
                 uint64_t s1 = 0, e1 = 0;
                 ts_of(ev[6 + j], t0, &s1, &e1);
                 if (e1 - s1 < best[j]) best[j] = e1 - s1;
@@ -459,14 +501,14 @@ static void t_exec(void) {
             }
         }
         double r = (double)best[1] / (double)(best[0] ? best[0] : 1);
-        check(r > 2.0 && r < 8.0, "busy duration grows linearly with iterations (4x iterations)", "ratio %.2f (%llu vs %llu ticks)", r,
+        check(slow_tool() || (r > 2.0 && r < 8.0), "busy duration grows linearly with iterations (4x iterations)", "ratio %.2f (%llu vs %llu ticks)", r,
               (unsigned long long)best[1], (unsigned long long)best[0]);
         zeEventHostReset(ev[6]);
         zeEventHostReset(ev[7]);
         zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
         launch_busy(al, busy, out, 100000, 1, 64, ev[6], 0, NULL);
         launch_busy(al, busy, out, 100000, 1, 64, ev[7], 0, NULL);
-        zeEventHostSynchronize(ev[7], UINT64_MAX);
+        zeEventHostSynchronize(ev[7], LONG_WAIT);
         uint64_t s1 = 0, e1 = 0, s2 = 0, e2 = 0;
         ts_of(ev[6], t0, &s1, &e1);
         ts_of(ev[7], t0, &s2, &e2);
@@ -499,13 +541,13 @@ static void t_exec(void) {
     EXPECT_RC(zeFenceHostSynchronize(f, 10000000), ZE_RESULT_NOT_READY, "fence times out");
     EXPECT_RC(zeFenceQueryStatus(f), ZE_RESULT_NOT_READY, "fence QueryStatus");
     zeEventHostSignal(ev[2]);
-    CHECK_RC(zeCommandQueueSynchronize(q, UINT64_MAX), "queue Synchronize");
-    CHECK_RC(zeFenceHostSynchronize(f, UINT64_MAX), "fence signalled");
+    CHECK_RC(zeCommandQueueSynchronize(q, LONG_WAIT), "queue Synchronize");
+    CHECK_RC(zeFenceHostSynchronize(f, LONG_WAIT), "fence signalled");
     check(!memcmp(back, h, N * 4), "regular list copy data", "mismatch");
     CHECK_RC(zeFenceReset(f), "FenceReset");
     memset(back, 0, N * 4);
     CHECK_RC(zeCommandQueueExecuteCommandLists(q, 1, &rl, f), "re-execute a closed list");
-    CHECK_RC(zeFenceHostSynchronize(f, UINT64_MAX), "fence signalled again");
+    CHECK_RC(zeFenceHostSynchronize(f, LONG_WAIT), "fence signalled again");
     check(!memcmp(back, h, N * 4), "re-executed copy data", "mismatch");
     CHECK_RC(zeCommandListReset(rl), "list Reset");
     // cross-list wait on another engine: copy engine waits for compute
@@ -516,7 +558,7 @@ static void t_exec(void) {
         zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
         launch_busy(al, busy, out, 400000, 1, 64, ev[0], 0, NULL);
         zeCommandListAppendMemoryCopy(bl, back, h, 4096, ev[1], 1, &ev[0]);
-        CHECK_RC(zeEventHostSynchronize(ev[1], UINT64_MAX), "cross-engine waiter completes");
+        CHECK_RC(zeEventHostSynchronize(ev[1], LONG_WAIT), "cross-engine waiter completes");
         uint64_t s1 = 0, e1 = 0, s2 = 0, e2 = 0;
         ts_of(ev[0], t0, &s1, &e1);
         ts_of(ev[1], t0, &s2, &e2);
@@ -524,8 +566,10 @@ static void t_exec(void) {
         zeMemFree(ctx, out);
     }
     // bad handles
-    EXPECT_RC(zeCommandListAppendMemoryCopy(NULL, back, h, 4, NULL, 0, NULL), ZE_RESULT_ERROR_INVALID_NULL_HANDLE, "null list");
-    EXPECT_RC(zeEventHostSynchronize((ze_event_handle_t)h, 0), ZE_RESULT_ERROR_INVALID_ARGUMENT, "bogus event handle");
+    if (!intercept()) {
+        EXPECT_RC(zeCommandListAppendMemoryCopy(NULL, back, h, 4, NULL, 0, NULL), ZE_RESULT_ERROR_INVALID_NULL_HANDLE, "null list");
+        EXPECT_RC(zeEventHostSynchronize((ze_event_handle_t)h, 0), ZE_RESULT_ERROR_INVALID_ARGUMENT, "bogus event handle");
+    }
     // cleanup
     zeFenceDestroy(f);
     zeCommandQueueDestroy(q);
@@ -558,7 +602,7 @@ static void t_concurrency(void) {
     ze_event_handle_t ev[8];
     float *out[4];
     for (int i = 0; i < 4; i++) {
-        l[i] = mk_imm(ctx, dev, cord, (uint32_t)i % nq, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, 2);
+        l[i] = mk_imm(ctx, dev, cord, (uint32_t)i % nq, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, in_order_flag());
         k[i] = mk_kernel(mod, "busy");
         ev[i] = mk_ev(pool, (uint32_t)i);
         ev[4 + i] = mk_ev(pool, 4u + (uint32_t)i);
@@ -570,7 +614,7 @@ static void t_concurrency(void) {
     zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
     // ~15 ms per kernel on Max 1550, ~10 ms on A770: long against host scheduling noise
     for (int i = 0; i < 4 && !slowed; i++) launch_busy(l[i], k[i], out[i], 6000000, 1, 64, ev[i], 0, NULL);
-    for (int i = 0; i < 4 && !slowed; i++) CHECK_RC(zeEventHostSynchronize(ev[i], UINT64_MAX), "busy kernel completes");
+    for (int i = 0; i < 4 && !slowed; i++) CHECK_RC(zeEventHostSynchronize(ev[i], LONG_WAIT), "busy kernel completes");
     uint64_t s[4] = { 0 }, e[4] = { 0 }, maxs = 0, mine = UINT64_MAX, span0 = 0, sum = 0;
     for (int i = 0; i < 4 && !slowed; i++) {
         ts_of(ev[i], t0, &s[i], &e[i]);
@@ -584,7 +628,7 @@ static void t_concurrency(void) {
            (unsigned long long)s[2], (unsigned long long)e[2], (unsigned long long)s[3], (unsigned long long)e[3]);
     if (slowed) {
     } else if (nq >= 4) {
-        check(maxs < mine, "4 small kernels on 4 compute engines overlap", "latest start %llu >= earliest end %llu", (unsigned long long)maxs, (unsigned long long)mine);
+        check(slow_tool() || maxs < mine, "4 small kernels on 4 compute engines overlap", "latest start %llu >= earliest end %llu", (unsigned long long)maxs, (unsigned long long)mine);
     } else {
         bool serial = true;
         for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) if (i != j && s[i] < e[j] && s[j] < e[i]) serial = false;
@@ -601,19 +645,22 @@ static void t_concurrency(void) {
         zeCommandListAppendMemoryFill(l[i], src[i], &zero, 4, B, NULL, 0, NULL);  // touch the pages once
         zeCommandListAppendMemoryFill(l[i], dst[i], &zero, 4, B, ev[i], 0, NULL);
     }
-    for (int i = 0; i < 4; i++) { zeEventHostSynchronize(ev[i], UINT64_MAX); zeEventHostReset(ev[i]); }
+    for (int i = 0; i < 4; i++) { zeEventHostSynchronize(ev[i], LONG_WAIT); zeEventHostReset(ev[i]); }
     if (slowed) {
-        zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
-        zeCommandListAppendMemoryCopy(l[0], dst[0], src[0], B, ev[4], 0, NULL);
-        zeEventHostSynchronize(ev[4], UINT64_MAX);
-        uint64_t cs = 0, ce = 0;
-        ts_of(ev[4], t0, &cs, &ce);
-        uint64_t single = ce - cs;
+        uint64_t cs = 0, ce = 0, single = UINT64_MAX;
+        for (int rep = 0; rep < 2; rep++) {  // min of 2 against host noise
+            zeEventHostReset(ev[4]);
+            zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
+            zeCommandListAppendMemoryCopy(l[0], dst[0], src[0], B, ev[4], 0, NULL);
+            zeEventHostSynchronize(ev[4], LONG_WAIT);
+            ts_of(ev[4], t0, &cs, &ce);
+            if (ce - cs < single) single = ce - cs;
+        }
         zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
         for (int i = 0; i < 4; i++) zeCommandListAppendMemoryCopy(l[i], dst[i], src[i], B, ev[i], 0, NULL);
         uint64_t first = UINT64_MAX, last = 0;
         for (int i = 0; i < 4; i++) {
-            zeEventHostSynchronize(ev[i], UINT64_MAX);
+            zeEventHostSynchronize(ev[i], LONG_WAIT);
             ts_of(ev[i], t0, &cs, &ce);
             if (cs < first) first = cs;
             if (ce > last) last = ce;
@@ -621,7 +668,43 @@ static void t_concurrency(void) {
         double ratio = (double)(last - first) / (double)(single ? single : 1);
         printf("# one 8 MiB device copy: %llu ticks; four concurrent on %u engine(s): %llu ticks (%.2fx)\n", (unsigned long long)single, nq,
                (unsigned long long)(last - first), ratio);
-        check(ratio > 2.0, "4 bandwidth-bound copies take > 2x one copy (shared bandwidth or one engine)", "ratio %.2f", ratio);
+        check(slow_tool() || ratio > 1.7, "4 bandwidth-bound copies take > 1.7x one copy (shared bandwidth; perfect overlap would be 1x)", "ratio %.2f", ratio);
+        if (ndev >= 2) {
+            // the two tiles of a card share its PCIe link; the link is full duplex (H2D and D2H do not compete)
+            size_t HB = 1u << 20;
+            uint8_t *hbuf = host_alloc(ctx, HB), *hbuf2 = host_alloc(ctx, HB);
+            uint8_t *d1 = dev_alloc(ctx, devs[1], HB);
+            memset(hbuf, 1, HB);
+            memset(hbuf2, 2, HB);
+            ze_command_list_handle_t l1 = mk_imm(ctx, devs[1], cord, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, in_order_flag());
+            uint64_t sp[3];
+            for (int mode = 0; mode < 3; mode++) {  // 0: one H2D; 1: H2D on both tiles; 2: H2D + D2H on one tile
+                zeEventHostReset(ev[0]); zeEventHostReset(ev[1]);
+                zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
+                zeCommandListAppendMemoryCopy(l[0], dst[0], hbuf, HB, ev[0], 0, NULL);
+                if (mode == 1) zeCommandListAppendMemoryCopy(l1, d1, hbuf, HB, ev[1], 0, NULL);
+                if (mode == 2) zeCommandListAppendMemoryCopy(l[1], hbuf2, src[1], HB, ev[1], 0, NULL);
+                uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+                zeEventHostSynchronize(ev[0], LONG_WAIT);
+                ts_of(ev[0], t0, &a0, &a1);
+                if (mode) {
+                    zeEventHostSynchronize(ev[1], LONG_WAIT);
+                    ze_kernel_timestamp_result_t kr;
+                    zeEventQueryKernelTimestamp(ev[1], &kr);
+                    b0 = (kr.global.kernelStart - t0) & 0xffffffffull;
+                    b1 = (kr.global.kernelEnd - t0) & 0xffffffffull;
+                    if (b0 < a0) a0 = b0;
+                    if (b1 > a1) a1 = b1;
+                }
+                sp[mode] = a1 - a0;
+            }
+            double shared = (double)sp[1] / (double)sp[0], duplex = (double)sp[2] / (double)sp[0];
+            printf("# 1 MiB H2D: %llu ticks; on both tiles: %.2fx; H2D + D2H: %.2fx\n", (unsigned long long)sp[0], shared, duplex);
+            check(slow_tool() || shared > 1.5, "tiles of one card share its PCIe link", "%.2fx", shared);
+            check(slow_tool() || duplex < 1.4, "PCIe is full duplex: H2D and D2H overlap", "%.2fx", duplex);
+            zeCommandListDestroy(l1);
+            zeMemFree(ctx, hbuf); zeMemFree(ctx, hbuf2); zeMemFree(ctx, d1);
+        }
     }
     for (int i = 0; i < 4; i++) {
         zeMemFree(ctx, src[i]); zeMemFree(ctx, dst[i]); zeMemFree(ctx, out[i]);
@@ -642,13 +725,15 @@ static void t_modules(void) {
     ze_module_desc_t d = { .stype = ZE_STRUCTURE_TYPE_MODULE_DESC, .format = ZE_MODULE_FORMAT_IL_SPIRV, .inputSize = sizeof bad, .pInputModule = (const uint8_t *)bad };
     ze_module_handle_t m = NULL;
     ze_module_build_log_handle_t log = NULL;
-    EXPECT_RC(zeModuleCreate(ctx, dev, &d, &m, &log), ZE_RESULT_ERROR_MODULE_BUILD_FAILURE, "bad magic -> MODULE_BUILD_FAILURE");
+    EXPECT_RC(zeModuleCreate(ctx, dev, &d, &m, intercept() ? NULL : &log), ZE_RESULT_ERROR_MODULE_BUILD_FAILURE, "bad magic -> MODULE_BUILD_FAILURE");
     size_t n = 0;
     char text[512] = "";
-    CHECK_RC(zeModuleBuildLogGetString(log, &n, NULL), "build log size");
-    zeModuleBuildLogGetString(log, &n, text);
-    check(strstr(text, "magic") != NULL, "build log says why", "'%s'", text);
-    zeModuleBuildLogDestroy(log);
+    if (!intercept()) {
+        CHECK_RC(zeModuleBuildLogGetString(log, &n, NULL), "build log size");
+        zeModuleBuildLogGetString(log, &n, text);
+        check(strstr(text, "magic") != NULL, "build log says why", "'%s'", text);
+        zeModuleBuildLogDestroy(log);
+    }
     bad[0] = 0x07230203; bad[1] = 0x00010600;
     EXPECT_RC(zeModuleCreate(ctx, dev, &d, &m, NULL), ZE_RESULT_ERROR_MODULE_BUILD_FAILURE, "unsupported SPIR-V version");
     d.inputSize = 7;
@@ -731,7 +816,7 @@ static void t_hierarchy(void) {
 // ---- faults --------------------------------------------------------------------------------------------
 static void t_faults(void) {
     if (!init_all()) return;
-    const char *f = getenv("XPUSIM_FAULTS");
+    const char *f = getenv("XPUSIM_TEST_FAULT") ? getenv("XPUSIM_TEST_FAULT") : getenv("XPUSIM_FAULTS");
     ze_device_handle_t dev = devs[0];
     ze_context_handle_t ctx = mk_ctx();
     uint32_t cord, bord;
@@ -739,7 +824,7 @@ static void t_faults(void) {
     ze_event_pool_handle_t pool = mk_pool(ctx, 8, ZE_EVENT_POOL_FLAG_HOST_VISIBLE | ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP);
     ze_event_handle_t ev[4];
     for (int i = 0; i < 4; i++) ev[i] = mk_ev(pool, (uint32_t)i);
-    ze_command_list_handle_t l = mk_imm(ctx, dev, cord, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, 2);
+    ze_command_list_handle_t l = mk_imm(ctx, dev, cord, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, in_order_flag());
     ze_module_handle_t mod = mk_module(ctx, dev);
     ze_kernel_handle_t busy = mod ? mk_kernel(mod, "busy") : NULL;
     float *out = dev_alloc(ctx, dev, 4096);
@@ -747,12 +832,19 @@ static void t_faults(void) {
         uint32_t v = 1;
         CHECK_RC(zeCommandListAppendMemoryFill(l, out, &v, 4, 4096, ev[0], 0, NULL), "op 1");
         CHECK_RC(zeCommandListAppendMemoryFill(l, out, &v, 4, 4096, ev[1], 0, NULL), "op 2");
-        CHECK_RC(zeEventHostSynchronize(ev[1], UINT64_MAX), "first two ops complete");
+        CHECK_RC(zeEventHostSynchronize(ev[1], LONG_WAIT), "first two ops complete");
         CHECK_RC(zeCommandListAppendMemoryFill(l, out, &v, 4, 4096, ev[2], 0, NULL), "op 3 is accepted");
-        EXPECT_RC(zeEventHostSynchronize(ev[2], UINT64_MAX), ZE_RESULT_ERROR_DEVICE_LOST, "op 3: event sync reports DEVICE_LOST");
+        EXPECT_RC(zeEventHostSynchronize(ev[2], LONG_WAIT), ZE_RESULT_ERROR_DEVICE_LOST, "op 3: event sync reports DEVICE_LOST");
         EXPECT_RC(zeDeviceGetStatus(dev), ZE_RESULT_ERROR_DEVICE_LOST, "GetStatus reports DEVICE_LOST");
         EXPECT_RC(zeCommandListAppendMemoryFill(l, out, &v, 4, 4096, ev[3], 0, NULL), ZE_RESULT_ERROR_DEVICE_LOST, "appends fail after the loss");
         EXPECT_RC(zeContextGetStatus(ctx), ZE_RESULT_ERROR_DEVICE_LOST, "context status");
+    } else if (strstr(f, "page_fault")) {
+        // not a real fault knob: this scenario checks that an out-of-bounds copy is a GPU page fault
+        uint8_t *small = dev_alloc(ctx, dev, 256);
+        static uint8_t hostbuf[4096];
+        CHECK_RC(zeCommandListAppendMemoryCopy(l, small, hostbuf, 4096, ev[0], 0, NULL), "copy past the end of an allocation is accepted");
+        EXPECT_RC(zeEventHostSynchronize(ev[0], LONG_WAIT), ZE_RESULT_ERROR_DEVICE_LOST, "out-of-bounds copy -> page fault -> DEVICE_LOST");
+        zeMemFree(ctx, small);
     } else if (strstr(f, "oom_after_bytes")) {
         void *a = NULL, *b = NULL;
         ze_device_mem_alloc_desc_t dd = { .stype = ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC };
@@ -764,13 +856,13 @@ static void t_faults(void) {
     } else if (strstr(f, "hang_kernel") && busy) {
         CHECK_RC(launch_busy(l, busy, out, 10, 1, 64, ev[0], 0, NULL), "hanging kernel is accepted");
         EXPECT_RC(zeEventHostSynchronize(ev[0], 50000000), ZE_RESULT_NOT_READY, "hung kernel: sync with timeout -> NOT_READY");
-        EXPECT_RC(zeEventHostSynchronize(ev[0], UINT64_MAX), ZE_RESULT_ERROR_DEVICE_LOST, "hang detection -> DEVICE_LOST");
+        EXPECT_RC(zeEventHostSynchronize(ev[0], UINT64_MAX), ZE_RESULT_ERROR_DEVICE_LOST, "hang detection -> DEVICE_LOST (waiting forever)");
     } else if (strstr(f, "slow") && busy) {
         // model: 1e6 iterations * 4 cycles / 2.4 GHz = 1.67 ms; slowed 4x -> 6.7 ms
         uint64_t h0, t0, s = 0, e = 0;
         zeDeviceGetGlobalTimestamps(dev, &h0, &t0);
         launch_busy(l, busy, out, 1000000, 1, 64, ev[0], 0, NULL);
-        zeEventHostSynchronize(ev[0], UINT64_MAX);
+        zeEventHostSynchronize(ev[0], LONG_WAIT);
         ts_of(ev[0], t0, &s, &e);
         double ms = (double)(e - s) / 19200.0;
         check(ms > 5.0, "slow=4 stretches kernel time (>5 ms for a 1.7 ms kernel)", "%.2f ms", ms);
@@ -792,7 +884,7 @@ static void t_wrap(void) {
     ze_context_handle_t ctx = mk_ctx();
     ze_event_pool_handle_t pool = mk_pool(ctx, 1, ZE_EVENT_POOL_FLAG_HOST_VISIBLE | ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP);
     ze_event_handle_t ev = mk_ev(pool, 0);
-    ze_command_list_handle_t l = mk_imm(ctx, dev, 0, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, 2);
+    ze_command_list_handle_t l = mk_imm(ctx, dev, 0, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, in_order_flag());
     ze_module_handle_t mod = mk_module(ctx, dev);
     ze_kernel_handle_t busy = mod ? mk_kernel(mod, "busy") : NULL;
     float *out = dev_alloc(ctx, dev, 4096);
@@ -801,14 +893,14 @@ static void t_wrap(void) {
     while (busy && !wrapped && now_s() < t_end) {
         zeEventHostReset(ev);
         launch_busy(l, busy, out, 3000000, 1, 64, ev, 0, NULL);  // ~5 ms
-        zeEventHostSynchronize(ev, UINT64_MAX);
+        zeEventHostSynchronize(ev, LONG_WAIT);
         ze_kernel_timestamp_result_t r;
         zeEventQueryKernelTimestamp(ev, &r);
         if (r.global.kernelEnd < r.global.kernelStart) wrapped = true;
         uint64_t dur = (r.global.kernelEnd - r.global.kernelStart) & 0xffffffffull;
         if (dur == 0 || dur > 19200000ull) sane = false;
     }
-    check(wrapped, "a kernel's 32-bit timestamps wrapped (end < start)", "no wrap seen");
+    check(wrapped || slow_tool(), "a kernel's 32-bit timestamps wrapped (end < start)", "no wrap seen");
     check(sane, "(end - start) & mask gives the duration across the wrap", "bad duration");
     uint64_t h, d;
     zeDeviceGetGlobalTimestamps(dev, &h, &d);
@@ -851,7 +943,7 @@ static void t_sysman(void) {
     ze_context_handle_t ctx = mk_ctx();
     ze_event_pool_handle_t pool = mk_pool(ctx, 1, ZE_EVENT_POOL_FLAG_HOST_VISIBLE);
     ze_event_handle_t ev = mk_ev(pool, 0);
-    ze_command_list_handle_t l = mk_imm(ctx, devs[0], 0, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, 2);
+    ze_command_list_handle_t l = mk_imm(ctx, devs[0], 0, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, in_order_flag());
     ze_module_handle_t mod = mk_module(ctx, devs[0]);
     ze_kernel_handle_t busy = mod ? mk_kernel(mod, "busy") : NULL;
     float *out = dev_alloc(ctx, devs[0], 4096);
@@ -862,7 +954,7 @@ static void t_sysman(void) {
     CHECK_RC(zesPowerGetEnergyCounter(pw, &e0), "energy counter");
     if (busy) {
         launch_busy(l, busy, out, 18000000, 1, 64, ev, 0, NULL);  // 30 ms on A770
-        zeEventHostSynchronize(ev, UINT64_MAX);
+        zeEventHostSynchronize(ev, LONG_WAIT);
     }
     CHECK_RC(zesEngineGetActivity(ccs, &a1), "engine activity after work");
     double busy_us = (double)(a1.activeTime - a0.activeTime), wall_us = (double)(a1.timestamp - a0.timestamp);
@@ -876,6 +968,14 @@ static void t_sysman(void) {
     zes_mem_state_t ms = { .stype = ZES_STRUCTURE_TYPE_MEM_STATE };
     CHECK_RC(zesMemoryGetState(mem, &ms), "memory state");
     check(ms.size > 0 && ms.free < ms.size, "memory state shows the allocation", "free %llu size %llu", (unsigned long long)ms.free, (unsigned long long)ms.size);
+    zes_process_state_t ps = { .stype = ZES_STRUCTURE_TYPE_PROCESS_STATE };
+    uint32_t npr = 1;
+    CHECK_RC(zesDeviceProcessesGetState(sd, &npr, &ps), "processes state");
+    check(npr == 1 && ps.processId == (uint32_t)getpid() && ps.memSize >= 4096 && (ps.engines & ZES_ENGINE_TYPE_FLAG_COMPUTE), "this process, its memory and compute use",
+          "pid %u mem %llu engines 0x%x", ps.processId, (unsigned long long)ps.memSize, ps.engines);
+    zes_device_state_t dst = { .stype = ZES_STRUCTURE_TYPE_DEVICE_STATE };
+    CHECK_RC(zesDeviceGetState(sd, &dst), "device state");
+    check(dst.reset == 0, "device needs no reset", "0x%x", dst.reset);
     zes_freq_handle_t fq;
     uint32_t nf = 1;
     CHECK_RC(zesDeviceEnumFrequencyDomains(sd, &nf, &fq), "frequency domain");
@@ -935,6 +1035,22 @@ static void t_ddi(void) {
     int filled = 0;
     while (filled < 64 && dt[filled] != (void *)0x5a) filled++;
     check(filled == 18, "1.4 device table: exactly the 18 slots of the 1.4 layout written", "%d", filled);
+    void *cl[64];
+    for (int i = 0; i < 64; i++) cl[i] = (void *)0x5a;
+    getter_t gcl = (getter_t)dlsym(so, "zeGetCommandListProcAddrTable");
+    gcl(ZE_MAKE_VERSION(1, 4), cl);
+    check(cl[27] != (void *)0x5a && cl[28] == (void *)0x5a, "1.4 command list table: 28 slots, HostSynchronize (1.6) not written", "cl[28] %p", cl[28]);
+    gcl(ZE_MAKE_VERSION(1, 6), cl);
+    check(cl[28] != (void *)0x5a && cl[28] != NULL && cl[29] == (void *)0x5a, "1.6 command list table: pfnHostSynchronize at index 28", "cl[28] %p", cl[28]);
+    void *dr[16];
+    for (int i = 0; i < 16; i++) dr[i] = (void *)0x5a;
+    ((getter_t)dlsym(so, "zeGetDriverProcAddrTable"))(ZE_MAKE_VERSION(1, 4), dr);
+    check(dr[5] != (void *)0x5a && dr[6] == (void *)0x5a, "1.4 driver table: 6 slots", "dr[6] %p", dr[6]);
+    ((getter_t)dlsym(so, "zeGetDriverProcAddrTable"))(ZE_MAKE_VERSION(1, 6), dr);
+    check(dr[6] != (void *)0x5a && dr[6] != NULL && dr[7] == (void *)0x5a, "1.6 driver table: pfnGetLastErrorDescription at 6", "dr[6] %p", dr[6]);
+    for (int i = 0; i < 64; i++) dt[i] = (void *)0x5a;
+    gd(ZE_MAKE_VERSION(1, 7), dt);
+    check(dt[18] != (void *)0x5a && dt[18] != NULL && dt[19] == (void *)0x5a, "1.7 device table: pfnGetRootDevice at 18", "dt[18] %p", dt[18]);
     init_drivers_t initd = (init_drivers_t)u[1];
     uint32_t n = 0;
     init_driver_desc_t desc = { 0x00020021, NULL, 2 /* NPU */ };
@@ -950,6 +1066,60 @@ static void t_ddi(void) {
 // ---- validation layer: a clean run reports nothing (stderr checked by the parent) ------------------------
 static void t_validation(void) {
     t_exec();
+}
+
+
+// ---- host threads submitting concurrently ------------------------------------------------------------
+typedef struct { ze_context_handle_t ctx; ze_device_handle_t dev; uint32_t ord, idx; int id; int ok; } thr_arg;
+static void *thr_main(void *p) {
+    thr_arg *a = p;
+    ze_command_list_handle_t l = mk_imm(a->ctx, a->dev, a->ord, a->idx, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, in_order_flag());
+    ze_event_pool_handle_t pool = mk_pool(a->ctx, 2, ZE_EVENT_POOL_FLAG_HOST_VISIBLE);
+    ze_event_handle_t ev = mk_ev(pool, 0);
+    const size_t N = 4096;
+    uint32_t *d = dev_alloc(a->ctx, a->dev, N * 4), *h = host_alloc(a->ctx, N * 4), *src = host_alloc(a->ctx, N * 4);
+    a->ok = l && ev && d && h && src;
+    for (int it = 0; it < 40 && a->ok; it++) {
+        uint32_t v = (uint32_t)(a->id * 1000 + it);
+        for (size_t i = 0; i < N; i++) src[i] = v;
+        zeEventHostReset(ev);
+        // fill (4-byte pattern) on compute engines; a copy from host memory on copy engines (Max: fill pattern max 1)
+        ze_result_t r = a->ord == 0 ? zeCommandListAppendMemoryFill(l, d, &v, 4, N * 4, NULL, 0, NULL)
+                                    : zeCommandListAppendMemoryCopy(l, d, src, N * 4, NULL, 0, NULL);
+        if (r ||
+            zeCommandListAppendMemoryCopy(l, h, d, N * 4, ev, 0, NULL) || zeEventHostSynchronize(ev, LONG_WAIT)) { a->ok = 0; break; }
+        for (size_t i = 0; i < N; i++) if (h[i] != v) { a->ok = 0; break; }
+    }
+    zeMemFree(a->ctx, d);
+    zeMemFree(a->ctx, h);
+    zeMemFree(a->ctx, src);
+    zeEventDestroy(ev);
+    zeEventPoolDestroy(pool);
+    zeCommandListDestroy(l);
+    return NULL;
+}
+static void t_threads(void) {
+    if (!init_all()) return;
+    ze_context_handle_t ctx = mk_ctx();
+    uint32_t cord, bord, nq = 1;
+    find_groups(devs[0], &cord, &bord, &nq);
+    pthread_t th[8];
+    thr_arg args[8];
+    for (int i = 0; i < 8; i++) {
+        args[i] = (thr_arg){ ctx, devs[i % ndev], i % 3 == 2 ? bord : cord, i % 3 == 2 ? 0 : (uint32_t)i % nq, i, 0 };
+        pthread_create(&th[i], NULL, thr_main, &args[i]);
+    }
+    int good = 0;
+    for (int i = 0; i < 8; i++) { pthread_join(th[i], NULL); good += args[i].ok; }
+    check(good == 8, "8 host threads x 40 fill+copy rounds on shared engines", "%d of 8 threads saw correct data", good);
+    zeContextDestroy(ctx);
+    check_no_leaks("no live objects at the end");
+}
+
+// ---- a bad XPUSIM_CONFIG: the driver refuses to initialise and says why ------------------------------------
+static void t_badconfig(void) {
+    ze_result_t r = zeInit(0);
+    check(r == ZE_RESULT_ERROR_UNINITIALIZED, "zeInit fails with a broken XPUSIM_CONFIG", "0x%x", r);
 }
 
 // ---- scenario table ---------------------------------------------------------------------------------
@@ -979,17 +1149,33 @@ static const scen_t scenarios[] = {
     { "exec-composite", "XPUSIM_PROFILE=max-1550 ZE_FLAT_DEVICE_HIERARCHY=COMPOSITE", t_exec },
     { "fault-lost", "XPUSIM_FAULTS=device_lost_after_ops=2", t_faults },
     { "fault-oom", "XPUSIM_FAULTS=oom_after_bytes=1000000", t_faults },
+    { "fault-pagefault", "XPUSIM_FAULTS=slow=1 XPUSIM_TEST_FAULT=page_fault", t_faults },
     { "fault-hang", "XPUSIM_FAULTS=hang_kernel=busy,hang_ms=300", t_faults },
     { "fault-slow", "XPUSIM_FAULTS=slow=4", t_faults },
-    { "wrap", "XPUSIM_TICK_OFFSET=wrap:100", t_wrap },
+    { "wrap", "XPUSIM_TICK_OFFSET=wrap:300", t_wrap },
     { "sysman-off", "", t_sysman },
     { "sysman-arc", "ZES_ENABLE_SYSMAN=1 XPUSIM_PROFILE=arc-a770", t_sysman },
     { "sysman-max", "ZES_ENABLE_SYSMAN=1 XPUSIM_PROFILE=max-1550", t_sysman },
     { "sysman-mtl", "ZES_ENABLE_SYSMAN=1 XPUSIM_PROFILE=mtl-igpu", t_sysman },
     { "ddi", "", t_ddi },
+    { "threads-arc", "XPUSIM_PROFILE=arc-a770", t_threads },
+    { "threads-max", "XPUSIM_PROFILE=max-1550", t_threads },
+    { "badconfig", "XPUSIM_CONFIG=/nonexistent/xpusim.json", t_badconfig },
+    { "intercept-exec", "ZE_ENABLE_LOADER_INTERCEPT=1 XPUSIM_PROFILE=arc-a770,max-1550", t_exec },
+    { "intercept-modules", "ZE_ENABLE_LOADER_INTERCEPT=1", t_modules },
     { "validation", "ZE_ENABLE_VALIDATION_LAYER=1 ZE_ENABLE_PARAMETER_VALIDATION=1 XPUSIM_PROFILE=arc-a770,max-1550", t_validation },
 };
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])
+
+// XPUSIM_TEST_ONLY: comma-separated patterns; a scenario runs when a pattern is part of its name.
+static bool selected(const char *only, const char *name) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", only);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (strstr(name, tok)) return true;
+    return false;
+}
 
 static char tiny_path[256];
 static const char *tiny_json =
@@ -999,9 +1185,12 @@ static const char *tiny_json =
 static int run_child(const scen_t *s, const char *self) {
     int fds[2];
     if (pipe(fds)) return -1;
+    char errpath[300];
+    snprintf(errpath, sizeof errpath, "%s.%s.stderr", tiny_path, s->name);
     pid_t pid = fork();
     if (pid == 0) {
         dup2(fds[1], 1);
+        if (!getenv("XPUSIM_DEBUG")) { FILE *ef = fopen(errpath, "w"); if (ef) dup2(fileno(ef), 2); }
         close(fds[0]); close(fds[1]);
         // env: "K=V K2=V2"
         char *env = strdup(s->env), *save = NULL;
@@ -1028,6 +1217,18 @@ static int run_child(const scen_t *s, const char *self) {
     if (!WIFEXITED(st) || (WEXITSTATUS(st) != 0 && fail == 0)) {
         printf("not ok - %s: child process exited abnormally (status 0x%x)\n", s->name, st);
         fail++;
+    }
+    if (!getenv("XPUSIM_DEBUG")) {
+        // the driver and (in the validation scenario) the validation layer must report nothing
+        FILE *ef = fopen(errpath, "r");
+        char buf[1024] = "";
+        size_t n = ef ? fread(buf, 1, sizeof buf - 1, ef) : 0;
+        if (ef) fclose(ef);
+        unlink(errpath);
+        buf[n] = 0;
+        if (n && !strcmp(s->name, "badconfig")) { check(strstr(buf, "XPUSIM_CONFIG") != NULL, "badconfig: the driver says why on stderr", "'%.200s'", buf); }
+        else if (n) { printf("not ok - %s: nothing on stderr: got '%.300s'\n", s->name, buf); fail++; }
+        else { printf("ok - %s: nothing on stderr\n", s->name); pass++; }
     }
     n_pass += pass;
     n_fail += fail;
@@ -1056,7 +1257,7 @@ int main(int argc, char **argv) {
     FILE *tf = fopen(tiny_path, "w");
     if (tf) { fputs(tiny_json, tf); fclose(tf); }
     for (size_t i = 0; i < NSCEN; i++) {
-        if (only && *only && !strstr(only, scenarios[i].name)) continue;
+        if (only && *only && !selected(only, scenarios[i].name)) continue;
         run_child(&scenarios[i], self);
     }
     unlink(tiny_path);

@@ -4,9 +4,61 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ErrorPayload } from '../../protocol/contract.js';
 import type { DeviceList } from '../../protocol/devices.js';
+import type {
+  CaptureState,
+  CounterSample,
+  DevicePropertiesView,
+  DiagProgress,
+  DiagReport,
+  ScenarioInfo,
+  ScenarioResult,
+  TraceImportSummary,
+} from '../../protocol/views.js';
+import { TimelineController } from '../timeline/controller.js';
 import { toErrorPayload, type ConnectionStatus, type RendererTransport } from '../transports/index.js';
+import type { Platform } from '../platform.js';
 
-export type ViewId = 'devices';
+export type ViewId =
+  'devices' | 'properties' | 'timeline' | 'scenarios' | 'counters' | 'diagnostics' | 'traces';
+export const VIEW_IDS: readonly ViewId[] = [
+  'devices',
+  'properties',
+  'timeline',
+  'scenarios',
+  'counters',
+  'diagnostics',
+  'traces',
+];
+
+/** A request's life as data. */
+export type Async<T> =
+  | { status: 'idle' }
+  | { status: 'loading' }
+  | { status: 'ready'; value: T }
+  | { status: 'error'; error: ErrorPayload };
+
+export type ScenarioRunState =
+  | { status: 'idle' }
+  | { status: 'running'; name: string; submitted: number; total: number }
+  | { status: 'done'; result: ScenarioResult }
+  | { status: 'error'; error: ErrorPayload };
+
+export type DiagState =
+  | { status: 'idle' }
+  | { status: 'running'; level: 1 | 2 | 3; progress: DiagProgress | null }
+  | { status: 'done'; report: DiagReport }
+  | { status: 'error'; error: ErrorPayload };
+
+export type TraceState =
+  | { status: 'idle' }
+  | { status: 'busy'; action: 'export' | 'import' }
+  | { status: 'exported'; spans: number; bytes: number; path?: string }
+  | { status: 'imported'; summary: TraceImportSummary }
+  | { status: 'cancelled' }
+  | { status: 'error'; error: ErrorPayload };
+
+/** Counter samples kept for the charts (the last N; older ones are dropped). */
+export const COUNTER_POINTS = 240;
 
 export type DevicesState =
   | { status: 'idle' }
@@ -21,6 +73,18 @@ export interface AppState {
   devices: DevicesState;
   /** A one-line notice about the service (e.g. "service restarted"), shown until dismissed. */
   notice: string | null;
+  /** The live timeline (spans live in typed arrays inside; the reference never changes). */
+  timeline: TimelineController;
+  platform: Platform | null;
+  /** Device index → its properties. */
+  properties: Record<number, Async<DevicePropertiesView>>;
+  scenarios: Async<ScenarioInfo[]>;
+  scenarioRun: ScenarioRunState;
+  capture: CaptureState | null;
+  captureError: ErrorPayload | null;
+  counters: CounterSample[];
+  diag: DiagState;
+  trace: TraceState;
 }
 
 export interface AppActions {
@@ -28,6 +92,15 @@ export interface AppActions {
   loadDevices(): Promise<void>;
   retryConnection(): void;
   dismissNotice(): void;
+  loadProperties(device: number): Promise<void>;
+  loadScenarios(): Promise<void>;
+  runScenario(name: string, device: number, params: Record<string, number | string>): Promise<void>;
+  loadCapture(): Promise<void>;
+  controlCapture(action: 'pause' | 'resume' | 'clear'): Promise<void>;
+  runDiag(level: 1 | 2 | 3): Promise<void>;
+  exportTrace(): Promise<void>;
+  /** Web: the file the user picked; Electron: omitted (main shows the open dialog). */
+  importTrace(file?: Blob): Promise<void>;
 }
 
 export type AppStore = StoreApi<AppState & AppActions>;
@@ -38,8 +111,12 @@ export interface AppStoreHandle {
   dispose(): void;
 }
 
-export function createAppStore(api: RendererTransport): AppStoreHandle {
+export function createAppStore(
+  api: RendererTransport,
+  options: { platform?: Platform; timeline?: TimelineController } = {},
+): AppStoreHandle {
   let loadSeq = 0;
+  const timeline = options.timeline ?? new TimelineController();
 
   const store = createStore<AppState & AppActions>()((set, get) => ({
     transport: api.transport,
@@ -47,6 +124,16 @@ export function createAppStore(api: RendererTransport): AppStoreHandle {
     view: 'devices',
     devices: { status: 'idle' },
     notice: null,
+    timeline,
+    platform: options.platform ?? null,
+    properties: {},
+    scenarios: { status: 'idle' },
+    scenarioRun: { status: 'idle' },
+    capture: null,
+    captureError: null,
+    counters: [],
+    diag: { status: 'idle' },
+    trace: { status: 'idle' },
 
     setView: (view) => set({ view }),
 
@@ -72,6 +159,99 @@ export function createAppStore(api: RendererTransport): AppStoreHandle {
 
     retryConnection: () => api.retryNow(),
     dismissNotice: () => set({ notice: null }),
+
+    loadProperties: async (device) => {
+      set({ properties: { ...get().properties, [device]: { status: 'loading' } } });
+      try {
+        const value = await api.call('devices.properties', { device });
+        set({ properties: { ...get().properties, [device]: { status: 'ready', value } } });
+      } catch (error) {
+        set({
+          properties: { ...get().properties, [device]: { status: 'error', error: toErrorPayload(error) } },
+        });
+      }
+    },
+
+    loadScenarios: async () => {
+      set({ scenarios: { status: 'loading' } });
+      try {
+        set({ scenarios: { status: 'ready', value: await api.call('scenario.list', {}) } });
+      } catch (error) {
+        set({ scenarios: { status: 'error', error: toErrorPayload(error) } });
+      }
+    },
+
+    runScenario: async (name, device, params) => {
+      if (get().scenarioRun.status === 'running') return;
+      set({ scenarioRun: { status: 'running', name, submitted: 0, total: 0 } });
+      try {
+        const result = await api.call('scenario.run', { name, device, params });
+        set({ scenarioRun: { status: 'done', result } });
+      } catch (error) {
+        set({ scenarioRun: { status: 'error', error: toErrorPayload(error) } });
+      }
+    },
+
+    loadCapture: async () => {
+      try {
+        set({ capture: await api.call('capture.state', {}), captureError: null });
+      } catch (error) {
+        set({ captureError: toErrorPayload(error) });
+      }
+    },
+
+    controlCapture: async (action) => {
+      try {
+        const capture = await api.call('capture.control', { action });
+        if (action === 'clear') timeline.reset();
+        set({ capture, captureError: null });
+      } catch (error) {
+        set({ captureError: toErrorPayload(error) });
+      }
+    },
+
+    runDiag: async (level) => {
+      if (get().diag.status === 'running') return;
+      set({ diag: { status: 'running', level, progress: null } });
+      try {
+        set({ diag: { status: 'done', report: await api.call('diag.run', { level }) } });
+      } catch (error) {
+        set({ diag: { status: 'error', error: toErrorPayload(error) } });
+      }
+    },
+
+    exportTrace: async () => {
+      const platform = get().platform;
+      if (!platform) return;
+      set({ trace: { status: 'busy', action: 'export' } });
+      try {
+        const r = await platform.exportTrace(api);
+        set({
+          trace: r
+            ? {
+                status: 'exported',
+                spans: r.spans,
+                bytes: r.bytes,
+                ...(r.path !== undefined ? { path: r.path } : {}),
+              }
+            : { status: 'cancelled' },
+        });
+      } catch (error) {
+        set({ trace: { status: 'error', error: toErrorPayload(error) } });
+      }
+    },
+
+    importTrace: async (file) => {
+      const platform = get().platform;
+      if (!platform) return;
+      set({ trace: { status: 'busy', action: 'import' } });
+      try {
+        const summary = await platform.importTrace(api, file);
+        set({ trace: summary ? { status: 'imported', summary } : { status: 'cancelled' } });
+      } catch (error) {
+        set({ trace: { status: 'error', error: toErrorPayload(error) } });
+      }
+    },
   }));
 
   const unsubscribers = [
@@ -93,6 +273,30 @@ export function createAppStore(api: RendererTransport): AppStoreHandle {
       }
     }),
   ];
+
+  unsubscribers.push(
+    api.on('timeline.batch', (data) => timeline.ingestBinary(data)),
+    api.on('timeline.reset', () => timeline.reset()),
+    api.on('capture.state', (capture) => store.setState({ capture })),
+    api.on('counters', (sample) => {
+      const counters = store.getState().counters;
+      const next =
+        counters.length >= COUNTER_POINTS
+          ? counters.slice(counters.length - COUNTER_POINTS + 1)
+          : counters.slice();
+      next.push(sample);
+      store.setState({ counters: next });
+    }),
+    api.on('diag.progress', (progress) => {
+      const diag = store.getState().diag;
+      if (diag.status === 'running') store.setState({ diag: { ...diag, progress } });
+    }),
+    api.on('scenario.progress', (p) => {
+      const run = store.getState().scenarioRun;
+      if (run.status === 'running')
+        store.setState({ scenarioRun: { ...run, submitted: p.submitted, total: p.total } });
+    }),
+  );
 
   // A transport that is open from the start (Electron) never reports the transition: load now.
   if (api.status().state === 'open') void store.getState().loadDevices();

@@ -23,7 +23,19 @@ export interface XpuscopeBridge {
   call(method: string, params: unknown): Promise<BridgeReply>;
   /** Subscribes to service pushes; returns an unsubscribe function. */
   onEvent(handler: (message: BridgeEvent) => void): () => void;
+  /** Timeline batches (encodeBatch ArrayBuffers) arriving on the service's MessagePort. */
+  onBatch(handler: (data: ArrayBuffer) => void): () => void;
+  /** Commands from the application menu. */
+  onMenu(handler: (command: MenuCommand) => void): () => void;
+  /** Save dialog in main, then trace.export { path }; result null when cancelled. */
+  exportTrace(): Promise<BridgeReply>;
+  /** Open dialog in main, then trace.import { path }; result null when cancelled. */
+  importTrace(): Promise<BridgeReply>;
+  /** Save dialog in main, then writes `content` (UTF-8); result: the path, or null when cancelled. */
+  saveFile(defaultName: string, content: string): Promise<BridgeReply>;
 }
+export type MenuCommand =
+  { type: 'view'; view: string } | { type: 'export-trace' } | { type: 'import-trace' };
 export type BridgeReply = { result: unknown } | { error: ErrorPayload };
 export interface BridgeEvent {
   event: string;
@@ -50,7 +62,17 @@ export class ElectronTransport implements RendererTransport {
   private closed = false;
 
   constructor(private readonly bridge: XpuscopeBridge) {
-    this.unsubscribe = bridge.onEvent((message) => this.receive(message));
+    const offEvents = bridge.onEvent((message) => this.receive(message));
+    // Older or stand-in bridges may lack the batch port; pushes then carry no timeline batches.
+    const onBatch = (bridge as Partial<XpuscopeBridge>).onBatch;
+    const offBatches =
+      typeof onBatch === 'function'
+        ? onBatch.call(bridge, (data) => this.events.get('timeline.batch')?.emit(data))
+        : () => {};
+    this.unsubscribe = () => {
+      offEvents();
+      offBatches();
+    };
   }
 
   async call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {

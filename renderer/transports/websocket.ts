@@ -17,6 +17,8 @@ const MAX_MESSAGE_CHARS = 1 << 20;
 /** The part of the browser WebSocket API we use (the `ws` package's client implements it too). */
 export interface WebSocketLike {
   readonly readyState: number;
+  /** Browsers and `ws` both accept 'arraybuffer': binary frames (timeline batches) then arrive as ArrayBuffers. */
+  binaryType?: string;
   onopen: ((event: unknown) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: unknown) => void) | null;
@@ -173,6 +175,7 @@ export class WebSocketTransport implements RendererTransport {
       return;
     }
     this.socket = socket;
+    if ('binaryType' in socket) socket.binaryType = 'arraybuffer';
     let lastError: string | undefined;
 
     socket.onopen = () => {
@@ -234,7 +237,13 @@ export class WebSocketTransport implements RendererTransport {
 
   private receive(data: unknown): void {
     if (typeof data !== 'string') {
-      console.warn('xpuscope: ignoring a binary WebSocket message');
+      // Binary frames carry timeline batches (protocol/timeline-batch.ts encodeBatch).
+      if (data instanceof ArrayBuffer) this.events.get('timeline.batch')?.emit(data);
+      else if (ArrayBuffer.isView(data)) {
+        const copy = new Uint8Array(data.byteLength);
+        copy.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        this.events.get('timeline.batch')?.emit(copy.buffer);
+      } else console.warn('xpuscope: ignoring a binary WebSocket message of an unknown type');
       return;
     }
     if (data.length > MAX_MESSAGE_CHARS) {

@@ -3,9 +3,11 @@
 // flagged with a badge and its reason, so nobody mistakes the simulator for their GPU.
 import type { ErrorPayload } from '../../protocol/contract.js';
 import type { DeviceList, DeviceSummary, Problem } from '../../protocol/devices.js';
+import { useEffect } from 'react';
+import type { DevicePropertiesView } from '../../protocol/views.js';
 import { formatBytes, formatDeviceType, formatPciId } from '../format.js';
 import { useApp } from '../state/context.js';
-import type { DevicesState } from '../state/store.js';
+import type { Async, DevicesState } from '../state/store.js';
 import type { ConnectionStatus } from '../transports/index.js';
 
 export function DevicesView() {
@@ -13,9 +15,17 @@ export function DevicesView() {
   const connection = useApp((s) => s.connection);
   const loadDevices = useApp((s) => s.loadDevices);
   const retryConnection = useApp((s) => s.retryConnection);
+  const properties = useApp((s) => s.properties);
+  const loadProperties = useApp((s) => s.loadProperties);
+  // Engines and sub-devices come from each device's properties.
+  useEffect(() => {
+    if (devices.status !== 'ready') return;
+    for (const d of devices.list.devices) if (!properties[d.index]) void loadProperties(d.index);
+  }, [devices, properties, loadProperties]);
   return (
     <DevicesPanel
       devices={devices}
+      properties={properties}
       connection={connection}
       onReload={() => void loadDevices()}
       onRetryConnection={retryConnection}
@@ -25,13 +35,20 @@ export function DevicesView() {
 
 export interface DevicesPanelProps {
   devices: DevicesState;
+  properties?: Record<number, Async<DevicePropertiesView>>;
   connection: ConnectionStatus;
   onReload?: () => void;
   onRetryConnection?: () => void;
 }
 
 /** Pure rendering of the Devices view (rendered to a string in tests). */
-export function DevicesPanel({ devices, connection, onReload, onRetryConnection }: DevicesPanelProps) {
+export function DevicesPanel({
+  devices,
+  properties,
+  connection,
+  onReload,
+  onRetryConnection,
+}: DevicesPanelProps) {
   const connected = connection.state === 'open';
   const list =
     devices.status === 'ready' ? devices.list : 'previous' in devices ? devices.previous : undefined;
@@ -53,7 +70,11 @@ export function DevicesPanel({ devices, connection, onReload, onRetryConnection 
       ) : null}
       {devices.status === 'error' ? <RequestError error={devices.error} /> : null}
       {list ? (
-        <DeviceListView list={list} stale={!connected || devices.status !== 'ready'} />
+        <DeviceListView
+          list={list}
+          stale={!connected || devices.status !== 'ready'}
+          {...(properties ? { properties } : {})}
+        />
       ) : devices.status === 'loading' || (devices.status === 'idle' && connection.error === undefined) ? (
         <p className="muted" data-testid="devices-loading" role="status">
           Looking for Level Zero drivers…
@@ -99,14 +120,26 @@ function RequestError({ error }: { error: ErrorPayload }) {
   );
 }
 
-export function DeviceListView({ list, stale = false }: { list: DeviceList; stale?: boolean }) {
+export function DeviceListView({
+  list,
+  stale = false,
+  properties = {},
+}: {
+  list: DeviceList;
+  stale?: boolean;
+  properties?: Record<number, Async<DevicePropertiesView>>;
+}) {
   return (
     <div className={stale ? 'stale' : undefined} data-testid="device-list-view" aria-busy={stale}>
       <DriverPanel list={list} />
       {list.devices.length > 0 ? (
         <>
           {list.problem ? <ProblemCallout problem={list.problem} partial /> : null}
-          <DeviceTable devices={list.devices} driverVersionFallback={list.loader.version} />
+          <DeviceTable
+            devices={list.devices}
+            driverVersionFallback={list.loader.version}
+            properties={properties}
+          />
         </>
       ) : (
         <EmptyState problem={list.problem} />
@@ -171,12 +204,37 @@ function DriverPanel({ list }: { list: DeviceList }) {
   );
 }
 
+interface EngineInfo {
+  ordinal: number;
+  kind: string;
+  numQueues: number;
+}
+
+/** Engines (queue groups) and sub-device count from a device's raw properties. */
+export function enginesOf(view: DevicePropertiesView | undefined): {
+  engines: EngineInfo[];
+  subDevices: number;
+} {
+  const raw = view?.raw ?? {};
+  const engines = Array.isArray(raw.engines)
+    ? (raw.engines as Partial<EngineInfo>[]).map((e, i) => ({
+        ordinal: typeof e.ordinal === 'number' ? e.ordinal : i,
+        kind: typeof e.kind === 'string' ? e.kind : 'other',
+        numQueues: typeof e.numQueues === 'number' ? e.numQueues : 1,
+      }))
+    : [];
+  const subDevices = typeof raw.subDeviceCount === 'number' ? raw.subDeviceCount : 0;
+  return { engines, subDevices };
+}
+
 function DeviceTable({
   devices,
   driverVersionFallback,
+  properties,
 }: {
   devices: DeviceSummary[];
   driverVersionFallback?: string;
+  properties: Record<number, Async<DevicePropertiesView>>;
 }) {
   return (
     <table className="devices" data-testid="device-list">
@@ -189,6 +247,7 @@ function DeviceTable({
           <th scope="col">Memory</th>
           <th scope="col">Driver version</th>
           <th scope="col">PCI id</th>
+          <th scope="col">Engines</th>
         </tr>
       </thead>
       <tbody>
@@ -209,10 +268,47 @@ function DeviceTable({
               {device.driverVersion ?? driverVersionFallback ?? '—'}
             </td>
             <td className="mono">{formatPciId(device.vendorId, device.deviceId)}</td>
+            <td data-testid="device-engines">
+              <EngineTree state={properties[device.index]} />
+            </td>
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+function EngineTree({ state }: { state: Async<DevicePropertiesView> | undefined }) {
+  if (!state || state.status === 'loading' || state.status === 'idle')
+    return <span className="muted">…</span>;
+  if (state.status === 'error')
+    return (
+      <span className="muted" title={state.error.message}>
+        unavailable
+      </span>
+    );
+  const { engines, subDevices } = enginesOf(state.value);
+  return (
+    <ul className="tree" aria-label="Engines and sub-devices">
+      {engines.map((e) => (
+        <li key={e.ordinal} data-testid="device-engine">
+          {e.kind}{' '}
+          <span className="muted">
+            · group {e.ordinal} · {e.numQueues} queue{e.numQueues === 1 ? '' : 's'}
+          </span>
+        </li>
+      ))}
+      {subDevices > 0 ? (
+        <li data-testid="device-subdevices">
+          {subDevices} sub-device{subDevices === 1 ? '' : 's'}
+          <ul className="tree">
+            {Array.from({ length: subDevices }, (_, i) => (
+              <li key={i}>tile {i}</li>
+            ))}
+          </ul>
+        </li>
+      ) : null}
+    </ul>
   );
 }
 

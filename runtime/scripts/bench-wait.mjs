@@ -52,7 +52,8 @@ async function measure(strategy, iterations, kernelIters) {
 
 const rows = [];
 for (const kernelIters of [10_000, 2_000_000]) {
-  for (const strategy of ['async', 'poll']) rows.push(await measure(strategy, kernelIters > 100_000 ? 10 : 200, kernelIters));
+  for (const strategy of ['async', 'poll'])
+    rows.push(await measure(strategy, kernelIters > 100_000 ? 10 : 200, kernelIters));
 }
 console.table(rows);
 buf.free();

@@ -28,14 +28,14 @@ export interface LaneInfo {
   engine: EngineRef;
 }
 
-export interface EngineGroup {
+export interface LaneEngineGroup {
   engine: EngineRef;
   lanes: LaneInfo[];
 }
 
-export interface DeviceGroup {
+export interface LaneDeviceGroup {
   device: number;
-  engines: EngineGroup[];
+  engines: LaneEngineGroup[];
 }
 
 export interface TimelineOptions {
@@ -225,10 +225,16 @@ export class Timeline {
     return this.laneInfo[id]!;
   }
 
+  /** Appends one completed operation (Recorder.onOp can call this directly). */
+  push(record: OpRecord): void {
+    this.append([record]);
+  }
+
   /** Appends completed operations; returns how many. Oldest operations of a full lane are dropped. */
   append(records: Iterable<OpRecord>): number {
     let n = 0;
     for (const r of records) {
+      const kind = opKindCode(r.kind); // validate before touching the rings
       const lane = this.lane(r.device, r.stream, r.engine);
       const ring = this.laneRing[lane.id]!;
       const s = ring.push();
@@ -238,7 +244,7 @@ export class Timeline {
       ring.f64[F_START]![s] = r.startNs;
       ring.f64[F_END]![s] = r.endNs;
       ring.u32[U_NAME]![s] = this.strings.intern(r.name);
-      ring.u8[B_KIND]![s] = opKindCode(r.kind);
+      ring.u8[B_KIND]![s] = kind;
       for (const dep of r.deps) {
         const e = this.edgeRing.push();
         this.edgeRing.f64[0]![e] = dep;
@@ -255,8 +261,8 @@ export class Timeline {
   }
 
   /** Lanes grouped device → engine → stream, each level sorted (devices, engines by kind/ordinal/index, streams). */
-  groups(): DeviceGroup[] {
-    const devices = new Map<number, Map<string, EngineGroup>>();
+  groups(): LaneDeviceGroup[] {
+    const devices = new Map<number, Map<string, LaneEngineGroup>>();
     for (const l of this.laneInfo) {
       let engines = devices.get(l.device);
       if (!engines) devices.set(l.device, (engines = new Map()));
@@ -331,6 +337,36 @@ export class Timeline {
       submit: f(F_SUBMIT),
       start: f(F_START),
       end: f(F_END),
+    };
+  }
+
+  /**
+   * One lane's retained operations that overlap [startNs, endNs) (a zero-length op counts when it lies
+   * inside), oldest first: what a viewport needs to draw.
+   */
+  laneWindow(laneId: number, startNs: number, endNs: number): LaneColumns {
+    const c = this.laneColumns(laneId);
+    const keep: number[] = [];
+    for (let i = 0; i < c.count; i++) {
+      const a = c.start[i]!,
+        b = c.end[i]!;
+      if (b > a ? a < endNs && b > startNs : a >= startNs && a < endNs) keep.push(i);
+    }
+    if (keep.length === c.count) return c;
+    const pick = <T extends Float64Array | Uint32Array | Uint8Array>(src: T, out: T): T => {
+      for (let k = 0; k < keep.length; k++) out[k] = src[keep[k]!]!;
+      return out;
+    };
+    const n = keep.length;
+    return {
+      count: n,
+      id: pick(c.id, new Float64Array(n)),
+      kind: pick(c.kind, new Uint8Array(n)),
+      name: pick(c.name, new Uint32Array(n)),
+      bytes: pick(c.bytes, new Float64Array(n)),
+      submit: pick(c.submit, new Float64Array(n)),
+      start: pick(c.start, new Float64Array(n)),
+      end: pick(c.end, new Float64Array(n)),
     };
   }
 

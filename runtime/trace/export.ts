@@ -25,7 +25,7 @@ export interface ChromeTraceWriterOptions {
   counterLatenessNs?: number;
   /** Write flow events for dependency edges (default true). */
   flows?: boolean;
-  /** Operations remembered to draw flows to later dependents (default 1 M). */
+  /** Operations remembered to draw flows to later dependents, and pending edges waiting for their source (default 65 536). */
   flowMemory?: number;
   /** fsync after each flush (default false). */
   fsync?: boolean;
@@ -54,15 +54,35 @@ interface LaneState {
   lastEnd: number[];
   sortBase: number;
   engine: OpRecord['engine'];
+  /** The device's counter state and this lane's engine column in it. */
+  ctr: DeviceCounters;
+  col: number;
+}
+
+/** Utilization counter state of one device: per bin, busy ns per engine column. */
+interface DeviceCounters {
+  pid: number;
+  labels: string[];
+  cols: Map<string, number>;
+  bins: Map<number, number[]>;
+  /** Runs of whole bins [from, to] fully covered by one op of engine column `col`. */
+  cover: Array<{ col: number; from: number; to: number }>;
+  /** Last bin written. */
+  last: number | undefined;
 }
 
 interface Placed {
   pid: number;
   tid: number;
   mid: number;
+  /** Placement sequence number (for eviction). */
+  seq: number;
 }
 
 const TRAILER = '\n]}\n';
+
+/** A number as JSON (shortest round-trip text; non-finite → null). */
+const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 
 function toMap(m: ChromeTraceWriterOptions['deviceNames']): Map<number, string> {
   if (!m) return new Map();
@@ -97,13 +117,15 @@ export class ChromeTraceWriter {
   private readonly waiting = new Map<number, Placed[]>();
   private waitingCount = 0;
   private flowId = 1;
+  private readonly nameJson = new Map<string, string>();
+  private placedSeq = 0;
+  private placedRing: Float64Array;
 
-  // Utilization counters: per device, bin → engine label → busy ns.
-  private readonly bins = new Map<number, Map<number, Map<string, number>>>();
-  private readonly deviceEngines = new Map<number, Set<string>>();
-  private readonly lastBin = new Map<number, number>();
+  // Utilization counters.
+  private readonly counters = new Map<number, DeviceCounters>();
   private maxEndRel = -Infinity;
   private counterLate = 0;
+  private curLane: LaneState | undefined;
 
   readonly stats: ChromeTraceWriterStats = {
     records: 0,
@@ -132,7 +154,8 @@ export class ChromeTraceWriter {
     this.counterInterval = options.counterIntervalNs ?? 1_000_000;
     this.counterLateness = options.counterLatenessNs ?? 100_000_000;
     this.flowsOn = options.flows ?? true;
-    this.flowMemory = options.flowMemory ?? 1 << 20;
+    this.flowMemory = Math.min(1 << 24, Math.max(1, Math.floor(options.flowMemory ?? 1 << 16)));
+    this.placedRing = new Float64Array(this.flowMemory);
     this.doFsync = options.fsync ?? false;
     if (options.flushIntervalMs !== undefined && options.flushIntervalMs > 0) {
       this.timer = setInterval(() => this.flush(), options.flushIntervalMs);
@@ -207,6 +230,7 @@ export class ChromeTraceWriter {
         tids: [],
         lastEnd: [],
         sortBase,
+        ...this.counterColumn(r, pid),
       };
       this.lanes.set(key, lane);
     }
@@ -228,7 +252,24 @@ export class ChromeTraceWriter {
       );
     }
     lane.lastEnd[level] = Math.max(lane.lastEnd[level]!, rel1);
+    this.curLane = lane;
     return lane.tids[level]!;
+  }
+
+  private counterColumn(r: OpRecord, pid: number): { ctr: DeviceCounters; col: number } {
+    let ctr = this.counters.get(r.device);
+    if (!ctr) {
+      ctr = { pid, labels: [], cols: new Map(), bins: new Map(), cover: [], last: undefined };
+      this.counters.set(r.device, ctr);
+    }
+    const label = engineLabel(r.engine);
+    let col = ctr.cols.get(label);
+    if (col === undefined) {
+      col = ctr.labels.length;
+      ctr.labels.push(label);
+      ctr.cols.set(label, col);
+    }
+    return { ctr, col };
   }
 
   private writeOne(r: OpRecord): void {
@@ -240,14 +281,26 @@ export class ChromeTraceWriter {
     const pid = r.device + 1;
     let extra = '';
     if (base + rel0 !== r.startNs || base + rel1 !== r.endNs)
-      extra = `,"startNs":${JSON.stringify(r.startNs)},"endNs":${JSON.stringify(r.endNs)}`;
-    const deps = r.deps.length ? r.deps.map((d) => JSON.stringify(d)).join(',') : '';
+      extra = `,"startNs":${num(r.startNs)},"endNs":${num(r.endNs)}`;
+    let deps = '';
+    for (let i = 0; i < r.deps.length; i++) deps += i ? `,${num(r.deps[i]!)}` : num(r.deps[i]!);
+    const kind = JSON.stringify(r.kind);
     this.emit(
-      `{"ph":"X","cat":${JSON.stringify(r.kind)},"name":${JSON.stringify(r.name)},"pid":${pid},"tid":${tid},"ts":${formatUs(rel0)},"dur":${formatUs(durNs)},"args":{"id":${JSON.stringify(r.id)},"kind":${JSON.stringify(r.kind)},"bytes":${JSON.stringify(r.bytes)},"submitNs":${JSON.stringify(r.submitNs)},"deps":[${deps}]${extra}}}`,
+      `{"ph":"X","cat":${kind},"name":${this.jsonName(r.name)},"pid":${pid},"tid":${tid},"ts":${formatUs(rel0)},"dur":${formatUs(durNs)},"args":{"id":${num(r.id)},"kind":${kind},"bytes":${num(r.bytes)},"submitNs":${num(r.submitNs)},"deps":[${deps}]${extra}}}`,
     );
     this.stats.records++;
-    if (this.flowsOn) this.flows(r, { pid, tid, mid: rel0 + Math.floor(durNs / 2) });
-    if (this.counterInterval > 0) this.count(r, rel0, rel1);
+    if (this.flowsOn) this.flows(r, { pid, tid, mid: rel0 + Math.floor(durNs / 2), seq: 0 });
+    if (this.counterInterval > 0) this.count(this.curLane!, rel0, rel1);
+  }
+
+  /** JSON text of an op name, cached (names repeat). */
+  private jsonName(name: string): string {
+    let j = this.nameJson.get(name);
+    if (j === undefined) {
+      j = JSON.stringify(name);
+      if (this.nameJson.size < 65_536) this.nameJson.set(name, j);
+    }
+    return j;
   }
 
   private flows(r: OpRecord, here: Placed): void {
@@ -267,8 +320,15 @@ export class ChromeTraceWriter {
       this.waitingCount -= w.length;
       for (const to of w) this.flow(here, to);
     }
+    // Remember where this op is; forget the op placed flowMemory ops ago (a ring of ids, no Map iteration).
+    const slot = this.placedSeq++ % this.flowMemory;
+    if (this.placedSeq > this.flowMemory) {
+      const old = this.placedRing[slot]!;
+      if (this.placed.get(old)?.seq === this.placedSeq - 1 - this.flowMemory) this.placed.delete(old);
+    }
+    this.placedRing[slot] = r.id;
+    here.seq = this.placedSeq - 1;
     this.placed.set(r.id, here);
-    if (this.placed.size > this.flowMemory) this.placed.delete(this.placed.keys().next().value!);
   }
 
   private flow(from: Placed, to: Placed): void {
@@ -282,26 +342,37 @@ export class ChromeTraceWriter {
     this.stats.flows++;
   }
 
-  private count(r: OpRecord, rel0: number, rel1: number): void {
-    const label = engineLabel(r.engine);
-    let engines = this.deviceEngines.get(r.device);
-    if (!engines) this.deviceEngines.set(r.device, (engines = new Set()));
-    engines.add(label);
+  private count(lane: LaneState, rel0: number, rel1: number): void {
     if (rel1 > this.maxEndRel) this.maxEndRel = rel1;
     if (rel1 <= rel0) return;
     const w = this.counterInterval;
-    let bins = this.bins.get(r.device);
-    if (!bins) this.bins.set(r.device, (bins = new Map()));
-    const last = this.lastBin.get(r.device) ?? -Infinity;
-    for (let b = Math.floor(rel0 / w); b * w < rel1; b++) {
+    const { ctr, col } = lane;
+    const last = ctr.last ?? -Infinity;
+    const add = (b: number, ns: number): void => {
       if (b <= last) {
         this.counterLate++;
-        continue;
+        return;
       }
-      const overlap = Math.min(rel1, (b + 1) * w) - Math.max(rel0, b * w);
-      let m = bins.get(b);
-      if (!m) bins.set(b, (m = new Map()));
-      m.set(label, (m.get(label) ?? 0) + overlap);
+      let m = ctr.bins.get(b);
+      if (!m) ctr.bins.set(b, (m = []));
+      m[col] = (m[col] ?? 0) + ns;
+    };
+    const b0 = Math.floor(rel0 / w),
+      bLast = Math.ceil(rel1 / w) - 1;
+    if (bLast - b0 <= 2) {
+      for (let b = b0; b <= bLast; b++) add(b, Math.min(rel1, (b + 1) * w) - Math.max(rel0, b * w));
+      return;
+    }
+    // A long op: partial first and last bins, and one coverage record for the full bins between (so a
+    // 1-hour op costs O(1), not one entry per bin). Its first full bin is made a breakpoint.
+    add(b0, (b0 + 1) * w - rel0);
+    add(bLast, rel1 - bLast * w);
+    const from = Math.max(b0 + 1, last + 1),
+      to = bLast - 1;
+    if (b0 + 1 <= last) this.counterLate += Math.min(last, to) - b0;
+    if (from <= to) {
+      add(from, 0);
+      ctr.cover.push({ col, from, to });
     }
   }
 
@@ -309,32 +380,42 @@ export class ChromeTraceWriter {
     if (this.counterInterval <= 0) return;
     const w = this.counterInterval;
     const limit = all ? Infinity : Math.floor((this.maxEndRel - this.counterLateness) / w);
-    for (const [device, bins] of this.bins) {
-      const engines = [...(this.deviceEngines.get(device) ?? [])].sort();
-      const ready = [...bins.keys()].filter((b) => b < limit).sort((a, b) => a - b);
-      let last = this.lastBin.get(device);
-      const sample = (b: number, m: Map<string, number> | undefined): void => {
-        const args = engines
-          .map(
-            (e) =>
-              `${JSON.stringify(e)}:${Math.round(Math.min(100, ((m?.get(e) ?? 0) / w) * 100) * 10) / 10}`,
-          )
-          .join(',');
+    for (const ctr of this.counters.values()) {
+      const ready = [...ctr.bins.keys()].filter((b) => b < limit).sort((a, b) => a - b);
+      if (ready.length === 0) continue;
+      const order = ctr.labels.map((l, i) => [l, i] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      const keys = order.map(([l]) => JSON.stringify(l));
+      let last = ctr.last;
+      // Between two bins that have entries the value is constant (coverage starts are breakpoints and
+      // each coverage ends just before its op's last, partial, bin), so one sample per entry suffices.
+      const sample = (b: number, m: number[] | undefined): void => {
+        const busy: number[] = [];
+        for (const c of ctr.cover) if (c.from <= b && b <= c.to) busy[c.col] = (busy[c.col] ?? 0) + w;
+        let args = '';
+        for (let k = 0; k < order.length; k++) {
+          const i = order[k]![1];
+          const ns = (m?.[i] ?? 0) + (busy[i] ?? 0);
+          args += `${k ? ',' : ''}${keys[k]}:${Math.round(Math.min(100, (ns / w) * 100) * 10) / 10}`;
+        }
         this.emit(
-          `{"ph":"C","name":"engine busy %","pid":${device + 1},"ts":${formatUs(b * w)},"args":{${args}}}`,
+          `{"ph":"C","name":"engine busy %","pid":${ctr.pid},"ts":${formatUs(b * w)},"args":{${args}}}`,
         );
       };
       for (const b of ready) {
         if (last !== undefined && b > last + 1) sample(last + 1, undefined);
-        sample(b, bins.get(b));
-        bins.delete(b);
+        sample(b, ctr.bins.get(b));
+        ctr.bins.delete(b);
         last = b;
       }
       if (all && last !== undefined) {
         sample(last + 1, undefined);
         last++;
       }
-      if (last !== undefined) this.lastBin.set(device, last);
+      ctr.last = last;
+      if (last !== undefined) {
+        const done = last;
+        ctr.cover = ctr.cover.filter((c) => c.to > done);
+      }
     }
   }
 

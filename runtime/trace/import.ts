@@ -76,7 +76,9 @@ interface Pending {
   rec: OpRecord;
   pid: number;
   tid: number;
+  /** Kineto correlation id / unitrace kernel id whose launch (submit) time was not seen yet. */
   corr: number | undefined;
+  fmt: Span['fmt'];
 }
 
 const KINETO_ENGINE: EngineRef = Object.freeze({ ordinal: 0, index: 0, kind: 'compute' as const });
@@ -141,6 +143,7 @@ class Importer {
   private readonly names = new Map<string, string>();
   private readonly engines = new Map<string, EngineRef>();
   private readonly submitByCorrelation = new Map<number, string | number>();
+  private readonly appendByKernelId = new Map<number, string | number>();
   private kinetoBaseNs: number | undefined;
   private deviceProps = new Map<number, string>();
   private originUs: number | undefined;
@@ -193,10 +196,14 @@ class Importer {
     if (ph === 'M') return this.meta(ev);
     if (ph === 's' || ph === 't' || ph === 'f') {
       this.summary.flows++;
-      if (ph === 's' && ev.cat === 'ac2g') {
+      if (
+        ph === 's' &&
+        (ev.cat === 'ac2g' || (typeof ev.cat === 'string' && ev.cat.startsWith('Flow_H2D_')))
+      ) {
+        // Kineto launch → kernel (id = correlation); unitrace append → device op (id = the op's args.id).
         const id = num(ev.id);
         if (id !== undefined && (typeof ev.ts === 'string' || typeof ev.ts === 'number'))
-          this.submitByCorrelation.set(id, ev.ts);
+          (ev.cat === 'ac2g' ? this.submitByCorrelation : this.appendByKernelId).set(id, ev.ts);
       }
       return;
     }
@@ -276,7 +283,7 @@ class Importer {
       fmt,
     };
     const rec = this.build(sp);
-    if (rec.fix) this.pending.push({ rec: rec.rec, pid, tid, corr: rec.corr });
+    if (rec.fix) this.pending.push({ rec: rec.rec, pid, tid, corr: rec.corr, fmt: sp.fmt });
     else this.out(rec.rec);
   }
 
@@ -354,6 +361,8 @@ class Importer {
       const { kind, name, bytes } = parseUnitraceName(sp.name);
       const dev = this.unitraceDevice(sp.pid);
       const eng = this.unitraceEngine(sp.pid, sp.tid);
+      const kid = num(sp.args.id);
+      const appended = kid !== undefined ? this.appendByKernelId.get(kid) : undefined;
       const rec: OpRecord = {
         id: this.nextId++,
         device: dev.device,
@@ -362,12 +371,13 @@ class Importer {
         kind,
         name: this.intern(name),
         bytes,
-        submitNs: startNs,
+        submitNs: appended !== undefined ? usTextToNs(appended, origin) : startNs,
         startNs,
         endNs,
         deps: [],
       };
-      return { rec, fix: !dev.known || !eng.known };
+      const waitSubmit = kid !== undefined && appended === undefined;
+      return { rec, fix: !dev.known || !eng.known || waitSubmit, ...(waitSubmit ? { corr: kid } : {}) };
     }
     // Kineto.
     const a = sp.args;
@@ -393,22 +403,22 @@ class Importer {
   /** Completes a held-back record with what is known at the end. */
   private fixup(p: Pending): OpRecord {
     const r = p.rec;
-    if (
-      this.format === 'xpuscope' ||
-      (r.engine.kind === 'other' && this.threads.get(`${p.pid}/${p.tid}`)?.xpuscope)
-    ) {
+    const origin = this.originUs ?? 0;
+    if (p.fmt === 'xpuscope') {
       const meta = this.threads.get(`${p.pid}/${p.tid}`)?.xpuscope;
       if (meta) {
         r.device = meta.device;
         r.stream = meta.stream;
         r.engine = { ...meta.engine };
       }
-    } else if (p.corr !== undefined) {
-      const launched = this.submitByCorrelation.get(p.corr);
-      if (launched !== undefined) r.submitNs = usTextToNs(launched, this.originUs ?? 0);
+    } else if (p.fmt === 'kineto') {
+      const launched = p.corr !== undefined ? this.submitByCorrelation.get(p.corr) : undefined;
+      if (launched !== undefined) r.submitNs = usTextToNs(launched, origin);
     } else {
       r.device = this.unitraceDevice(p.pid).device;
       r.engine = this.unitraceEngine(p.pid, p.tid).engine;
+      const appended = p.corr !== undefined ? this.appendByKernelId.get(p.corr) : undefined;
+      if (appended !== undefined) r.submitNs = usTextToNs(appended, origin);
     }
     return r;
   }

@@ -265,7 +265,7 @@ export class TraceJsonParser {
         case S_OBJ_FIRST:
         case S_OBJ_KEY:
           if (c === 0x22) {
-            this.beginString(true, i + 1);
+            this.beginString(true);
             i++;
           } else if (c === 0x7d && st === S_OBJ_FIRST) {
             i++;
@@ -294,7 +294,7 @@ export class TraceJsonParser {
           this.fail(`unexpected ${this.describe(c)} after the end of the trace`, at);
       }
     }
-    // Carry an unfinished string's bytes into the next chunk.
+    // Unfinished tokens (string bytes, number text, an event's bytes) were saved by their scanners.
     this.pos += len;
   }
 
@@ -485,7 +485,7 @@ export class TraceJsonParser {
       return i + 1;
     }
     if (c === 0x22) {
-      this.beginString(false, i + 1);
+      this.beginString(false);
       return i + 1;
     }
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
@@ -547,7 +547,7 @@ export class TraceJsonParser {
 
   // ---- strings ------------------------------------------------------------------------------------
 
-  private beginString(isKey: boolean, _contentStart: number): void {
+  private beginString(isKey: boolean): void {
     this.state = S_STRING;
     this.strIsKey = isKey;
     this.strEsc = false;

@@ -2,7 +2,7 @@
 // (at least) the requested size, in xpuscope's own format (through ChromeTraceWriter) or unitrace's.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { EngineRef, OpRecord } from '../../protocol/timeline.js';
-import { ChromeTraceWriter } from './export.js';
+import { ChromeTraceWriter, type ChromeTraceWriterOptions } from './export.js';
 import { formatUs } from './format.js';
 
 export interface SyntheticTraceOptions {
@@ -12,6 +12,8 @@ export interface SyntheticTraceOptions {
   devices?: number;
   /** Seed of the deterministic pseudo-random durations (default 1). */
   seed?: number;
+  /** xpuscope format: extra ChromeTraceWriter options (e.g. counterIntervalNs: 0 for a faster write). */
+  writer?: ChromeTraceWriterOptions;
 }
 
 export interface SyntheticTraceResult {
@@ -101,6 +103,7 @@ export function generateSyntheticTrace(
       deviceNames: { 0: 'GPU0 Synthetic Arc A770', 1: 'GPU1 Synthetic Max 1550' },
       flowMemory: 4096,
       chunkBytes: 1 << 20,
+      ...opts.writer,
     });
     for (const batch of synthRecords(opts)) {
       w.write(batch);

@@ -64,6 +64,11 @@ export const STYPE = {
   DEVICE_PROPERTIES_1_2: 0x20006,
 } as const;
 
+/** zes_structure_type_t values used here (Sysman; checked against zes_api.h). */
+export const ZES_STYPE = {
+  MEM_STATE: 0x1e,
+} as const;
+
 export const L = {
   ze_driver_properties_t: layout('ze_driver_properties_t', 40, STYPE.DRIVER_PROPERTIES, {
     ...head,
@@ -223,6 +228,12 @@ export const L = {
     groupCountX: u32(0),
     groupCountY: u32(4),
     groupCountZ: u32(8),
+  }),
+  zes_mem_state_t: layout('zes_mem_state_t', 40, ZES_STYPE.MEM_STATE, {
+    ...head,
+    health: u32(16),
+    free: u64(24),
+    size: u64(32),
   }),
   ze_driver_extension_properties_t: layout('ze_driver_extension_properties_t', 260, undefined, {
     name: chars(0, 256),

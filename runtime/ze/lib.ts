@@ -83,6 +83,13 @@ const OPTIONAL = {
   zeCommandListGetDeviceHandle: 'int32_t zeCommandListGetDeviceHandle(void *hList, void *phDevice)',
   zeCommandListGetContextHandle: 'int32_t zeCommandListGetContextHandle(void *hList, void *phContext)',
   zeCommandListIsImmediate: 'int32_t zeCommandListIsImmediate(void *hList, void *pIsImmediate)',
+  /** Sysman (works when ZES_ENABLE_SYSMAN=1 was set before zeInit). */
+  zesDeviceEnumMemoryModules:
+    'int32_t zesDeviceEnumMemoryModules(void *hDevice, void *pCount, void *phMemory)',
+  zesMemoryGetState: 'int32_t zesMemoryGetState(void *hMemory, void *pState)',
+  /** 1.0 core; optional so that a loader without it still loads. */
+  zeDriverGetExtensionFunctionAddress:
+    'int32_t zeDriverGetExtensionFunctionAddress(void *hDriver, const char *name, void *ppFunctionAddress)',
 } as const;
 
 export type RequiredName = keyof typeof REQUIRED;

@@ -23,6 +23,8 @@ export class FakeWebContents extends EventEmitter {
   mainFrame: FakeFrame;
   windowOpenHandler: ((details: { url: string }) => { action: 'allow' | 'deny' }) | null = null;
   readonly send = vi.fn();
+  /** webContents.postMessage(channel, message, ports): the timeline batch port goes this way. */
+  readonly postMessage = vi.fn();
   destroyed = false;
   constructor(url = 'about:blank') {
     super();
@@ -50,6 +52,9 @@ export class FakeBrowserWindow extends EventEmitter {
   }
   isDestroyed(): boolean {
     return this.destroyed;
+  }
+  static getFocusedWindow(): FakeBrowserWindow | null {
+    return stub.windows[0] ?? null;
   }
 }
 
@@ -82,7 +87,13 @@ export class FakeUtilityProcess extends EventEmitter {
   /** The port main handed over with the init message (the service side). */
   port: FakePort | null = null;
   initMessage: unknown;
+  /** Ports handed over later (timeline batch ports), in order. */
+  readonly batchPorts: FakePort[] = [];
   readonly postMessage = vi.fn((message: unknown, ports?: FakePort[]) => {
+    if ((message as { type?: string } | null)?.type === 'xpuscope:batch-port') {
+      if (ports?.[0]) this.batchPorts.push(ports[0]);
+      return;
+    }
     this.initMessage = message;
     this.port = ports?.[0] ?? null;
   });
@@ -119,6 +130,10 @@ export const stub = {
     headersReceived: null as null | ((details: unknown, callback: (response: unknown) => void) => void),
   },
   appEvents: new EventEmitter(),
+  menuTemplates: [] as unknown[][],
+  /** What the next save/open dialog answers (null: cancelled). */
+  nextSavePath: null as string | null,
+  nextOpenPath: null as string | null,
 };
 
 export function resetStub(): void {
@@ -133,6 +148,9 @@ export function resetStub(): void {
   stub.session.permissionCheckHandler = null;
   stub.session.headersReceived = null;
   stub.appEvents.removeAllListeners();
+  stub.menuTemplates.length = 0;
+  stub.nextSavePath = null;
+  stub.nextOpenPath = null;
 }
 
 const defaultSession = {
@@ -185,7 +203,27 @@ export const electronStub = {
     },
   },
   session: { defaultSession },
+  Menu: {
+    buildFromTemplate: vi.fn((template: unknown[]) => {
+      stub.menuTemplates.push(template);
+      return { template };
+    }),
+    setApplicationMenu: vi.fn(),
+  },
+  dialog: {
+    showSaveDialog: vi.fn(async () =>
+      stub.nextSavePath === null ? { canceled: true } : { canceled: false, filePath: stub.nextSavePath },
+    ),
+    showOpenDialog: vi.fn(async () =>
+      stub.nextOpenPath === null
+        ? { canceled: true, filePaths: [] }
+        : { canceled: false, filePaths: [stub.nextOpenPath] },
+    ),
+    showMessageBox: vi.fn(async () => ({ response: 0 })),
+  },
   app: {
+    isPackaged: false,
+    getVersion: () => '0.1.0',
     enableSandbox: vi.fn(),
     whenReady: () => Promise.resolve(),
     quit: vi.fn(),

@@ -12,11 +12,12 @@ import { electronStub, stub } from './electron-stub.js';
 const waitFor = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 5_000, interval: 20 });
 
 let driverFromArgv: (argv: readonly string[], env: NodeJS.ProcessEnv) => string;
+let nativePaths: typeof import('../../electron/main.js').nativePaths;
 
 beforeAll(async () => {
   process.argv.push('--driver=sim');
   try {
-    ({ driverFromArgv } = await import('../../electron/main.js'));
+    ({ driverFromArgv, nativePaths } = await import('../../electron/main.js'));
     await new Promise((resolve) => setTimeout(resolve, 0)); // app.whenReady().then(…)
   } finally {
     process.argv.pop();
@@ -62,5 +63,30 @@ describe('main process', () => {
     );
     expect(driverFromArgv(['electron', 'main.cjs'], { XPUSCOPE_DRIVER: 'system' })).toBe('system');
     expect(driverFromArgv(['electron', 'main.cjs'], {})).toBe('auto');
+  });
+
+  it('installs the application menu and registers the dialog channels', () => {
+    expect(electronStub.Menu.setApplicationMenu).toHaveBeenCalled();
+    expect(stub.menuTemplates).toHaveLength(1);
+    for (const c of [IpcChannel.exportTrace, IpcChannel.importTrace, IpcChannel.saveFile])
+      expect(stub.handlers.has(c)).toBe(true);
+  });
+
+  it('hands the page a timeline-batch port after each load (utility end to the service process)', () => {
+    const win = stub.windows[0]!;
+    win.webContents.emit('did-finish-load');
+    const child = stub.forks[0]!;
+    expect(child.batchPorts).toHaveLength(1);
+    expect(win.webContents.postMessage).toHaveBeenCalledWith(IpcChannel.batchPort, null, [expect.anything()]);
+  });
+
+  it('points the utility process at packaged resources when packaged', () => {
+    expect(nativePaths(true, '/opt/xpuscope/resources', '/x')).toEqual({
+      simDriver: join('/opt/xpuscope/resources', 'native', 'libze_xpusim.so'),
+      kernels: join('/opt/xpuscope/resources', 'native', 'xpuscope.spv'),
+    });
+    expect(nativePaths(false, '', '/repo').simDriver).toBe(
+      join('/repo', 'native', 'build', 'libze_xpusim.so'),
+    );
   });
 });

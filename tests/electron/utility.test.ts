@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', async () => (await import('./electron-stub.js')).electronStub);
 
-import { UTILITY_INIT } from '../../electron/ipc.js';
+import { UTILITY_BATCH_PORT, UTILITY_INIT } from '../../electron/ipc.js';
 import { FakeMessageChannelMain } from './electron-stub.js';
 
 /** vi.waitFor with room for a loaded CI machine. */
@@ -47,5 +47,17 @@ describe('utility process entry', () => {
 
   it('forwards service pushes (the current state on subscribe)', async () => {
     await waitFor(() => expect(replies).toContainEqual(expect.objectContaining({ event: 'service.state' })));
+  });
+
+  it('accepts a batch port and keeps timeline batches off the main port', async () => {
+    const { port1: pageSide, port2: utilitySide } = new FakeMessageChannelMain();
+    parentPort.emit('message', { data: UTILITY_BATCH_PORT, ports: [utilitySide] });
+    expect(utilitySide.start).toHaveBeenCalled();
+    const got: unknown[] = [];
+    pageSide.on('message', (e: { data: unknown }) => got.push(e.data));
+    // No capture runs here, so nothing may arrive; but no batch may ever reach the main port.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(replies.some((r) => (r as { event?: string }).event === 'timeline.batch')).toBe(false);
+    for (const d of got) expect(d).toBeInstanceOf(ArrayBuffer);
   });
 });

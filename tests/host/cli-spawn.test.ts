@@ -13,7 +13,10 @@ const CLI_JS = join(ROOT, 'dist', 'host', 'cli.js');
 
 function buildProblem(): string | undefined {
   if (!existsSync(CLI_JS)) return `${CLI_JS} is missing (run: npm run build:ts)`;
-  for (const f of readdirSync(join(ROOT, 'host')).filter((name) => name.endsWith('.ts'))) {
+  const files = (readdirSync(join(ROOT, 'host'), { recursive: true }) as string[]).filter(
+    (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'),
+  );
+  for (const f of files) {
     const js = join(ROOT, 'dist', 'host', f.replace(/\.ts$/, '.js'));
     if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(ROOT, 'host', f)).mtimeMs) {
       return `dist/host is older than host/${f} (run: npm run build:ts)`;
@@ -54,6 +57,27 @@ describe('bin/xpuscope.js', () => {
       const list = JSON.parse(r.stdout) as DeviceList;
       expect(list.schema).toBe('xpuscope.devices/1');
       expect(list.devices[0]!.name).toMatch(/Arc\(TM\) A770/);
+    },
+  );
+
+  it.skipIf(NOT_BUILT !== undefined || !SIM_BUILT)(
+    'diag --driver sim --json exits 0 with the report; --driver system exits 1 (no Intel driver here)',
+    () => {
+      const ok = spawnSync(process.execPath, [BIN, 'diag', '--json', '--driver', 'sim'], {
+        encoding: 'utf8',
+        env,
+        timeout: 30_000,
+      });
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ schema: 'xpuscope.diag/1', exitCode: 0, level: 1 });
+      const sys = spawnSync(process.execPath, [BIN, 'diag', '--driver', 'system'], {
+        encoding: 'utf8',
+        env,
+        timeout: 30_000,
+      });
+      if (!sys.stdout.includes('FAIL')) return; // a machine with a real Intel GPU driver
+      expect(sys.status).toBe(1);
+      expect(sys.stdout).toMatch(/^FAIL +l1\.driver-libs/m);
     },
   );
 

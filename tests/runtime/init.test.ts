@@ -186,4 +186,28 @@ describe.skipIf(!simBuilt())('simulated driver', () => {
     expect(r.init2).toBe(true);
     expect(r.env).toBe(SIM_DRIVER);
   });
+
+  it('an unknown profile makes the simulated driver refuse to load: NO_DRIVER with a hint', () => {
+    const r = runChild<Json>(
+      `done(xpu.listDevices());`,
+      cleanEnv({ XPUSCOPE_DRIVER: 'sim', XPUSIM_PROFILE: 'bogus' }),
+    );
+    expect(r.devices).toEqual([]);
+    expect(r.problem.code).toBe('NO_DRIVER');
+    expect(r.problem.hint).toMatch(/XPUSIM_PROFILE/);
+  });
+
+  it('the integrated Meteor Lake profile is reported as integrated', () => {
+    const r = runChild<Json>(
+      `done({ list: xpu.listDevices(), integrated: xpu.getDeviceProperties().isIntegratedGpu });`,
+      cleanEnv({ XPUSCOPE_DRIVER: 'sim', XPUSIM_PROFILE: 'mtl-igpu' }),
+    );
+    expect(r.list.devices).toHaveLength(1);
+    expect(r.list.devices[0]).toMatchObject({
+      name: 'Intel(R) Arc(TM) Graphics',
+      integrated: true,
+      simulated: true,
+    });
+    expect(r.integrated).toBe(true);
+  });
 });

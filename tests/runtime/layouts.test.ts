@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { L, STYPE } from '../../runtime/ze/layouts.js';
+import { L, STYPE, ZES_STYPE } from '../../runtime/ze/layouts.js';
 import { ZE_RESULTS } from '../../runtime/ze/results.generated.js';
 import { ZeError, zeResultName } from '../../runtime/errors.js';
 import { ROOT } from './helpers/child.js';
@@ -19,6 +19,7 @@ describe.skipIf(!haveCc)('struct layouts match the installed headers', () => {
       '#include <stdio.h>',
       '#include <stddef.h>',
       '#include <level_zero/ze_api.h>',
+      '#include <level_zero/zes_api.h>',
       'int main(void) {',
     ];
     const expected: string[] = [];
@@ -31,12 +32,16 @@ describe.skipIf(!haveCc)('struct layouts match the installed headers', () => {
       }
       if (layout.stype !== undefined) {
         // Every struct's default stype names its own structure type.
-        expect(Object.values(STYPE)).toContain(layout.stype);
+        expect([...Object.values(STYPE), ...Object.values(ZES_STYPE)]).toContain(layout.stype);
       }
     }
     for (const [k, v] of Object.entries(STYPE)) {
       lines.push(`  printf("STYPE.${k} %u\\n", (unsigned)ZE_STRUCTURE_TYPE_${k});`);
       expected.push(`STYPE.${k} ${v}`);
+    }
+    for (const [k, v] of Object.entries(ZES_STYPE)) {
+      lines.push(`  printf("ZES_STYPE.${k} %u\\n", (unsigned)ZES_STRUCTURE_TYPE_${k});`);
+      expected.push(`ZES_STYPE.${k} ${v}`);
     }
     lines.push('  return 0;', '}');
     const dir = mkdtempSync(join(tmpdir(), 'xpuscope-layout-'));
@@ -72,5 +77,18 @@ describe('ze_result_t names', () => {
     expect(e.message).toBe(
       'zeMemAllocDevice failed: ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY (0x70000003): insufficient device memory to satisfy call',
     );
+  });
+});
+
+describe('binding', () => {
+  it('binds the required entry points and detects the optional ones', async () => {
+    const { loadZe } = await import('../../runtime/ze/lib.js');
+    const ze = loadZe();
+    expect(typeof ze.fn.zeInit).toBe('function');
+    // Debian's loader 1.8.12 predates these; newer loaders export them.
+    for (const name of ['zeCommandListHostSynchronize', 'zeInitDrivers'] as const) {
+      expect(ze.optional[name] === undefined).toBe(ze.missing.includes(name));
+    }
+    expect(typeof ze.optional.zelLoaderGetVersions).toBe('function');
   });
 });

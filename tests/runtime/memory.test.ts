@@ -103,10 +103,18 @@ describe.skipIf(!haveSim)('memory', () => {
     expect(xpu.memoryReserved(dev)).toBe(0);
   });
 
-  it('memGetInfo returns [free, total]', () => {
+  it('memGetInfo returns [free, total] (Sysman free memory)', () => {
+    xpu.emptyCache();
     const [free, total] = xpu.memGetInfo(0);
-    expect(total).toBe(xpu.getDeviceProperties(0).totalMemory);
+    expect(total).toBeGreaterThan(15e9);
     expect(free).toBeLessThanOrEqual(total);
+    const buf = xpu.alloc(64 * MiB, { device: 0 });
+    const [free2, total2] = xpu.memGetInfo(0);
+    expect(total2).toBe(total);
+    expect(free2).toBeLessThanOrEqual(free - 64 * MiB);
+    buf.free();
+    xpu.emptyCache();
+    expect(xpu.memGetInfo(0)[0]).toBe(free);
   });
 
   it('a buffer freed while in use is released after the work completes', async () => {

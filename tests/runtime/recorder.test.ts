@@ -26,6 +26,14 @@ describe('tick conversion', () => {
 });
 
 describe.skipIf(!haveSim)('recorder', () => {
+  it('without a recorder, operations use plain events (no timestamp pools)', async () => {
+    const s = new xpu.Stream({ device: 0 });
+    for (let i = 0; i < 100; i++) s.barrier();
+    await s.synchronize();
+    expect(deviceRuntime(0).events.timestampPools).toBe(0);
+    expect(deviceRuntime(0).events.poolCount).toBeGreaterThan(0);
+  });
+
   it('delivers nothing without a recorder and every op kind with one', async () => {
     const ops: OpRecord[] = [];
     const s = new xpu.Stream({ device: 1 });

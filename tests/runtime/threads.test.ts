@@ -50,6 +50,18 @@ describe.skipIf(!haveSim)('worker threads', () => {
     expect(xpu.currentStream()).toBe(s);
     xpu.setDevice(0);
   });
+
+  it("a worker cannot pick another driver than the process's loader already uses", async () => {
+    xpu.init();
+    const r = await inWorker(`
+      let err = null;
+      try { configureDriver({ driver: 'system' }); } catch (e) { err = e.message; }
+      parentPort.postMessage({ err, count: xpu.deviceCount(), mode: xpu.listDevices().driver.mode });
+    `);
+    expect(r.error).toBeUndefined();
+    expect(r.err).toMatch(/^Cannot switch the Level Zero driver to 'system'/);
+    expect(r).toMatchObject({ count: 3, mode: 'sim' });
+  });
 });
 
 describe.skipIf(!haveSim)('lazy initialisation', () => {

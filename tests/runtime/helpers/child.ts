@@ -18,6 +18,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     'XPUSCOPE_DRIVER',
     'XPUSCOPE_ZE_LOADER',
     'XPUSCOPE_SIM_DRIVER',
+    'XPUSCOPE_ZE_APPLIED',
   ]) {
     delete env[k];
   }

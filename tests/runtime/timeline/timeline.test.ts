@@ -45,6 +45,18 @@ describe('Timeline storage', () => {
     for (let i = 1; i < c.count; i++) expect(c.id[i]! - c.id[i - 1]!).toBe(1);
   });
 
+  it('laneWindow returns the ops overlapping a time window', () => {
+    const t = Timeline.fromRecords(
+      [0, 10, 20, 30]
+        .map((s, i) => op({ id: i, startNs: s, endNs: s + 10 }))
+        .concat(op({ id: 9, startNs: 25, endNs: 25 })),
+    );
+    const w = t.laneWindow(0, 15, 26);
+    expect(Array.from(w.id)).toEqual([1, 2, 9]);
+    expect(w.count).toBe(3);
+    expect(t.laneWindow(0, -100, 100).count).toBe(5);
+  });
+
   it('groups lanes device → engine → stream and round-trips records', () => {
     const recs = [
       op({
@@ -131,6 +143,19 @@ describe('metrics', () => {
     expect(w.busyNs).toBe(1);
     expect(w.concurrency).toBe(2);
     expect(w.busyPct).toBe(100);
+  });
+
+  it('restricts to one device', () => {
+    const recs = [
+      op({ device: 0, startNs: 0, endNs: 10 }),
+      op({ device: 1, startNs: 0, endNs: 10 }),
+      op({ device: 1, startNs: 0, endNs: 10, stream: 2 }),
+    ];
+    const m = computeMetrics(Timeline.fromRecords(recs), { device: 1 });
+    expect(m.ops).toBe(2);
+    expect(m.concurrency).toBe(2);
+    expect(m.streams.every((s) => s.lane.device === 1)).toBe(true);
+    expect(() => computeMetrics(Timeline.fromRecords(recs), { startNs: 5, endNs: 1 })).toThrow(RangeError);
   });
 
   it('per-name stats with p50/p95', () => {

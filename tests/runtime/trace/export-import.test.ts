@@ -161,6 +161,53 @@ describe('Chrome trace export', () => {
     expect(back.records.sort(byId)).toEqual(recs); // extra lanes fold back onto the stream
   });
 
+  it('utilization counters: a 1-hour op costs a few samples and reads 100 % throughout', () => {
+    const path = join(dir, 'long.json');
+    const ms = 1_000_000;
+    const recs: OpRecord[] = [
+      {
+        id: 1,
+        device: 0,
+        stream: 1,
+        engine: C0,
+        kind: 'event-wait',
+        name: 'wait',
+        bytes: 0,
+        submitNs: 0,
+        startNs: ms / 2,
+        endNs: 3600_000 * ms + ms / 4,
+        deps: [],
+      },
+      {
+        id: 2,
+        device: 0,
+        stream: 2,
+        engine: CP,
+        kind: 'copy',
+        name: 'copy',
+        bytes: 1,
+        submitNs: 0,
+        startNs: 10 * ms,
+        endNs: 10.5 * ms,
+        deps: [],
+      },
+    ];
+    const w = ChromeTraceWriter.open(path, { baseNs: 0, counterIntervalNs: ms, counterLatenessNs: 0 });
+    w.write(recs);
+    w.flush();
+    w.close();
+    const c = checkChromeRules(readFileSync(path, 'utf8')).filter((e) => e.ph === 'C');
+    expect(c.length).toBeLessThan(10);
+    const at = (tsMs: number): Record<string, unknown> =>
+      [...c].reverse().find((e) => e.ts! <= tsMs * 1000)!.args!;
+    expect(at(0)).toEqual({ 'compute ord0/idx0': 50, 'copy ord1/idx2': 0 });
+    expect(at(5)).toEqual({ 'compute ord0/idx0': 100, 'copy ord1/idx2': 0 });
+    expect(at(10)).toEqual({ 'compute ord0/idx0': 100, 'copy ord1/idx2': 50 });
+    expect(at(2_000_000)).toEqual({ 'compute ord0/idx0': 100, 'copy ord1/idx2': 0 });
+    expect(at(3_600_000)).toEqual({ 'compute ord0/idx0': 25, 'copy ord1/idx2': 0 });
+    expect(at(3_600_001)).toEqual({ 'compute ord0/idx0': 0, 'copy ord1/idx2': 0 });
+  });
+
   it('formats ns as µs with exactly 3 decimals', () => {
     expect(formatUs(0)).toBe('0.000');
     expect(formatUs(12345)).toBe('12.345');
@@ -245,6 +292,9 @@ describe('round trip export → import', () => {
     w.flush();
     w.write(recs.slice(0, 250));
     w.close();
+    // Every edge got a flow, including those whose source op was written after its dependent.
+    expect(w.stats.flows).toBe(recs.reduce((n, r) => n + r.deps.length, 0));
+    expect(w.stats.flowsDropped).toBe(0);
     const back = await importTrace(path);
     expect(back.summary.format).toBe('xpuscope');
     expect(back.summary.spans).toBe(recs.length);
@@ -315,5 +365,68 @@ describe('round trip export → import', () => {
     w.close();
     closeSync(fd);
     expect(JSON.parse(readFileSync(path, 'utf8')).traceEvents).toEqual([]);
+  });
+});
+
+describe('randomized round trip', () => {
+  it('random captures (overlaps, out-of-order writes, odd names) survive export → chunked import exactly', async () => {
+    let seed = 12345;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const names = [
+      'k',
+      'gemm<float, 4>',
+      'a "quoted" \\ name',
+      'ünï ✓ 😀',
+      '{"json":[1]}',
+      'tab\tand\nnewline',
+    ];
+    const engines: EngineRef[] = [
+      C0,
+      C1,
+      CP,
+      { ordinal: 2, index: 0, kind: 'render' },
+      { ordinal: 3, index: 1, kind: 'other' },
+    ];
+    const kinds = ['kernel', 'copy', 'fill', 'barrier', 'event-record', 'event-wait'] as const;
+    for (let round = 0; round < 4; round++) {
+      const recs: OpRecord[] = [];
+      const base = round % 2 ? 1.7e18 : 123_456;
+      for (let i = 0; i < 300; i++) {
+        const start = base + Math.floor(rand() * 1e6) * 256;
+        const deps = i > 3 && rand() < 0.3 ? [recs[Math.floor(rand() * i)]!.id] : [];
+        recs.push({
+          id: 5 + i * 3,
+          device: Math.floor(rand() * 3),
+          stream: Math.floor(rand() * 4),
+          engine: engines[Math.floor(rand() * engines.length)]!,
+          kind: kinds[Math.floor(rand() * kinds.length)]!,
+          name: names[Math.floor(rand() * names.length)]!,
+          bytes: rand() < 0.5 ? 0 : Math.floor(rand() * 2 ** 40),
+          submitNs: start - Math.floor(rand() * 1e5),
+          startNs: start,
+          endNs: start + (rand() < 0.1 ? 0 : Math.floor(rand() * 1e5) * 256),
+          deps,
+        });
+      }
+      const path = join(dir, `random${round}.json`);
+      const w = ChromeTraceWriter.open(path, {
+        chunkBytes: 4096,
+        counterIntervalNs: round === 3 ? 0 : 50_000,
+      });
+      const shuffled = [...recs].sort(() => rand() - 0.5);
+      for (let i = 0; i < shuffled.length; i += 50) w.write(shuffled.slice(i, i + 50));
+      w.close();
+      checkChromeRules(readFileSync(path, 'utf8'));
+      const bytes = readFileSync(path);
+      const chunks: Uint8Array[] = [];
+      for (let o = 0; o < bytes.length;) {
+        const n = 1 + Math.floor(rand() * 3000);
+        chunks.push(bytes.subarray(o, o + n));
+        o += n;
+      }
+      const back = await importTrace(chunks);
+      expect(back.records.sort(byId)).toEqual([...recs].sort(byId));
+      expect(back.summary.edges).toBe(recs.reduce((n, r) => n + r.deps.length, 0));
+    }
   });
 });

@@ -53,6 +53,7 @@ describe('unitrace import', () => {
       engine: { ordinal: 0, index: 0, kind: 'compute' },
       kind: 'kernel',
       name: 'gemm_kernel',
+      submitNs: 1000,
       startNs: 10125,
       endNs: 60125,
     });
@@ -69,6 +70,7 @@ describe('unitrace import', () => {
       stream: 3,
       kind: 'kernel',
       name: 'softmax_fwd',
+      submitNs: 30000,
       startNs: 30000,
       endNs: 90000,
     });

@@ -1,0 +1,135 @@
+// bench/browser.mjs — headless Chromium helpers for the `render` and `ingest` benchmarks: launch with the
+// suite's flags, a stand-in Electron bridge (as e2e/timeline-scale.spec.ts) that can feed synthetic
+// timeline batches generated *inside the page* (encodeBatch from protocol/timeline-batch.ts, bundled with
+// esbuild), and an in-page frame sampler that records the timeline's own per-frame draw time
+// (`__xpuscopeTimeline.lastFrameMs`, every frame it draws) plus requestAnimationFrame intervals.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromiumArgs, chromiumPath, NotRunnable, root } from './lib.mjs';
+
+export const VIEWPORT = { width: 1600, height: 1000 };
+
+export async function launch() {
+  if (!existsSync(chromiumPath)) throw new NotRunnable(`${chromiumPath} is missing`);
+  let chromium;
+  try {
+    ({ chromium } = await import('@playwright/test'));
+  } catch (e) {
+    throw new NotRunnable(`@playwright/test cannot be loaded (${e.message})`);
+  }
+  return chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs, '--allow-file-access-from-files'], headless: true });
+}
+
+export function rendererIndex() {
+  const p = join(root, 'dist', 'renderer', 'index.html');
+  if (!existsSync(p)) throw new NotRunnable('dist/renderer/index.html is missing (npm run build:renderer)');
+  return { path: p, builtAt: statSync(p).mtime.toISOString() };
+}
+
+/** encodeBatch (protocol/timeline-batch.ts) as a script defining window.__benchEncodeBatch. */
+export async function encoderScript() {
+  const esbuild = await import('esbuild');
+  const r = await esbuild.build({
+    stdin: {
+      contents: `import { encodeBatch } from './protocol/timeline-batch.ts'; window.__benchEncodeBatch = encodeBatch;`,
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    format: 'iife',
+    write: false,
+    target: 'es2022',
+  });
+  return r.outputFiles[0].text;
+}
+
+/** In-page: per drawn frame, the timeline's draw time; and rAF-to-rAF intervals. */
+export const samplerScript = `(() => {
+  const s = { draw: [], raf: [], on: false, lastFrames: -1, lastT: 0 };
+  window.__benchFrames = s;
+  const tick = (t) => {
+    const h = window.__xpuscopeTimeline;
+    if (s.on && h) {
+      if (h.frames !== s.lastFrames) { if (s.lastFrames >= 0) s.draw.push(h.lastFrameMs); s.lastFrames = h.frames; }
+      if (s.lastT) s.raf.push(t - s.lastT);
+    }
+    s.lastT = t;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  s.start = () => { s.draw = []; s.raf = []; s.on = true; s.lastFrames = window.__xpuscopeTimeline ? window.__xpuscopeTimeline.frames : -1; s.lastT = 0; };
+  s.stop = () => { s.on = false; return { draw: s.draw, raf: s.raf }; };
+})();`;
+
+/** Stand-in bridge (window.xpuscope) whose onBatch handlers can be fed with window.__benchPush(total, lanes, perBatch). */
+export const bridgeScript = `(() => {
+  const handlers = [];
+  window.xpuscope = Object.freeze({
+    version: 1,
+    call: async (method) => {
+      if (method === 'devices.list') return { result: { schema: 'xpuscope.devices/1', driver: { requested: 'sim', mode: 'sim', simulated: true, reason: 'bench stand-in' }, loader: { library: 'libze_loader.so.1', loaded: true }, devices: [] } };
+      if (method === 'capture.state') return { result: { recording: true, paused: false, ops: 0, dropped: 0, lanes: 0 } };
+      return { error: { code: 'NOT_IMPLEMENTED', message: method } };
+    },
+    onEvent: () => () => {},
+    onBatch: (h) => { handlers.push(h); return () => {}; },
+    onMenu: () => () => {},
+    exportTrace: async () => ({ result: null }),
+    importTrace: async () => ({ result: null }),
+    saveFile: async () => ({ result: null }),
+  });
+  // Synthetic spans: 'lanes' streams of back-to-back kernels/copies, 1–20 µs each, generated and encoded here.
+  let sent = 0, seed = 42;
+  const t = [];
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  window.__benchPush = async (total, lanes, perBatch) => {
+    for (let l = 0; l < lanes; l++) t[l] = t[l] ?? 1e9;
+    while (sent < total) {
+      const n = Math.min(perBatch, total - sent);
+      const first = sent === 0;
+      const b = { dropped: 0, droppedEdges: 0,
+        lanes: first ? Array.from({ length: lanes }, (_, i) => ({ id: i, device: i >> 5, stream: 1 + 16 * i, engine: { ordinal: (i & 7) < 6 ? 0 : 1, index: (i & 7) < 6 ? (i & 3) : 0, kind: (i & 7) < 6 ? 'compute' : 'copy' } })) : [],
+        stringBase: first ? 0 : 2, strings: first ? ['gemm_kernel', 'copy H2D'] : [], count: n,
+        lane: new Uint32Array(n), id: new Float64Array(n), kind: new Uint8Array(n), name: new Uint32Array(n), bytes: new Float64Array(n),
+        submit: new Float64Array(n), start: new Float64Array(n), end: new Float64Array(n), edgeFrom: new Float64Array(0), edgeTo: new Float64Array(0) };
+      for (let i = 0; i < n; i++) {
+        const l = (sent + i) % lanes, copy = (l & 7) >= 6;
+        const d = 1000 + rnd() * 19000, gap = rnd() * 3000;
+        b.lane[i] = l; b.id[i] = sent + i + 1; b.kind[i] = copy ? 1 : 0; b.name[i] = copy ? 1 : 0; b.bytes[i] = copy ? 1048576 : 0;
+        b.submit[i] = t[l] - 500; b.start[i] = t[l] + gap; b.end[i] = t[l] + gap + d; t[l] += gap + d;
+      }
+      const buf = window.__benchEncodeBatch(b);
+      for (const h of handlers) h(buf);
+      sent += n;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    return sent;
+  };
+})();`;
+
+export async function hook(page) {
+  return page.evaluate(() => ({ ...window.__xpuscopeTimeline }));
+}
+
+export async function openTimeline(page, url) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(url);
+  try {
+    await page.getByTestId('nav-timeline').click({ timeout: 30_000 });
+    await page.getByTestId('timeline-canvas').waitFor({ state: 'visible', timeout: 30_000 });
+  } catch {
+    throw new NotRunnable(`the timeline view (data-testid=timeline-canvas) did not appear at ${url}${errors.length ? ': ' + errors[0] : ''}`);
+  }
+  const has = await page.evaluate(() => typeof window.__xpuscopeTimeline === 'object' && window.__xpuscopeTimeline !== null);
+  if (!has) throw new NotRunnable('the page has no window.__xpuscopeTimeline hook');
+  return errors;
+}
+
+/** Wait until the timeline has drawn at least once more than `before` frames (or timeout). */
+export async function waitFrame(page, before, timeoutMs = 10_000) {
+  await page.waitForFunction((b) => window.__xpuscopeTimeline.frames > b, before, { timeout: timeoutMs, polling: 'raf' });
+}

@@ -1,3 +1,0 @@
-export * from './devices.js';
-export * from './contract.js';
-export * from './timeline.js';

@@ -1,0 +1,206 @@
+// The live timeline outside React: the span store, the visible window, selection and follow-live.
+// Batches go straight from the transport into the store; the canvas redraws in requestAnimationFrame
+// when `dirty`; React only hears about the few things it renders (selection, follow, counts) through
+// subscribe()/snapshot(), at most a few times a second.
+import { decodeBatch } from '../../protocol/timeline-batch.js';
+import type { TimelineBatch } from '../../protocol/timeline-batch.js';
+import { fitAll, followLive, panBy, zoomAround, type Viewport } from './axis.js';
+import { TimelineStore, type SpanInfo, type StoreOptions } from './lane-store.js';
+
+/** Follow-live shows the whole capture up to this long, then slides a window this wide. */
+export const FOLLOW_MAX_NS = 10e9;
+
+/** The window follow-live shows for a capture spanning [min, max]. */
+export function followWindow(min: number, max: number): Viewport {
+  return max - min <= FOLLOW_MAX_NS ? fitAll(min, max) : followLive({ t0: 0, t1: FOLLOW_MAX_NS }, max);
+}
+
+export interface TimelineSnapshot {
+  spanCount: number;
+  lanes: number;
+  follow: boolean;
+  selected: SpanInfo | null;
+  /** Last batch decode/ingest failure, shown in the view. */
+  error: string | null;
+}
+
+export interface TimelineHook {
+  spanCount: number;
+  lanes: number;
+  visibleRange: [number, number];
+  drawnRects: number;
+  frames: number;
+  lastFrameMs: number;
+  batches: number;
+  selectedId: number | null;
+}
+
+export class TimelineController {
+  readonly store: TimelineStore;
+  view: Viewport = { t0: 0, t1: 1_000_000 };
+  follow = true;
+  selected: { lane: number; index: number; id: number } | null = null;
+  selectedInfo: SpanInfo | null = null;
+  dirty = true;
+  error: string | null = null;
+  /** Statistics for the e2e/benchmark hook. */
+  readonly hook: TimelineHook = {
+    spanCount: 0,
+    lanes: 0,
+    visibleRange: [0, 0],
+    drawnRects: 0,
+    frames: 0,
+    lastFrameMs: 0,
+    batches: 0,
+    selectedId: null,
+  };
+  private fitted = false;
+  private readonly listeners = new Set<() => void>();
+  private snap: TimelineSnapshot;
+  private notifyTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(options: StoreOptions = {}) {
+    this.store = new TimelineStore(options);
+    this.snap = this.makeSnapshot();
+  }
+
+  // ---- data ----
+
+  /** Decodes and ingests one binary batch (WebSocket binary frame / MessagePort message). */
+  ingestBinary(data: ArrayBuffer | ArrayBufferView): void {
+    try {
+      this.ingest(decodeBatch(data));
+    } catch (error) {
+      this.error = `A timeline batch could not be read: ${error instanceof Error ? error.message : String(error)}`;
+      this.notifySoon();
+    }
+  }
+
+  ingest(batch: TimelineBatch): void {
+    this.store.ingest(batch);
+    this.hook.batches++;
+    if (batch.count > 0) {
+      if (!this.fitted) {
+        this.view = fitAll(this.store.minStart, this.store.maxEnd);
+        this.fitted = true;
+      } else if (this.follow) {
+        this.view = followWindow(this.store.minStart, this.store.maxEnd);
+      }
+    }
+    this.dirty = true;
+    this.notifySoon();
+    this.schedulePrebuild();
+  }
+
+  private prebuildTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Builds mipmap levels in small slices while the page is otherwise idle. */
+  private schedulePrebuild(): void {
+    if (this.prebuildTimer !== null) return;
+    this.prebuildTimer = setTimeout(() => {
+      this.prebuildTimer = null;
+      if (!this.store.prebuildLevels(8)) this.schedulePrebuild();
+    }, 30);
+  }
+
+  reset(): void {
+    this.store.reset();
+    this.selected = null;
+    this.selectedInfo = null;
+    this.fitted = false;
+    this.error = null;
+    this.follow = true;
+    this.view = { t0: 0, t1: 1_000_000 };
+    this.dirty = true;
+    this.notifyNow();
+  }
+
+  // ---- view ----
+
+  setView(v: Viewport, byUser = true): void {
+    if (!(v.t1 > v.t0) || !Number.isFinite(v.t0) || !Number.isFinite(v.t1)) return;
+    this.view = v;
+    if (byUser && this.follow) {
+      this.follow = false;
+      this.notifyNow();
+    }
+    this.dirty = true;
+  }
+  zoom(fx: number, factor: number): void {
+    this.setView(zoomAround(this.view, fx, factor));
+  }
+  pan(fraction: number): void {
+    this.setView(panBy(this.view, fraction));
+  }
+  fit(): void {
+    this.setView(fitAll(this.store.minStart, this.store.maxEnd));
+  }
+  setFollow(on: boolean): void {
+    this.follow = on;
+    if (on && this.store.spanCount > 0) this.view = followWindow(this.store.minStart, this.store.maxEnd);
+    this.dirty = true;
+    this.notifyNow();
+  }
+
+  select(lane: number, index: number): void {
+    const info = this.store.spanInfo(lane, index);
+    this.selected = info ? { lane, index, id: info.id } : null;
+    this.selectedInfo = info;
+    this.hook.selectedId = info ? info.id : null;
+    this.dirty = true;
+    this.notifyNow();
+  }
+  clearSelection(): void {
+    this.selected = null;
+    this.selectedInfo = null;
+    this.hook.selectedId = null;
+    this.dirty = true;
+    this.notifyNow();
+  }
+  /** Selects an op by id (dependency links in the details panel) and brings it into view. */
+  selectById(id: number): boolean {
+    const found = this.store.findOp(id);
+    if (!found) return false;
+    const s = found.lane.start[found.index]!,
+      e = found.lane.end[found.index]!;
+    if (s < this.view.t0 || e > this.view.t1) {
+      const w = this.view.t1 - this.view.t0;
+      this.setView({ t0: (s + e) / 2 - w / 2, t1: (s + e) / 2 + w / 2 });
+    }
+    this.select(found.lane.info.id, found.index);
+    return true;
+  }
+
+  // ---- React side ----
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+  snapshot = (): TimelineSnapshot => this.snap;
+
+  private makeSnapshot(): TimelineSnapshot {
+    return {
+      spanCount: this.store.spanCount,
+      lanes: this.store.lanes.size,
+      follow: this.follow,
+      selected: this.selectedInfo,
+      error: this.error,
+    };
+  }
+  /** React hears about data changes at most ~4 times a second. */
+  private notifySoon(): void {
+    if (this.notifyTimer !== null) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = null;
+      this.notifyNow();
+    }, 250);
+  }
+  private notifyNow(): void {
+    if (this.notifyTimer !== null) {
+      clearTimeout(this.notifyTimer);
+      this.notifyTimer = null;
+    }
+    this.snap = this.makeSnapshot();
+    for (const l of [...this.listeners]) l();
+  }
+}

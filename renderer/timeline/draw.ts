@@ -1,0 +1,286 @@
+// Canvas drawing of the timeline: axis, lane labels grouped by device and engine, spans with level of
+// detail (at most one merged rect per pixel per lane, see LaneColumns.query), labels on wide spans,
+// dependency arrows when few spans are visible, the selection, and the overview strip.
+import { OP_KINDS } from '../../protocol/timeline.js';
+import { axisTicks } from './axis.js';
+import { MIXED_KIND, type LaneColumns, type TimelineStore } from './lane-store.js';
+import type { Viewport } from './axis.js';
+
+export const AXIS_H = 24;
+export const GUTTER_W = 170;
+export const LANE_H = 22;
+export const GROUP_H = 18;
+
+export interface Theme {
+  bg: string;
+  laneAlt: string;
+  text: string;
+  muted: string;
+  grid: string;
+  selection: string;
+  arrow: string;
+  kinds: string[];
+  mixed: string;
+}
+
+export const DARK_THEME: Theme = {
+  bg: '#101215',
+  laneAlt: '#15181d',
+  text: '#e6e8eb',
+  muted: '#a2a9b4',
+  grid: '#2a2f38',
+  selection: '#ffbf47',
+  arrow: '#ff7ab6',
+  kinds: ['#5aa9ff', '#4cc38a', '#e0a341', '#8b93a1', '#b98cff', '#ff7ab6'],
+  mixed: '#7c8799',
+};
+export const LIGHT_THEME: Theme = {
+  bg: '#ffffff',
+  laneAlt: '#f3f5f8',
+  text: '#1b1f24',
+  muted: '#59616d',
+  grid: '#dde1e7',
+  selection: '#b35c00',
+  arrow: '#c2185b',
+  kinds: ['#1f6fd1', '#1f8a55', '#b7791f', '#6b7280', '#7c4dff', '#c2185b'],
+  mixed: '#8a94a6',
+};
+
+export function kindName(code: number): string {
+  return code === MIXED_KIND ? 'several' : (OP_KINDS[code] ?? 'kernel');
+}
+
+export interface Row {
+  kind: 'group' | 'lane';
+  y: number;
+  h: number;
+  label: string;
+  lane?: LaneColumns;
+}
+
+/** Rows top to bottom under the axis: a header per device/engine group, then its stream lanes. */
+export function layoutRows(store: TimelineStore): Row[] {
+  const rows: Row[] = [];
+  let y = AXIS_H;
+  for (const g of store.groups()) {
+    rows.push({ kind: 'group', y, h: GROUP_H, label: `GPU ${g.device} · ${g.engineLabel}` });
+    y += GROUP_H;
+    for (const lane of g.lanes) {
+      rows.push({ kind: 'lane', y, h: LANE_H, label: `stream ${lane.info.stream}`, lane });
+      y += LANE_H;
+    }
+  }
+  return rows;
+}
+
+export interface DrawOptions {
+  width: number;
+  height: number;
+  theme: Theme;
+  /** Time the axis counts from (the capture's first span). */
+  origin: number;
+  selected: { lane: number; index: number } | null;
+  scrollY: number;
+}
+
+export interface DrawStats {
+  drawnRects: number;
+  rows: Row[];
+}
+
+interface Placed {
+  x0: number;
+  x1: number;
+  y: number;
+}
+
+/** Draws one frame; returns how many span rectangles were drawn. */
+export function drawTimeline(
+  ctx: CanvasRenderingContext2D,
+  store: TimelineStore,
+  view: Viewport,
+  o: DrawOptions,
+): DrawStats {
+  const { width, height, theme } = o;
+  ctx.fillStyle = theme.bg;
+  ctx.fillRect(0, 0, width, height);
+  const plotW = Math.max(1, width - GUTTER_W);
+  const rows = layoutRows(store);
+  const nsPerPx = (view.t1 - view.t0) / plotW;
+
+  // Grid + axis.
+  const { ticks } = axisTicks(view.t0, view.t1, plotW, o.origin);
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
+  ctx.strokeStyle = theme.grid;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const t of ticks) {
+    const x = Math.round(GUTTER_W + (t.t - view.t0) / nsPerPx) + 0.5;
+    ctx.moveTo(x, AXIS_H - 6);
+    ctx.lineTo(x, height);
+  }
+  ctx.moveTo(0, AXIS_H - 0.5);
+  ctx.lineTo(width, AXIS_H - 0.5);
+  ctx.stroke();
+  ctx.fillStyle = theme.muted;
+  for (const t of ticks) {
+    const x = GUTTER_W + (t.t - view.t0) / nsPerPx;
+    ctx.fillText(t.label, x + 3, AXIS_H / 2 - 2);
+  }
+
+  let drawnRects = 0;
+  const fewSpans = store.spanCount < 200_000;
+  const placed = new Map<number, Placed>();
+  const trackPlaced = fewSpans && nsPerPx < 256;
+  let selRect: { x0: number; x1: number; y: number } | null = null;
+
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(0, AXIS_H, width, height - AXIS_H);
+  ctx.clip();
+  let alt = false;
+  for (const row of rows) {
+    const y = row.y - o.scrollY;
+    if (y + row.h < AXIS_H || y > height) continue;
+    if (row.kind === 'group') {
+      ctx.fillStyle = theme.grid;
+      ctx.fillRect(0, y, width, row.h);
+      ctx.fillStyle = theme.text;
+      ctx.font = 'bold 11px system-ui, sans-serif';
+      ctx.fillText(row.label, 6, y + row.h / 2);
+      alt = false;
+      continue;
+    }
+    const lane = row.lane!;
+    if (alt) {
+      ctx.fillStyle = theme.laneAlt;
+      ctx.fillRect(0, y, width, row.h);
+    }
+    alt = !alt;
+    ctx.fillStyle = theme.muted;
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.fillText(row.label, 14, y + row.h / 2);
+
+    const top = y + 3,
+      h = row.h - 6;
+    const labels: { x: number; w: number; index: number }[] = [];
+    drawnRects += lane.query(view.t0, view.t1, plotW, (x0, x1, kind, _count, index) => {
+      ctx.fillStyle = kind === MIXED_KIND ? theme.mixed : (theme.kinds[kind] ?? theme.mixed);
+      const w = x1 - x0;
+      ctx.fillRect(GUTTER_W + x0, top, w > 1 ? w - (w > 3 ? 1 : 0) : 1, h);
+      if (index >= 0) {
+        if (w > 40) labels.push({ x: GUTTER_W + x0, w, index });
+        if (trackPlaced)
+          placed.set(lane.id[index]!, { x0: GUTTER_W + x0, x1: GUTTER_W + x1, y: y + row.h / 2 });
+        if (o.selected && o.selected.lane === lane.info.id && o.selected.index === index)
+          selRect = { x0: GUTTER_W + x0, x1: GUTTER_W + x1, y };
+      }
+    });
+    if (labels.length > 0) {
+      ctx.fillStyle = '#0b0d10';
+      ctx.font = '11px system-ui, sans-serif';
+      for (const l of labels) {
+        const name = store.nameOf(lane.name[l.index]!);
+        const maxChars = Math.floor((l.w - 8) / 6.5);
+        if (maxChars < 3) continue;
+        const text = name.length > maxChars ? `${name.slice(0, maxChars - 1)}…` : name;
+        ctx.fillText(text, Math.max(l.x, GUTTER_W) + 4, y + row.h / 2);
+      }
+    }
+    // The selected span may be merged into a wider rect at this zoom: outline its true extent.
+    if (o.selected && o.selected.lane === lane.info.id && !selRect && o.selected.index < lane.n) {
+      const s = lane.start[o.selected.index]!,
+        e = lane.end[o.selected.index]!;
+      selRect = {
+        x0: GUTTER_W + (s - view.t0) / nsPerPx,
+        x1: GUTTER_W + Math.max((e - view.t0) / nsPerPx, (s - view.t0) / nsPerPx + 1),
+        y,
+      };
+    }
+  }
+
+  // Dependency arrows between visible spans (only when zoomed in far enough to see single spans).
+  if (trackPlaced && placed.size > 0 && store.edgeCount > 0 && store.edgeCount < 500_000) {
+    ctx.strokeStyle = theme.arrow;
+    ctx.fillStyle = theme.arrow;
+    ctx.lineWidth = 1.25;
+    let arrows = 0;
+    for (let j = 0; j < store.edgeCount && arrows < 2000; j++) {
+      const a = placed.get(store.edgeFrom[j]!),
+        b = placed.get(store.edgeTo[j]!);
+      if (!a || !b) continue;
+      drawArrow(ctx, a.x1, a.y, b.x0, b.y);
+      arrows++;
+    }
+  }
+
+  if (selRect) {
+    const r = selRect as { x0: number; x1: number; y: number };
+    ctx.strokeStyle = theme.selection;
+    ctx.lineWidth = 2;
+    ctx.strokeRect(
+      Math.max(GUTTER_W, r.x0) - 1,
+      r.y + 2,
+      Math.max(2, r.x1 - Math.max(GUTTER_W, r.x0)) + 2,
+      LANE_H - 4,
+    );
+  }
+  ctx.restore();
+
+  // Gutter divider.
+  ctx.strokeStyle = theme.grid;
+  ctx.beginPath();
+  ctx.moveTo(GUTTER_W - 0.5, 0);
+  ctx.lineTo(GUTTER_W - 0.5, height);
+  ctx.stroke();
+  return { drawnRects, rows };
+}
+
+function drawArrow(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number): void {
+  const mx = (x0 + x1) / 2;
+  ctx.beginPath();
+  ctx.moveTo(x0, y0);
+  ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1);
+  ctx.stroke();
+  const angle = Math.atan2(y1 - y0, x1 - mx);
+  ctx.beginPath();
+  ctx.moveTo(x1, y1);
+  ctx.lineTo(x1 - 6 * Math.cos(angle - 0.45), y1 - 6 * Math.sin(angle - 0.45));
+  ctx.lineTo(x1 - 6 * Math.cos(angle + 0.45), y1 - 6 * Math.sin(angle + 0.45));
+  ctx.closePath();
+  ctx.fill();
+}
+
+/** The overview strip: every lane's content over the whole capture, and the visible window. */
+export function drawOverview(
+  ctx: CanvasRenderingContext2D,
+  store: TimelineStore,
+  view: Viewport,
+  width: number,
+  height: number,
+  theme: Theme,
+): void {
+  ctx.fillStyle = theme.bg;
+  ctx.fillRect(0, 0, width, height);
+  const lanes = store.orderedLanes();
+  if (lanes.length === 0 || !(store.maxEnd > store.minStart)) return;
+  const t0 = store.minStart,
+    t1 = store.maxEnd;
+  const rowH = Math.max(1, Math.min(6, (height - 4) / lanes.length));
+  lanes.forEach((lane, i) => {
+    const y = 2 + i * rowH;
+    lane.query(t0, t1, width, (x0, x1, kind) => {
+      ctx.fillStyle = kind === MIXED_KIND ? theme.mixed : (theme.kinds[kind] ?? theme.mixed);
+      ctx.fillRect(x0, y, Math.max(1, x1 - x0), Math.max(1, rowH - 1));
+    });
+  });
+  const nsPerPx = (t1 - t0) / width;
+  const vx0 = (view.t0 - t0) / nsPerPx,
+    vx1 = (view.t1 - t0) / nsPerPx;
+  ctx.fillStyle = 'rgba(128,128,128,0.25)';
+  ctx.fillRect(vx0, 0, Math.max(2, vx1 - vx0), height);
+  ctx.strokeStyle = theme.selection;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(vx0 + 0.5, 0.5, Math.max(2, vx1 - vx0) - 1, height - 1);
+}

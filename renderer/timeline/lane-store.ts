@@ -1,0 +1,622 @@
+// The renderer's span storage: one columnar store per lane (typed arrays, grown by doubling up to a
+// cap, then the oldest half is dropped), sorted by start time, fed by decoded timeline batches.
+// Spans never enter React state. Zoomed-out views read pre-merged coarser levels (a mipmap built
+// lazily per lane and extended as spans arrive), so a query costs O(pixels), not O(spans).
+import type { BatchLane, TimelineBatch } from '../../protocol/timeline-batch.js';
+
+/** Kind code for a rectangle of unknown kind (not produced by the store; drawn neutral). */
+export const MIXED_KIND = 255;
+
+/** Bucket width of mipmap level k (k ≥ 1), ns: 256 ns × 4^(k-1). Level 0 is the raw spans. */
+export function levelBucketNs(level: number): number {
+  return 256 * 4 ** (level - 1);
+}
+export const MAX_LEVEL = 16;
+
+/** Pre-merged rectangles of one lane at one level. */
+interface Level {
+  bucketNs: number;
+  n: number;
+  start: Float64Array;
+  end: Float64Array;
+  /** Kind of the longest span merged into the rect (its colour), and that span's duration. */
+  kind: Uint8Array;
+  dom: Float64Array;
+  count: Uint32Array;
+  /** Longest rect, for the binary search's look-back. */
+  maxDur: number;
+  /** Raw spans [0, builtUpTo) are folded in. */
+  builtUpTo: number;
+}
+
+function growF64(a: Float64Array, n: number): Float64Array {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}
+function growU32(a: Uint32Array, n: number): Uint32Array {
+  const b = new Uint32Array(n);
+  b.set(a);
+  return b;
+}
+function growU8(a: Uint8Array, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  b.set(a);
+  return b;
+}
+
+/** First index i in a[0..n) with a[i] >= x (a sorted ascending). */
+export function lowerBound(a: Float64Array, n: number, x: number): number {
+  let lo = 0,
+    hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+/** First index i in a[0..n) with a[i] > x. */
+export function upperBound(a: Float64Array, n: number, x: number): number {
+  let lo = 0,
+    hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One merged rectangle in pixel space, as drawn. */
+export interface RectSink {
+  (x0: number, x1: number, kind: number, count: number, index: number): void;
+}
+
+export class LaneColumns {
+  n = 0;
+  start: Float64Array;
+  end: Float64Array;
+  submit: Float64Array;
+  bytes: Float64Array;
+  id: Float64Array;
+  name: Uint32Array;
+  kind: Uint8Array;
+  /** Running maximum of `end` (monotonic): binary-searching it finds the first span ending after t. */
+  endMax: Float64Array;
+  maxDur = 0;
+  /** Spans dropped from the front because the lane was full. */
+  dropped = 0;
+  private levels: (Level | undefined)[] = [];
+
+  constructor(
+    readonly info: BatchLane,
+    readonly capacity: number,
+    initial = 256,
+  ) {
+    const n = Math.min(initial, capacity);
+    this.start = new Float64Array(n);
+    this.end = new Float64Array(n);
+    this.submit = new Float64Array(n);
+    this.bytes = new Float64Array(n);
+    this.id = new Float64Array(n);
+    this.name = new Uint32Array(n);
+    this.kind = new Uint8Array(n);
+    this.endMax = new Float64Array(n);
+  }
+
+  private ensureRoom(): void {
+    if (this.n < this.start.length) return;
+    if (this.start.length < this.capacity) {
+      const size = Math.min(this.capacity, this.start.length * 2);
+      this.start = growF64(this.start, size);
+      this.end = growF64(this.end, size);
+      this.submit = growF64(this.submit, size);
+      this.bytes = growF64(this.bytes, size);
+      this.id = growF64(this.id, size);
+      this.name = growU32(this.name, size);
+      this.kind = growU8(this.kind, size);
+      this.endMax = growF64(this.endMax, size);
+      return;
+    }
+    // Full: drop the oldest half (amortised O(1) per span); levels are rebuilt on demand.
+    const keep = this.n >> 1;
+    const from = this.n - keep;
+    for (const a of [this.start, this.end, this.submit, this.bytes, this.id, this.name, this.kind])
+      a.copyWithin(0, from, this.n);
+    this.dropped += from;
+    this.n = keep;
+    this.levels = [];
+    let maxDur = 0;
+    for (let i = 0; i < keep; i++) maxDur = Math.max(maxDur, this.end[i]! - this.start[i]!);
+    this.maxDur = maxDur;
+    this.fixEndMax(0);
+  }
+
+  /** Recomputes the running maximum of `end` from index `from` on. */
+  private fixEndMax(from: number): void {
+    let m = from > 0 ? this.endMax[from - 1]! : -Infinity;
+    for (let i = from; i < this.n; i++) {
+      const e = this.end[i]!;
+      if (e > m) m = e;
+      this.endMax[i] = m;
+    }
+  }
+
+  /** Inserts one span keeping the columns sorted by start (appends when in order, the usual case). */
+  push(
+    id: number,
+    kind: number,
+    name: number,
+    bytes: number,
+    submit: number,
+    start: number,
+    end: number,
+  ): void {
+    this.ensureRoom();
+    let i = this.n;
+    if (i > 0 && this.start[i - 1]! > start) {
+      // Out of order: shift the tail (short in practice) and invalidate levels past the slot.
+      i = upperBound(this.start, this.n, start);
+      for (const a of [this.start, this.end, this.submit, this.bytes, this.id, this.name, this.kind])
+        a.copyWithin(i + 1, i, this.n);
+      for (const lv of this.levels) if (lv && lv.builtUpTo > i) this.truncateLevel(lv, start);
+    }
+    this.start[i] = start;
+    this.end[i] = end < start ? start : end;
+    this.submit[i] = submit;
+    this.bytes[i] = bytes;
+    this.id[i] = id;
+    this.name[i] = name;
+    this.kind[i] = kind;
+    this.n++;
+    const d = this.end[i]! - start;
+    if (d > this.maxDur) this.maxDur = d;
+    if (i === this.n - 1)
+      this.endMax[i] = i > 0 && this.endMax[i - 1]! > this.end[i]! ? this.endMax[i - 1]! : this.end[i]!;
+    else this.fixEndMax(i);
+  }
+
+  /**
+   * An out-of-order span at `t` arrived: drop the level's rects from the last one starting at or
+   * before `t`, so they are rebuilt from the raw spans (whose prefix before that rect is unchanged).
+   */
+  private truncateLevel(lv: Level, t: number): void {
+    const k = Math.max(0, upperBound(lv.start, lv.n, t) - 1);
+    lv.builtUpTo = k === 0 ? 0 : lowerBound(this.start, this.n, lv.start[k]!);
+    lv.n = k;
+  }
+
+  /** Mipmap level `level` (≥ 1), built or extended to cover every raw span. */
+  level(level: number): Level {
+    let lv = this.levels[level];
+    if (!lv) {
+      const cap = 64;
+      lv = {
+        bucketNs: levelBucketNs(level),
+        n: 0,
+        start: new Float64Array(cap),
+        end: new Float64Array(cap),
+        kind: new Uint8Array(cap),
+        dom: new Float64Array(cap),
+        count: new Uint32Array(cap),
+        maxDur: 0,
+        builtUpTo: 0,
+      };
+      this.levels[level] = lv;
+    }
+    if (lv.builtUpTo < this.n) this.extendLevel(lv);
+    return lv;
+  }
+
+  private extendLevel(lv: Level): void {
+    const B = lv.bucketNs;
+    let k = lv.n;
+    for (let i = lv.builtUpTo; i < this.n; i++) {
+      const s = this.start[i]!,
+        e = this.end[i]!,
+        kd = this.kind[i]!;
+      // Merge into the last rect when this span starts in the same bucket, or before that rect ends
+      // plus one bucket (gaps narrower than a bucket are invisible at this level anyway).
+      if (k > 0 && s <= lv.end[k - 1]! + B && Math.floor(s / B) <= Math.floor(lv.end[k - 1]! / B) + 1) {
+        if (e > lv.end[k - 1]!) lv.end[k - 1] = e;
+        if (e - s > lv.dom[k - 1]!) {
+          lv.dom[k - 1] = e - s;
+          lv.kind[k - 1] = kd;
+        }
+        lv.count[k - 1]!++;
+        const d = lv.end[k - 1]! - lv.start[k - 1]!;
+        if (d > lv.maxDur) lv.maxDur = d;
+        continue;
+      }
+      if (k === lv.start.length) {
+        const size = lv.start.length * 2;
+        lv.start = growF64(lv.start, size);
+        lv.end = growF64(lv.end, size);
+        lv.kind = growU8(lv.kind, size);
+        lv.dom = growF64(lv.dom, size);
+        lv.count = growU32(lv.count, size);
+      }
+      lv.start[k] = s;
+      lv.end[k] = e;
+      lv.kind[k] = kd;
+      lv.dom[k] = e - s;
+      lv.count[k] = 1;
+      if (e - s > lv.maxDur) lv.maxDur = e - s;
+      k++;
+    }
+    lv.n = k;
+    lv.builtUpTo = this.n;
+  }
+
+  /** Whether level `level` exists and covers every raw span. */
+  levelUpToDate(level: number): boolean {
+    const lv = this.levels[level];
+    return lv !== undefined && lv.builtUpTo === this.n;
+  }
+
+  /** Level count currently cached (for tests). */
+  levelSize(level: number): number {
+    return this.levels[level]?.n ?? 0;
+  }
+
+  /**
+   * Emits the lane's content in [t0, t1] as pixel rectangles for a view of `width` pixels: at most
+   * one rectangle per pixel column (rects touching the same pixel are merged), read from the
+   * coarsest mipmap level whose bucket is narrower than a pixel. Returns the number emitted.
+   * `index` is the raw span index when the rect is exactly one raw span, else -1.
+   */
+  query(t0: number, t1: number, width: number, sink: RectSink): number {
+    if (this.n === 0 || width <= 0 || !(t1 > t0)) return 0;
+    const nsPerPx = (t1 - t0) / width;
+    let lvIndex = 0;
+    while (lvIndex < MAX_LEVEL && levelBucketNs(lvIndex + 1) <= nsPerPx) lvIndex++;
+    let S: Float64Array,
+      E: Float64Array,
+      K: Uint8Array,
+      C: Uint32Array | null,
+      D: Float64Array | null,
+      n: number;
+    if (lvIndex === 0) {
+      S = this.start;
+      E = this.end;
+      K = this.kind;
+      C = null;
+      D = null;
+      n = this.n;
+    } else {
+      const lv = this.level(lvIndex);
+      S = lv.start;
+      E = lv.end;
+      K = lv.kind;
+      C = lv.count;
+      D = lv.dom;
+      n = lv.n;
+    }
+    // First candidate: raw spans via the running max of end; level rects are disjoint, so their
+    // ends are sorted and searchable directly.
+    let i = lvIndex === 0 ? lowerBound(this.endMax, n, t0) : lowerBound(E, n, t0);
+    let emitted = 0;
+    let px0 = -1,
+      px1 = -1,
+      kind = 0,
+      count = 0,
+      index = -1,
+      dom = 0;
+    const scale = 1 / nsPerPx;
+    for (; i < n; i++) {
+      const s = S[i]!;
+      if (s > t1) break;
+      const e = E[i]!;
+      if (e < t0) continue;
+      let a = Math.floor((s - t0) * scale);
+      let b = Math.ceil((e - t0) * scale);
+      if (a < 0) a = 0;
+      if (b > width) b = width;
+      if (b <= a) b = a + 1;
+      if (a >= width) continue;
+      const c = C ? C[i]! : 1;
+      const d = D ? D[i]! : e - s;
+      if (px1 > a) {
+        // Touches the pixel the previous rect ends in: merge (coloured by the longest span in it).
+        if (b > px1) px1 = b;
+        if (d > dom) {
+          dom = d;
+          kind = K[i]!;
+        }
+        count += c;
+        index = -1;
+        continue;
+      }
+      if (px1 >= 0) {
+        sink(px0, px1, kind, count, index);
+        emitted++;
+      }
+      px0 = a;
+      px1 = b;
+      kind = K[i]!;
+      dom = d;
+      count = c;
+      index = C ? -1 : i;
+    }
+    if (px1 >= 0) {
+      sink(px0, px1, kind, count, index);
+      emitted++;
+    }
+    return emitted;
+  }
+
+  /** Index of the span under time t (within tolerance), preferring the shortest; -1 if none. */
+  hitTest(t: number, tolNs: number): number {
+    if (this.n === 0) return -1;
+    const first = lowerBound(this.endMax, this.n, t - tolNs);
+    let i = upperBound(this.start, this.n, t + tolNs) - 1;
+    let best = -1;
+    let bestDist = Infinity;
+    for (; i >= first; i--) {
+      const s = this.start[i]!;
+      const e = this.end[i]!;
+      const dist = t < s ? s - t : t > e ? t - e : 0;
+      if (
+        dist <= tolNs &&
+        (dist < bestDist || (dist === bestDist && best >= 0 && e - s < this.end[best]! - this.start[best]!))
+      ) {
+        best = i;
+        bestDist = dist;
+      }
+    }
+    return best;
+  }
+
+  /** Index of the span with this op id, or -1 (linear scan from the newest: used on selection only). */
+  indexOfId(id: number): number {
+    for (let i = this.n - 1; i >= 0; i--) if (this.id[i] === id) return i;
+    return -1;
+  }
+}
+
+export interface StoreOptions {
+  /** Spans kept per lane before the oldest half is dropped. */
+  laneCapacity?: number;
+  /** Dependency edges kept. */
+  edgeCapacity?: number;
+}
+
+export interface LaneGroup {
+  device: number;
+  engineKey: string;
+  engineLabel: string;
+  lanes: LaneColumns[];
+}
+
+/** Selected/hovered span, resolved to plain data for the details panel. */
+export interface SpanInfo {
+  lane: number;
+  laneLabel: string;
+  id: number;
+  kind: number;
+  name: string;
+  bytes: number;
+  submitNs: number;
+  startNs: number;
+  endNs: number;
+  deps: { id: number; name: string }[];
+  dependents: { id: number; name: string }[];
+}
+
+export function engineLabel(e: BatchLane['engine']): string {
+  return `${e.kind} ${e.ordinal}.${e.index}`;
+}
+export function laneLabel(l: BatchLane): string {
+  return `stream ${l.stream}`;
+}
+
+/** All lanes of the capture, the string table and the dependency edges. */
+export class TimelineStore {
+  readonly lanes = new Map<number, LaneColumns>();
+  readonly strings: string[] = [];
+  edgeFrom: Float64Array;
+  edgeTo: Float64Array;
+  edgeCount = 0;
+  /** Spans the service said we missed (ring overrun) plus those we dropped ourselves. */
+  droppedByService = 0;
+  /** Bumped on every change: the canvas redraws when it differs from what it drew. */
+  version = 0;
+  minStart = Infinity;
+  maxEnd = -Infinity;
+  private total = 0;
+  private ordered: LaneColumns[] | null = null;
+  private readonly laneCapacity: number;
+  private readonly edgeCapacity: number;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(options: StoreOptions = {}) {
+    this.laneCapacity = options.laneCapacity ?? 4_000_000;
+    this.edgeCapacity = options.edgeCapacity ?? 1_000_000;
+    this.edgeFrom = new Float64Array(1024);
+    this.edgeTo = new Float64Array(1024);
+  }
+
+  /** Spans held now. */
+  get spanCount(): number {
+    let n = 0;
+    for (const l of this.lanes.values()) n += l.n;
+    return n;
+  }
+  /** Spans ever ingested since the last reset. */
+  get ingested(): number {
+    return this.total;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  private changed(): void {
+    this.version++;
+    for (const l of [...this.listeners]) l();
+  }
+
+  reset(): void {
+    this.lanes.clear();
+    this.strings.length = 0;
+    this.edgeCount = 0;
+    this.droppedByService = 0;
+    this.minStart = Infinity;
+    this.maxEnd = -Infinity;
+    this.total = 0;
+    this.ordered = null;
+    this.changed();
+  }
+
+  /** Folds one decoded batch in. Throws RangeError on a batch that refers to unknown lanes/strings. */
+  ingest(b: TimelineBatch): void {
+    for (const l of b.lanes) {
+      if (!this.lanes.has(l.id)) {
+        this.lanes.set(l.id, new LaneColumns(l, this.laneCapacity));
+        this.ordered = null;
+      }
+    }
+    if (b.stringBase > this.strings.length)
+      throw new RangeError(`timeline batch: missed strings ${this.strings.length}…${b.stringBase - 1}`);
+    for (let i = 0; i < b.strings.length; i++) this.strings[b.stringBase + i] = b.strings[i]!;
+    this.droppedByService += b.dropped;
+    let last: LaneColumns | undefined;
+    let lastId = -1;
+    for (let i = 0; i < b.count; i++) {
+      const laneId = b.lane[i]!;
+      if (laneId !== lastId) {
+        last = this.lanes.get(laneId);
+        lastId = laneId;
+        if (!last) throw new RangeError(`timeline batch: row ${i} names unknown lane ${laneId}`);
+      }
+      const s = b.start[i]!,
+        e = b.end[i]!;
+      last!.push(b.id[i]!, b.kind[i]!, b.name[i]!, b.bytes[i]!, b.submit[i]!, s, e);
+      if (s < this.minStart) this.minStart = s;
+      if (e > this.maxEnd) this.maxEnd = e;
+    }
+    this.total += b.count;
+    for (let j = 0; j < b.edgeFrom.length; j++) this.pushEdge(b.edgeFrom[j]!, b.edgeTo[j]!);
+    if (b.count > 0 || b.lanes.length > 0 || b.edgeFrom.length > 0) this.changed();
+  }
+
+  private pushEdge(from: number, to: number): void {
+    if (this.edgeCount === this.edgeFrom.length) {
+      if (this.edgeCount < this.edgeCapacity) {
+        const size = Math.min(this.edgeCapacity, this.edgeCount * 2);
+        this.edgeFrom = growF64(this.edgeFrom, size);
+        this.edgeTo = growF64(this.edgeTo, size);
+      } else {
+        const keep = this.edgeCount >> 1;
+        this.edgeFrom.copyWithin(0, this.edgeCount - keep, this.edgeCount);
+        this.edgeTo.copyWithin(0, this.edgeCount - keep, this.edgeCount);
+        this.edgeCount = keep;
+      }
+    }
+    this.edgeFrom[this.edgeCount] = from;
+    this.edgeTo[this.edgeCount] = to;
+    this.edgeCount++;
+  }
+
+  /** Lanes in display order: device, engine (kind, ordinal, index), stream. */
+  orderedLanes(): LaneColumns[] {
+    if (!this.ordered) {
+      const kindRank = { compute: 0, copy: 1, render: 2, other: 3 } as const;
+      this.ordered = [...this.lanes.values()].sort((a, b) => {
+        const x = a.info,
+          y = b.info;
+        return (
+          x.device - y.device ||
+          kindRank[x.engine.kind] - kindRank[y.engine.kind] ||
+          x.engine.ordinal - y.engine.ordinal ||
+          x.engine.index - y.engine.index ||
+          x.stream - y.stream
+        );
+      });
+    }
+    return this.ordered;
+  }
+
+  /** Lanes grouped by device and engine, in display order. */
+  groups(): LaneGroup[] {
+    const out: LaneGroup[] = [];
+    for (const lane of this.orderedLanes()) {
+      const key = `${lane.info.device}/${lane.info.engine.kind}/${lane.info.engine.ordinal}.${lane.info.engine.index}`;
+      const g = out[out.length - 1];
+      if (g && g.engineKey === key) g.lanes.push(lane);
+      else
+        out.push({
+          device: lane.info.device,
+          engineKey: key,
+          engineLabel: engineLabel(lane.info.engine),
+          lanes: [lane],
+        });
+    }
+    return out;
+  }
+
+  /**
+   * Builds or extends the mipmap levels zoomed-out views will need, for at most `budgetMs`; returns
+   * true when everything is up to date (call again later otherwise). Run when idle, so the first
+   * zoom into a level does not pay for building it.
+   */
+  prebuildLevels(budgetMs = 8, now: () => number = () => performance.now()): boolean {
+    const until = now() + budgetMs;
+    for (const lane of this.lanes.values()) {
+      if (lane.n < 2) continue;
+      const range = lane.end[lane.n - 1]! - lane.start[0]!;
+      for (let k = 1; k <= MAX_LEVEL && levelBucketNs(k) <= range / 4; k++) {
+        if (!lane.levelUpToDate(k)) {
+          lane.level(k);
+          if (now() > until) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  nameOf(nameId: number): string {
+    return this.strings[nameId] ?? `#${nameId}`;
+  }
+
+  /** Finds an op by id across lanes (linear; for selection and dependency lists). */
+  findOp(id: number): { lane: LaneColumns; index: number } | null {
+    for (const lane of this.lanes.values()) {
+      const index = lane.indexOfId(id);
+      if (index >= 0) return { lane, index };
+    }
+    return null;
+  }
+
+  /** The span at lane/index as plain data, with its dependencies resolved to names. */
+  spanInfo(laneId: number, index: number): SpanInfo | null {
+    const lane = this.lanes.get(laneId);
+    if (!lane || index < 0 || index >= lane.n) return null;
+    const id = lane.id[index]!;
+    const deps: { id: number; name: string }[] = [];
+    const dependents: { id: number; name: string }[] = [];
+    const label = (opId: number) => {
+      const f = this.findOp(opId);
+      return f ? this.nameOf(f.lane.name[f.index]!) : '(not in the capture)';
+    };
+    for (let j = 0; j < this.edgeCount && deps.length + dependents.length < 64; j++) {
+      if (this.edgeTo[j] === id) deps.push({ id: this.edgeFrom[j]!, name: label(this.edgeFrom[j]!) });
+      else if (this.edgeFrom[j] === id)
+        dependents.push({ id: this.edgeTo[j]!, name: label(this.edgeTo[j]!) });
+    }
+    return {
+      lane: laneId,
+      laneLabel: `device ${lane.info.device} · ${engineLabel(lane.info.engine)} · ${laneLabel(lane.info)}`,
+      id,
+      kind: lane.kind[index]!,
+      name: this.nameOf(lane.name[index]!),
+      bytes: lane.bytes[index]!,
+      submitNs: lane.submit[index]!,
+      startNs: lane.start[index]!,
+      endNs: lane.end[index]!,
+      deps,
+      dependents,
+    };
+  }
+}

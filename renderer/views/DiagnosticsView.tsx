@@ -1,0 +1,147 @@
+// Diagnostics: run level 1 (software), 2 (functional) or 3 (performance) with live progress; each
+// check with measured vs expected and what to do; export the report as JSON or JUnit XML.
+import { useState } from 'react';
+import type { DiagReport } from '../../protocol/views.js';
+import { diagToJUnit } from '../junit.js';
+import { useApp } from '../state/context.js';
+import { ErrorCallout } from './common.js';
+
+const LEVELS: { level: 1 | 2 | 3; label: string; help: string }[] = [
+  { level: 1, label: 'Level 1 · software', help: 'loader, driver, devices, permissions' },
+  { level: 2, label: 'Level 2 · functional', help: 'runs small kernels and copies and checks results' },
+  {
+    level: 3,
+    label: 'Level 3 · performance',
+    help: 'measures bandwidth and throughput against expectations',
+  },
+];
+
+export function DiagnosticsView() {
+  const diag = useApp((s) => s.diag);
+  const runDiag = useApp((s) => s.runDiag);
+  const platform = useApp((s) => s.platform);
+  const [saved, setSaved] = useState<string | null>(null);
+  const running = diag.status === 'running';
+  const save = async (report: DiagReport, format: 'json' | 'junit') => {
+    if (!platform) return;
+    const stamp = report.startedAt.replace(/[:.]/g, '-');
+    const where =
+      format === 'json'
+        ? await platform.saveText(
+            `xpuscope-diag-L${report.level}-${stamp}.json`,
+            `${JSON.stringify(report, null, 2)}\n`,
+            'application/json',
+          )
+        : await platform.saveText(
+            `xpuscope-diag-L${report.level}-${stamp}.xml`,
+            diagToJUnit(report),
+            'application/xml',
+          );
+    setSaved(where ? `Saved ${where}` : 'Not saved.');
+  };
+  return (
+    <section className="view" data-testid="diagnostics-view" aria-labelledby="diag-heading">
+      <header className="view-header">
+        <h2 id="diag-heading">Diagnostics</h2>
+      </header>
+      <div className="form-row">
+        {LEVELS.map((l) => (
+          <button
+            key={l.level}
+            type="button"
+            data-testid={`diag-run-${l.level}`}
+            disabled={running}
+            title={l.help}
+            onClick={() => void runDiag(l.level)}
+          >
+            {l.label}
+          </button>
+        ))}
+      </div>
+      {diag.status === 'running' ? (
+        <div className="diag-progress" data-testid="diag-progress" role="status">
+          <progress max={diag.progress?.total ?? 1} value={diag.progress?.done ?? 0} />
+          <span>
+            {diag.progress ? `${diag.progress.done}/${diag.progress.total}` : 'starting'}{' '}
+            {diag.progress?.current ?? ''}
+          </span>
+        </div>
+      ) : null}
+      {diag.status === 'error' ? (
+        <ErrorCallout title="Diagnostics could not run" error={diag.error} testId="diag-error" />
+      ) : null}
+      {diag.status === 'done' ? (
+        <>
+          <DiagReportPanel report={diag.report} />
+          <div className="form-row">
+            <button
+              type="button"
+              data-testid="diag-export-json"
+              onClick={() => void save(diag.report, 'json')}
+            >
+              Export JSON
+            </button>
+            <button
+              type="button"
+              data-testid="diag-export-junit"
+              onClick={() => void save(diag.report, 'junit')}
+            >
+              Export JUnit XML
+            </button>
+            {saved ? (
+              <span className="muted" role="status" data-testid="diag-saved">
+                {saved}
+              </span>
+            ) : null}
+          </div>
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+/** Pure rendering of a report. */
+export function DiagReportPanel({ report }: { report: DiagReport }) {
+  const s = report.summary;
+  return (
+    <div data-testid="diag-report">
+      <p className="diag-summary" data-testid="diag-summary">
+        Level {report.level}: <span className="status status-pass">{s.pass} passed</span> ·{' '}
+        <span className="status status-warn">{s.warn} warnings</span> ·{' '}
+        <span className="status status-fail">{s.fail} failed</span> ·{' '}
+        <span className="status status-skip">{s.skip} skipped</span> in{' '}
+        {(report.durationMs / 1000).toFixed(1)} s
+      </p>
+      <table className="checks">
+        <thead>
+          <tr>
+            <th scope="col">Status</th>
+            <th scope="col">Check</th>
+            <th scope="col">Measured</th>
+            <th scope="col">Expected</th>
+            <th scope="col">What to do</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.checks.map((c, i) => (
+            <tr key={`${c.id}-${c.device ?? ''}-${i}`} data-testid="diag-check" data-status={c.status}>
+              <td>
+                <span className={`status status-${c.status}`}>{c.status}</span>
+              </td>
+              <th scope="row">
+                {c.title}
+                <div className="muted mono">
+                  {c.id}
+                  {c.device !== undefined ? ` · device ${c.device}` : ''}
+                </div>
+              </th>
+              <td>{c.measured ?? '—'}</td>
+              <td title={c.expectedSource}>{c.expected ?? '—'}</td>
+              <td>{c.hint ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,24 @@
+// xpu.simLiveObjects(): the simulated driver's live-object counts summed over its drivers (leak checks).
+import { enumerate } from './core.js';
+import { xpusimLiveObjects, type LiveObjects } from './ze/xpusim.js';
+
+export type { LiveObjects };
+
+/** Undefined when no enumerated driver is the simulated one (or enumeration fails). Never throws. */
+export function simLiveObjects(): LiveObjects | undefined {
+  let sum: LiveObjects | undefined;
+  try {
+    const en = enumerate();
+    for (const d of en.drivers) {
+      const lo = xpusimLiveObjects(en.ze, d.handle);
+      if (!lo) continue;
+      if (!sum) sum = lo;
+      else for (const k of Object.keys(lo) as (keyof LiveObjects)[]) sum[k] += lo[k];
+      // The extension counts the whole driver library, not one driver handle: count it once.
+      break;
+    }
+  } catch {
+    return undefined;
+  }
+  return sum;
+}

@@ -1,0 +1,53 @@
+// The simulated driver's extension functions (native/README.md, "Extension functions"), reached
+// through zeDriverGetExtensionFunctionAddress. Used by leak tests and the soak benchmark.
+import type { ZeLib } from './lib.js';
+
+export interface LiveObjects {
+  contexts: number;
+  commandQueues: number;
+  commandLists: number;
+  fences: number;
+  eventPools: number;
+  events: number;
+  modules: number;
+  kernels: number;
+  allocations: number;
+  buildLogs: number;
+  allocatedBytes: number;
+}
+
+const FIELDS: (keyof LiveObjects)[] = [
+  'contexts',
+  'commandQueues',
+  'commandLists',
+  'fences',
+  'eventPools',
+  'events',
+  'modules',
+  'kernels',
+  'allocations',
+  'buildLogs',
+  'allocatedBytes',
+];
+
+let proto: ReturnType<ZeLib['koffi']['proto']> | undefined;
+
+/**
+ * Level Zero objects alive in the simulated driver (all contexts of the process), via
+ * `zexXpusimGetLiveObjects`. Undefined when `driver` is not the simulated driver (or the loader lacks
+ * zeDriverGetExtensionFunctionAddress).
+ */
+export function xpusimLiveObjects(ze: ZeLib, driver: bigint): LiveObjects | undefined {
+  const get = ze.optional.zeDriverGetExtensionFunctionAddress;
+  if (!get) return undefined;
+  const out = new BigUint64Array(1);
+  if ((get(driver, 'zexXpusimGetLiveObjects', out) as number) !== 0 || !out[0]) return undefined;
+  const k = ze.koffi;
+  proto ??= k.proto('int32_t zexXpusimGetLiveObjects_t(void *hDriver, void *pOut)');
+  const buf = new BigUint64Array(FIELDS.length);
+  const r = k.call(out[0], proto, driver, buf) as number;
+  if (r !== 0) return undefined;
+  const res = {} as LiveObjects;
+  FIELDS.forEach((f, i) => (res[f] = Number(buf[i])));
+  return res;
+}

@@ -1,0 +1,275 @@
+// The service's scenario, capture and trace methods through the real runtime, loader and simulated
+// driver (max-1550 in this process): properties, scenario runs streaming binary batches to subscribers,
+// one run at a time, capture control, trace export → import round trip.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { BatchReader, decodeBatch } from '../../protocol/timeline-batch.js';
+import type { OpRecord } from '../../protocol/timeline.js';
+import type { DevicePropertiesView, ScenarioResult } from '../../protocol/views.js';
+import { ErrorCodes, ServiceError, createService, type EventMessage } from '../../host/service.js';
+import { SIM_BUILT } from './helpers.js';
+
+const service = createService({ driver: 'sim', profile: 'max-1550', capture: { countersIntervalMs: 100 } });
+afterAll(() => service.close());
+const tmp = mkdtempSync(join(tmpdir(), 'xpuscope-svc-'));
+
+/** A subscriber that decodes batches like the renderer does. */
+function subscriber(ready: () => boolean = () => true) {
+  const reader = new BatchReader();
+  const ops: OpRecord[] = [];
+  const events: EventMessage[] = [];
+  let batches = 0;
+  const off = service.on(
+    (m) => {
+      if (m.event === 'timeline.batch') {
+        expect(m.data).toBeInstanceOf(ArrayBuffer);
+        batches++;
+        ops.push(...reader.apply(decodeBatch(m.data as ArrayBuffer)));
+      } else {
+        events.push(m);
+        if (m.event === 'timeline.reset') ops.length = 0;
+      }
+    },
+    { ready },
+  );
+  return { ops, events, reader, off, batches: () => batches };
+}
+
+async function rejection(p: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ServiceError);
+    return err as ServiceError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('validation of the new methods', () => {
+  it('bad params are rejected before dispatch', async () => {
+    for (const [method, params] of [
+      ['scenario.run', { name: 'concurrency', device: -1, params: {} }],
+      ['scenario.run', { name: 'concurrency', device: 0 }],
+      ['capture.control', { action: 'stop' }],
+      ['trace.import', { upload: 'not-hex' }],
+      ['trace.export', { path: '' }],
+      ['devices.properties', { device: 'x' }],
+    ] as const) {
+      const reply = await service.handle({ id: 5, method, params });
+      expect(reply, method).toMatchObject({ id: 5, error: { code: ErrorCodes.INVALID_PARAMS } });
+    }
+  });
+});
+
+describe.skipIf(!SIM_BUILT)('scenarios and capture', () => {
+  it('devices.properties: grouped entries, each with its Level Zero source', async () => {
+    const view = (await service.call('devices.properties', { device: 0 })) as DevicePropertiesView;
+    expect(view.schema).toBe('xpuscope.properties/1');
+    expect(view.simulated).toBe(true);
+    expect(view.groups.map((g) => g.name)).toEqual([
+      'identity',
+      'compute',
+      'memory',
+      'engines',
+      'timestamps',
+      'features',
+    ]);
+    for (const g of view.groups) {
+      for (const e of g.entries) {
+        expect(typeof e.source, e.key).toBe('string');
+        expect(e.source.length, e.key).toBeGreaterThan(0);
+        expect(typeof e.available).toBe('boolean');
+        if (!e.available) expect(e.value).toBeNull();
+      }
+    }
+    const compute = view.groups.find((g) => g.name === 'compute')!;
+    expect(compute.entries.find((e) => e.key === 'maxComputeUnits')).toMatchObject({
+      available: true,
+      source: expect.stringContaining('zeDeviceGetProperties'),
+    });
+    const err = await rejection(service.call('devices.properties', { device: 9 }));
+    expect(err.code).toBe(ErrorCodes.NO_DEVICE);
+  });
+
+  it('scenario.list returns the catalogue', async () => {
+    const list = await service.call('scenario.list', {});
+    expect(list.map((s) => s.name)).toContain('concurrency');
+    expect(list.find((s) => s.name === 'concurrency')!.params[0]).toMatchObject({
+      name: 'streams',
+      type: 'int',
+    });
+  });
+
+  it('scenario.run returns a result; batches reach a subscriber and decode to the op count', async () => {
+    const sub = subscriber();
+    const progress: unknown[] = [];
+    const offProgress = service.on((m) => {
+      if (m.event === 'scenario.progress') progress.push(m.data);
+    });
+    await service.call('capture.control', { action: 'clear' });
+    await vi.waitFor(() => expect(sub.events.some((e) => e.event === 'timeline.reset')).toBe(true));
+    const result = (await service.call('scenario.run', {
+      name: 'concurrency',
+      device: 0,
+      params: { streams: 4, kernels: 2, durationMs: 2 },
+    })) as ScenarioResult;
+    expect(result).toMatchObject({
+      schema: 'xpuscope.scenario/1',
+      name: 'concurrency',
+      device: 0,
+      opCount: 8,
+    });
+    expect(result.concurrency).toBeGreaterThan(1.5);
+    // 8 kernels from the scenario (+ calibration work from the first run: everything is recorded)
+    await vi.waitFor(
+      () => expect(sub.ops.filter((o) => o.name === 'busy').length).toBeGreaterThanOrEqual(8),
+      { timeout: 5000 },
+    );
+    const state = await service.call('capture.state', {});
+    expect(state.recording).toBe(true);
+    await vi.waitFor(() => expect(sub.ops.length).toBe(state.ops));
+    expect(new Set(sub.ops.map((o) => o.id)).size).toBe(sub.ops.length);
+    expect(progress.at(-1)).toMatchObject({ name: 'concurrency', submitted: 8, total: 8 });
+    // counters come at a few Hz once a device is in use
+    await vi.waitFor(() => expect(sub.events.some((e) => e.event === 'counters')).toBe(true), {
+      timeout: 3000,
+    });
+    const c = sub.events.find((e) => e.event === 'counters')!.data as {
+      device: number;
+      engines: Record<string, number>;
+      memoryTotalBytes?: number;
+    };
+    expect(c.device).toBe(0);
+    expect(c.memoryTotalBytes).toBeGreaterThan(0);
+    sub.off();
+    offProgress();
+  });
+
+  it('a late subscriber catches up with everything; a backed-up one gets it coalesced later', async () => {
+    let ready = false;
+    const late = subscriber(() => ready);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(late.batches()).toBe(0);
+    ready = true;
+    const state = await service.call('capture.state', {});
+    await vi.waitFor(() => expect(late.ops.length).toBe(state.ops));
+    late.off();
+  });
+
+  it('a second concurrent scenario.run is refused: a scenario is already running', async () => {
+    const first = service.call('scenario.run', {
+      name: 'concurrency',
+      device: 0,
+      params: { streams: 2, kernels: 2, durationMs: 5 },
+    });
+    const err = await rejection(service.call('scenario.run', { name: 'event-chain', device: 0, params: {} }));
+    expect(err.code).toBe(ErrorCodes.BUSY);
+    expect(err.message).toMatch(/a scenario is already running/);
+    await first;
+  });
+
+  it('scenario.run reports unknown scenarios, bad parameters and devices clearly', async () => {
+    expect(
+      (await rejection(service.call('scenario.run', { name: 'nope', device: 0, params: {} }))).code,
+    ).toBe(ErrorCodes.NOT_FOUND);
+    const bad = await rejection(
+      service.call('scenario.run', { name: 'concurrency', device: 0, params: { streams: 99 } }),
+    );
+    expect(bad.code).toBe(ErrorCodes.INVALID_PARAMS);
+    expect(bad.message).toMatch(/out of range/);
+    expect(
+      (await rejection(service.call('scenario.run', { name: 'concurrency', device: 5, params: {} }))).code,
+    ).toBe(ErrorCodes.NO_DEVICE);
+  });
+
+  it('capture.control: pause stops recording, clear resets subscribers, resume records again', async () => {
+    const sub = subscriber();
+    let st = await service.call('capture.control', { action: 'pause' });
+    expect(st).toMatchObject({ paused: true, recording: false });
+    st = await service.call('capture.control', { action: 'clear' });
+    expect(st.ops).toBe(0);
+    await vi.waitFor(() =>
+      expect(sub.events.find((e) => e.event === 'timeline.reset')?.data).toEqual({ reason: 'clear' }),
+    );
+    await service.call('scenario.run', {
+      name: 'concurrency',
+      device: 0,
+      params: { streams: 1, kernels: 1, durationMs: 1 },
+    });
+    expect((await service.call('capture.state', {})).ops).toBe(0); // paused: nothing recorded
+    st = await service.call('capture.control', { action: 'resume' });
+    expect(st.recording).toBe(true);
+    await service.call('scenario.run', {
+      name: 'concurrency',
+      device: 0,
+      params: { streams: 2, kernels: 1, durationMs: 1 },
+    });
+    await vi.waitFor(() => expect(sub.ops.length).toBe(2));
+    sub.off();
+  });
+
+  it('trace.export → trace.import round trip through the service', async () => {
+    await service.call('capture.control', { action: 'clear' });
+    await service.call('scenario.run', {
+      name: 'event-chain',
+      device: 0,
+      params: { stages: 2, items: 3, durationMs: 1 },
+    });
+    const before = await service.call('capture.state', {});
+    expect(before.ops).toBeGreaterThan(6);
+    const path = join(tmp, 'trace.json');
+    const exp = await service.call('trace.export', { path });
+    expect(exp).toMatchObject({ path, spans: before.ops });
+    expect(exp.bytes).toBe(readFileSync(path).length);
+    JSON.parse(readFileSync(path, 'utf8'));
+
+    const sub = subscriber();
+    await service.call('capture.control', { action: 'clear' });
+    const summary = await service.call('trace.import', { path });
+    expect(summary).toMatchObject({ format: 'xpuscope', spans: before.ops, truncated: false });
+    expect(summary.devices[0]).toMatch(/Max 1550/);
+    await vi.waitFor(() =>
+      expect(
+        sub.events.some(
+          (e) => e.event === 'timeline.reset' && (e.data as { reason: string }).reason === 'import',
+        ),
+      ).toBe(true),
+    );
+    await vi.waitFor(() => expect(sub.ops.length).toBe(before.ops));
+    expect(sub.ops.filter((o) => o.kind === 'event-wait' && o.deps.length === 1)).toHaveLength(3);
+    expect((await service.call('capture.state', {})).paused).toBe(true); // import pauses live recording
+    sub.off();
+    await service.call('capture.control', { action: 'resume' });
+  });
+
+  it('trace methods refuse what they cannot do, with a hint', async () => {
+    const noPath = await rejection(service.call('trace.export', {}));
+    expect(noPath.code).toBe(ErrorCodes.INVALID_PARAMS); // no download registry in this host
+    expect(noPath.hint).toMatch(/path/);
+    expect((await rejection(service.call('trace.export', { path: 'relative.json' }))).code).toBe(
+      ErrorCodes.INVALID_PARAMS,
+    );
+    expect((await rejection(service.call('trace.export', { path: '/no/such/dir/t.json' }))).code).toBe(
+      ErrorCodes.NOT_FOUND,
+    );
+    expect((await rejection(service.call('trace.import', {}))).code).toBe(ErrorCodes.INVALID_PARAMS);
+    expect((await rejection(service.call('trace.import', { path: join(tmp, 'missing.json') }))).code).toBe(
+      ErrorCodes.NOT_FOUND,
+    );
+    const junk = join(tmp, 'junk.json');
+    writeFileSync(junk, '{"traceEvents": [ {"ph": ');
+    const parsed = await service.call('trace.import', { path: junk }).catch((e: ServiceError) => e);
+    // a truncated file imports what is complete (nothing here) rather than failing
+    if (parsed instanceof ServiceError) expect(parsed.code).toBe(ErrorCodes.TRACE_INVALID);
+    else expect(parsed.truncated).toBe(true);
+    writeFileSync(junk, 'this is not json');
+    expect((await rejection(service.call('trace.import', { path: junk }))).code).toBe(
+      ErrorCodes.TRACE_INVALID,
+    );
+    expect((await rejection(service.call('trace.import', { upload: 'a'.repeat(32) }))).code).toBe(
+      ErrorCodes.NOT_FOUND,
+    );
+  });
+});

@@ -1,0 +1,218 @@
+// The renderer's columnar lane store: batch ingest, sorting, binary search, LOD merging, hit tests.
+import { describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../protocol/timeline-batch.js';
+import { TimelineController } from '../../renderer/timeline/controller.js';
+import { LaneColumns, lowerBound, TimelineStore, upperBound } from '../../renderer/timeline/lane-store.js';
+import { lane, makeBatch, rng, type SpanSpec } from './timeline-helpers.js';
+
+function collect(l: LaneColumns, t0: number, t1: number, width: number) {
+  const rects: { x0: number; x1: number; kind: number; count: number; index: number }[] = [];
+  l.query(t0, t1, width, (x0, x1, kind, count, index) => rects.push({ x0, x1, kind, count, index }));
+  return rects;
+}
+
+function randomLane(n: number, seed = 1): LaneColumns {
+  const r = rng(seed);
+  const l = new LaneColumns(lane(0), 10_000_000);
+  let t = 1_000;
+  for (let i = 0; i < n; i++) {
+    t += Math.floor(r() * 2_000);
+    const d = 50 + Math.floor(r() * 5_000);
+    l.push(i, Math.floor(r() * 3), 0, 0, t - 100, t, t + d);
+  }
+  return l;
+}
+
+describe('binary search', () => {
+  it('lowerBound/upperBound agree with a linear scan', () => {
+    const r = rng(7);
+    const a = new Float64Array(500);
+    let v = 0;
+    for (let i = 0; i < a.length; i++) a[i] = v += Math.floor(r() * 3);
+    for (let x = -2; x < v + 3; x += 0.5) {
+      let lo = 0;
+      while (lo < a.length && a[lo]! < x) lo++;
+      let up = 0;
+      while (up < a.length && a[up]! <= x) up++;
+      expect(lowerBound(a, a.length, x)).toBe(lo);
+      expect(upperBound(a, a.length, x)).toBe(up);
+    }
+  });
+});
+
+describe('LaneColumns', () => {
+  it('keeps spans sorted by start when they arrive out of order, and grows', () => {
+    const l = new LaneColumns(lane(0), 1_000, 4);
+    const starts = [50, 10, 30, 20, 40, 5, 60, 55];
+    starts.forEach((s, i) => l.push(i, 0, 0, 0, s, s, s + 3));
+    expect(l.n).toBe(8);
+    expect([...l.start.subarray(0, l.n)]).toEqual([...starts].sort((a, b) => a - b));
+    expect(l.id[0]).toBe(5);
+  });
+
+  it('drops the oldest half when full', () => {
+    const l = new LaneColumns(lane(0), 8, 2);
+    for (let i = 0; i < 9; i++) l.push(i, 0, 0, 0, i * 10, i * 10, i * 10 + 5);
+    expect(l.n).toBe(5);
+    expect(l.dropped).toBe(4);
+    expect(l.start[0]).toBe(40);
+  });
+
+  it('emits at most one rect per pixel column, disjoint and in order, at every zoom', () => {
+    const l = randomLane(100_000);
+    const t0 = l.start[0]!,
+      t1 = l.end[l.n - 1]!;
+    for (const frac of [1, 0.3, 0.01, 0.0005]) {
+      for (const width of [1, 100, 1280]) {
+        const a = t0 + (t1 - t0) * 0.2;
+        const rects = collect(l, a, a + (t1 - t0) * frac, width);
+        expect(rects.length).toBeLessThanOrEqual(width);
+        for (let i = 0; i < rects.length; i++) {
+          const r = rects[i]!;
+          expect(r.x1).toBeGreaterThan(r.x0);
+          expect(r.x0).toBeGreaterThanOrEqual(0);
+          expect(r.x1).toBeLessThanOrEqual(width);
+          if (i > 0) expect(r.x0).toBeGreaterThanOrEqual(rects[i - 1]!.x1);
+        }
+      }
+    }
+  });
+
+  it('zoomed out, the merged rects cover exactly the pixels the raw spans cover (up to one bucket)', () => {
+    const l = randomLane(20_000, 3);
+    const t0 = l.start[0]!,
+      t1 = l.end[l.n - 1]!;
+    const width = 800;
+    const covered = new Uint8Array(width);
+    const nsPerPx = (t1 - t0) / width;
+    for (let i = 0; i < l.n; i++) {
+      const a = Math.max(0, Math.floor((l.start[i]! - t0) / nsPerPx));
+      const b = Math.min(width, Math.max(a + 1, Math.ceil((l.end[i]! - t0) / nsPerPx)));
+      for (let x = a; x < b; x++) covered[x] = 1;
+    }
+    const drawn = new Uint8Array(width);
+    let total = 0;
+    for (const r of collect(l, t0, t1, width)) {
+      total += r.count;
+      for (let x = r.x0; x < r.x1; x++) drawn[x] = 1;
+    }
+    expect(total).toBe(l.n); // every span is accounted for in exactly one rect
+    for (let x = 0; x < width; x++) if (covered[x]) expect(drawn[x]).toBe(1);
+    expect(
+      l.levelSize(1) + l.levelSize(2) + l.levelSize(3) + l.levelSize(4) + l.levelSize(5) + l.levelSize(6),
+    ).toBeGreaterThan(0);
+  });
+
+  it('finds spans that start before the window but end inside it', () => {
+    const l = new LaneColumns(lane(0), 100);
+    l.push(1, 0, 0, 0, 0, 0, 10_000);
+    l.push(2, 1, 0, 0, 20_000, 20_000, 20_010);
+    const rects = collect(l, 5_000, 15_000, 100);
+    expect(rects).toHaveLength(1);
+    expect(rects[0]).toMatchObject({ x0: 0, x1: 50, index: 0, count: 1 });
+  });
+
+  it('colours a merged rect by the kind of its longest span', () => {
+    const l = new LaneColumns(lane(0), 100);
+    l.push(1, 4, 0, 0, 0, 0, 0); // an event record (no duration)
+    l.push(2, 1, 0, 0, 20, 20, 300); // a copy
+    l.push(3, 0, 0, 0, 400, 400, 450); // a short kernel
+    expect(collect(l, 0, 1_000_000, 10)).toEqual([{ x0: 0, x1: 1, kind: 1, count: 3, index: -1 }]);
+    // At raw level (fine zoom) the same rule applies to rects merged within one pixel.
+    expect(collect(l, 0, 100_000, 1000)[0]).toMatchObject({ kind: 1, count: 2 });
+    expect(collect(l, 0, 1000, 1000).map((r) => r.kind)).toEqual([4, 1, 0]);
+  });
+
+  it('stays correct when late spans arrive after levels were built', () => {
+    const l = randomLane(5_000, 9);
+    const t0 = l.start[0]!,
+      t1 = l.end[l.n - 1]!;
+    const before = collect(l, t0, t1, 200).reduce((n, r) => n + r.count, 0);
+    expect(before).toBe(5_000);
+    l.push(99_999, 2, 0, 0, t0 + 10, t0 + 10, t0 + 20); // out of order, into built levels
+    l.push(99_998, 2, 0, 0, (t0 + t1) / 2, (t0 + t1) / 2, (t0 + t1) / 2 + 5);
+    const after = collect(l, t0, t1, 200).reduce((n, r) => n + r.count, 0);
+    expect(after).toBe(5_002);
+  });
+
+  it('hit-tests the span under a time', () => {
+    const l = new LaneColumns(lane(0), 100);
+    l.push(1, 0, 0, 0, 0, 0, 100);
+    l.push(2, 0, 0, 0, 200, 200, 300);
+    expect(l.hitTest(50, 0)).toBe(0);
+    expect(l.hitTest(250, 0)).toBe(1);
+    expect(l.hitTest(150, 10)).toBe(-1);
+    expect(l.hitTest(195, 10)).toBe(1);
+  });
+});
+
+describe('TimelineStore', () => {
+  it('ingests decoded batches, string deltas, edges and resolves span details', () => {
+    const store = new TimelineStore();
+    store.ingest(
+      makeBatch(
+        [
+          { lane: 0, id: 1, start: 100, end: 200, name: 0 },
+          { lane: 1, id: 2, start: 150, end: 400, name: 1, kind: 1, bytes: 4096 },
+        ],
+        { lanes: [lane(0), lane(1, 7, 'copy')], strings: ['gemm', 'copy H2D'] },
+      ),
+    );
+    store.ingest(
+      makeBatch([{ lane: 0, id: 3, start: 500, end: 600, name: 2 }], {
+        stringBase: 2,
+        strings: ['relu'],
+        edges: [[2, 3]],
+      }),
+    );
+    expect(store.spanCount).toBe(3);
+    expect(store.minStart).toBe(100);
+    expect(store.maxEnd).toBe(600);
+    expect(store.groups().map((g) => g.engineLabel)).toEqual(['compute 0.0', 'copy 1.0']);
+    const info = store.spanInfo(0, 1)!;
+    expect(info.name).toBe('relu');
+    expect(info.deps).toEqual([{ id: 2, name: 'copy H2D' }]);
+    expect(store.spanInfo(1, 0)!.dependents).toEqual([{ id: 3, name: 'relu' }]);
+    expect(() => store.ingest(makeBatch([{ lane: 9, id: 4, start: 0, end: 1 }]))).toThrow(/unknown lane/);
+    expect(() => store.ingest(makeBatch([], { stringBase: 10, strings: ['x'] }))).toThrow(/missed strings/);
+    store.reset();
+    expect(store.spanCount).toBe(0);
+  });
+
+  it('the controller decodes binary batches, fits the first data and follows live', () => {
+    const c = new TimelineController();
+    const spans: SpanSpec[] = [];
+    for (let i = 0; i < 100; i++) spans.push({ lane: 0, id: i, start: i * 1000, end: i * 1000 + 500 });
+    c.ingestBinary(encodeBatch(makeBatch(spans, { lanes: [lane(0)], strings: ['k'] })));
+    expect(c.hook.batches).toBe(1);
+    expect(c.store.spanCount).toBe(100);
+    expect(c.view.t0).toBeLessThanOrEqual(0);
+    expect(c.view.t1).toBeGreaterThanOrEqual(99_500);
+    c.zoom(0.5, 0.1); // user zoom turns follow off
+    expect(c.follow).toBe(false);
+    c.setFollow(true);
+    c.ingest(makeBatch([{ lane: 0, id: 1000, start: 1e6, end: 1e6 + 10 }]));
+    expect(c.view.t1).toBeGreaterThan(1e6);
+    c.ingestBinary(new Uint8Array(8).buffer);
+    expect(c.error).toMatch(/could not be read/);
+    c.reset();
+    expect(c.store.spanCount).toBe(0);
+  });
+});
+
+describe('level prebuild', () => {
+  it('builds the levels zoomed-out views need, in slices', () => {
+    const store = new TimelineStore();
+    const spans: SpanSpec[] = [];
+    for (let i = 0; i < 20_000; i++) spans.push({ lane: i % 2, id: i, start: i * 1000, end: i * 1000 + 600 });
+    store.ingest(makeBatch(spans, { lanes: [lane(0), lane(1)] }));
+    let t = 0;
+    const clock = () => (t += 5); // every call "takes" 5 ms
+    let rounds = 0;
+    while (!store.prebuildLevels(8, clock)) rounds++;
+    expect(rounds).toBeGreaterThan(0);
+    const l0 = store.lanes.get(0)!;
+    expect(l0.levelUpToDate(1)).toBe(true);
+    expect(store.prebuildLevels(8, clock)).toBe(true);
+  });
+});

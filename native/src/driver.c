@@ -157,7 +157,9 @@ static ze_result_t do_init(void) {
     if (to && !strncmp(to, "wrap:", 5)) {
         uint64_t raw = xs_now_ticks();
         uint64_t ahead = strtoull(to + 5, NULL, 0) * (XS_TICKS_PER_SEC / 1000);
-        xs_drv.tick_offset = ((1ull << 32) - (raw & 0xffffffffull) - (ahead & 0xffffffffull)) & 0xffffffffull;
+        // device clock = 2^32 - ahead ticks now (mod 2^64): the 32-bit kernel timestamps wrap in MS ms
+        // while the 36-bit global counter simply passes 2^32
+        xs_drv.tick_offset = (1ull << 32) - ahead - raw;
     } else if (to) xs_drv.tick_offset = strtoull(to, NULL, 0);
     const char *sm = getenv("ZES_ENABLE_SYSMAN");
     xs_drv.sysman = sm && !strcmp(sm, "1");

@@ -8,7 +8,17 @@ const uiPackages = ['electron', 'react', 'react-dom', 'react-dom/*', 'zustand', 
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'native/**', 'e2e/artifacts/**', 'test-results/**', 'playwright-report/**', 'release/**', 'bench/results/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'native/**',
+      'e2e/artifacts/**',
+      'test-results/**',
+      'playwright-report/**',
+      'release/**',
+      'bench/results/**',
+      '.xpuscope-*',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -19,15 +29,26 @@ export default tseslint.config(
     },
   },
   {
+    // Playwright specs and benchmarks also run code inside the page (page.evaluate callbacks).
+    files: ['e2e/**/*.ts'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+  {
     // runtime/: the xpu runtime core runs in plain Node (CLI, server, Electron utility process).
     files: ['runtime/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: uiPackages.map((name) => ({ name, message: 'runtime/ must not depend on UI or Electron code.' })),
+          paths: uiPackages.map((name) => ({
+            name,
+            message: 'runtime/ must not depend on UI or Electron code.',
+          })),
           patterns: [
-            { group: ['**/renderer/**', '**/electron/**', '**/host/**'], message: 'runtime/ is the bottom layer: it imports only protocol/ types.' },
+            {
+              group: ['**/renderer/**', '**/electron/**', '**/host/**'],
+              message: 'runtime/ is the bottom layer: it imports only protocol/ types.',
+            },
           ],
         },
       ],
@@ -39,7 +60,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', '**/runtime/**', '**/host/**', '**/electron/**', '**/renderer/**'], message: 'protocol/ holds plain types and schemas only.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', '**/runtime/**', '**/host/**', '**/electron/**', '**/renderer/**'],
+              message: 'protocol/ holds plain types and schemas only.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -51,10 +79,16 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['electron', 'koffi', 'ws'].map((name) => ({ name, message: 'renderer/ talks to the service only through InspectorApi.' })),
+          paths: ['electron', 'koffi', 'ws'].map((name) => ({
+            name,
+            message: 'renderer/ talks to the service only through InspectorApi.',
+          })),
           patterns: [
             { group: ['node:*'], message: 'renderer/ runs in a browser page.' },
-            { group: ['**/runtime/**', '**/host/**', '**/electron/**'], message: 'renderer/ imports only the protocol/ contract types.' },
+            {
+              group: ['**/runtime/**', '**/host/**', '**/electron/**'],
+              message: 'renderer/ imports only the protocol/ contract types.',
+            },
           ],
         },
       ],
@@ -68,7 +102,9 @@ export default tseslint.config(
         'error',
         {
           paths: uiPackages.map((name) => ({ name, message: 'host/ runs in plain Node.' })),
-          patterns: [{ group: ['**/renderer/**', '**/electron/**'], message: 'host/ must not import UI code.' }],
+          patterns: [
+            { group: ['**/renderer/**', '**/electron/**'], message: 'host/ must not import UI code.' },
+          ],
         },
       ],
     },

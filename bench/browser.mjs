@@ -3,6 +3,7 @@
 // timeline batches generated *inside the page* (encodeBatch from protocol/timeline-batch.ts, bundled with
 // esbuild), and an in-page frame sampler that records the timeline's own per-frame draw time
 // (`__xpuscopeTimeline.lastFrameMs`, every frame it draws) plus requestAnimationFrame intervals.
+/* global window -- page-side callbacks run in Chromium */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromiumArgs, chromiumPath, NotRunnable, root } from './lib.mjs';
@@ -17,7 +18,11 @@ export async function launch() {
   } catch (e) {
     throw new NotRunnable(`@playwright/test cannot be loaded (${e.message})`);
   }
-  return chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs, '--allow-file-access-from-files'], headless: true });
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [...chromiumArgs, '--allow-file-access-from-files'],
+    headless: true,
+  });
 }
 
 export function rendererIndex() {
@@ -122,14 +127,40 @@ export async function openTimeline(page, url) {
     await page.getByTestId('nav-timeline').click({ timeout: 30_000 });
     await page.getByTestId('timeline-canvas').waitFor({ state: 'visible', timeout: 30_000 });
   } catch {
-    throw new NotRunnable(`the timeline view (data-testid=timeline-canvas) did not appear at ${url}${errors.length ? ': ' + errors[0] : ''}`);
+    throw new NotRunnable(
+      `the timeline view (data-testid=timeline-canvas) did not appear at ${url}${errors.length ? ': ' + errors[0] : ''}`,
+    );
   }
-  const has = await page.evaluate(() => typeof window.__xpuscopeTimeline === 'object' && window.__xpuscopeTimeline !== null);
+  const has = await page.evaluate(
+    () => typeof window.__xpuscopeTimeline === 'object' && window.__xpuscopeTimeline !== null,
+  );
   if (!has) throw new NotRunnable('the page has no window.__xpuscopeTimeline hook');
   return errors;
 }
 
 /** Wait until the timeline has drawn at least once more than `before` frames (or timeout). */
 export async function waitFrame(page, before, timeoutMs = 10_000) {
-  await page.waitForFunction((b) => window.__xpuscopeTimeline.frames > b, before, { timeout: timeoutMs, polling: 'raf' });
+  await page.waitForFunction((b) => window.__xpuscopeTimeline.frames > b, before, {
+    timeout: timeoutMs,
+    polling: 'raf',
+  });
+}
+
+/** With BENCH_CDP_PROFILE=<file.cpuprofile>: record the page's JS CPU profile between start() and stop(). */
+export async function pageProfiler(page) {
+  const out = process.env.BENCH_CDP_PROFILE;
+  if (!out) return { start: async () => {}, stop: async () => {} };
+  const cdp = await page.context().newCDPSession(page);
+  return {
+    start: async () => {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+      await cdp.send('Profiler.start');
+    },
+    stop: async () => {
+      const { profile } = await cdp.send('Profiler.stop');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(out, JSON.stringify(profile));
+    },
+  };
 }

@@ -18,7 +18,9 @@ export async function run({ quick, log }) {
   let devices = 0;
   for (let r = 0; r < reps + 1; r++) {
     const b = await runChild(process.execPath, ['-e', '0'], { env });
-    const c = await runChild(process.execPath, [join(root, 'bin', 'xpuscope.js'), 'devices', '--json'], { env });
+    const c = await runChild(process.execPath, [join(root, 'bin', 'xpuscope.js'), 'devices', '--json'], {
+      env,
+    });
     if (c.code !== 0) throw new Error(`xpuscope devices --json exited ${c.code}: ${c.stderr.slice(-400)}`);
     const j = JSON.parse(c.stdout);
     if (j.schema !== 'xpuscope.devices/1') throw new Error(`unexpected schema ${j.schema}`);
@@ -31,7 +33,17 @@ export async function run({ quick, log }) {
   const m = median(cli);
   const b = median(base);
   return {
-    rows: [{ name: 'devices --json cold start', measured: m, baseline: b, ratio: m / b, target: '≤ 3', pass: m / b <= 3, unit: 'ms' }],
+    rows: [
+      {
+        name: 'devices --json cold start',
+        measured: m,
+        baseline: b,
+        ratio: m / b,
+        target: '≤ 3',
+        pass: m / b <= 3,
+        unit: 'ms',
+      },
+    ],
     notes: [`${reps} runs each after one unmeasured warm-up pair; ${devices} simulated device(s) listed`],
     raw: { cliMs: cli, nodeMs: base },
   };

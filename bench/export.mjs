@@ -50,7 +50,7 @@ export function makeRecords(n) {
 
 async function importChild(file, mode) {
   const t0 = process.hrtime.bigint();
-  let spans = 0;
+  let spans;
   if (mode === 'xpuscope') {
     const { importTrace } = await import(pathToFileURL(requireDist('runtime/trace/import.js')).href);
     const r = await importTrace(file);
@@ -70,12 +70,20 @@ export async function run({ quick, log }) {
   const file = join(resultsDir, 'export-bench.json');
   const baseFile = join(resultsDir, 'export-bench-stringify.json');
   const records = makeRecords(n);
-  const ex = [], exB = [], im = [], imB = [];
-  let size = 0, peak = 0, peakB = 0;
+  const ex = [],
+    exB = [],
+    im = [],
+    imB = [];
+  let size = 0,
+    peak = 0,
+    peakB = 0;
   try {
     for (let r = 0; r < reps; r++) {
       let t0 = process.hrtime.bigint();
-      const w = ChromeTraceWriter.open(file, { baseNs: 1_000_000_000, deviceNames: { 0: 'GPU0 bench', 1: 'GPU1 bench' } });
+      const w = ChromeTraceWriter.open(file, {
+        baseNs: 1_000_000_000,
+        deviceNames: { 0: 'GPU0 bench', 1: 'GPU1 bench' },
+      });
       for (let i = 0; i < n; i += 10_000) w.write(records.slice(i, i + 10_000));
       w.close();
       const exMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -95,18 +103,47 @@ export async function run({ quick, log }) {
       imB.push(n / (b.ms / 1000));
       peak = Math.max(peak, a.maxRssKiB * 1024);
       peakB = Math.max(peakB, b.maxRssKiB * 1024);
-      log(`  run ${r + 1}: export ${exMs.toFixed(0)} ms vs stringify ${exBMs.toFixed(0)} ms; import ${a.ms.toFixed(0)} ms vs parse ${b.ms.toFixed(0)} ms; import peak ${(a.maxRssKiB / 1024).toFixed(0)} MiB, file ${(size / 1048576).toFixed(0)} MiB`);
+      log(
+        `  run ${r + 1}: export ${exMs.toFixed(0)} ms vs stringify ${exBMs.toFixed(0)} ms; import ${a.ms.toFixed(0)} ms vs parse ${b.ms.toFixed(0)} ms; import peak ${(a.maxRssKiB / 1024).toFixed(0)} MiB, file ${(size / 1048576).toFixed(0)} MiB`,
+      );
     }
   } finally {
     rmSync(file, { force: true });
     rmSync(baseFile, { force: true });
   }
-  const e = median(ex), eb = median(exB), i = median(im), ib = median(imB);
+  const e = median(ex),
+    eb = median(exB),
+    i = median(im),
+    ib = median(imB);
   return {
     rows: [
-      { name: 'export spans/s (vs JSON.stringify)', measured: e, baseline: eb, ratio: e / eb, target: '≥ 1', pass: e / eb >= 1, unit: 'spans/s' },
-      { name: 'import spans/s (vs JSON.parse)', measured: i, baseline: ib, ratio: i / ib, target: '≥ 1', pass: i / ib >= 1, unit: 'spans/s' },
-      { name: 'import peak RSS / file size', measured: peak / 1048576, baseline: size / 1048576, ratio: peak / size, target: '≤ 2', pass: peak / size <= 2, unit: 'MiB' },
+      {
+        name: 'export spans/s (vs JSON.stringify)',
+        measured: e,
+        baseline: eb,
+        ratio: e / eb,
+        target: '≥ 1',
+        pass: e / eb >= 1,
+        unit: 'spans/s',
+      },
+      {
+        name: 'import spans/s (vs JSON.parse)',
+        measured: i,
+        baseline: ib,
+        ratio: i / ib,
+        target: '≥ 1',
+        pass: i / ib >= 1,
+        unit: 'spans/s',
+      },
+      {
+        name: 'import peak RSS / file size',
+        measured: peak / 1048576,
+        baseline: size / 1048576,
+        ratio: peak / size,
+        target: '≤ 2',
+        pass: peak / size <= 2,
+        unit: 'MiB',
+      },
     ],
     notes: [
       `${n} spans, file ${(size / 1048576).toFixed(1)} MiB; JSON.parse child peak RSS ${(peakB / 1048576).toFixed(0)} MiB; import = importTrace(file) returning every record (no onRecords)`,

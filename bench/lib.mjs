@@ -37,7 +37,13 @@ export function requireDist(rel) {
 /** Environment selecting the simulated driver for a child process (C baseline or node). */
 export function simEnv(profile, extra = {}) {
   requireFile(simDriver, 'npm run build:native');
-  return { ...process.env, ZE_ENABLE_ALT_DRIVERS: simDriver, XPUSIM_PROFILE: profile, XPUSCOPE_DRIVER: 'sim', ...extra };
+  return {
+    ...process.env,
+    ZE_ENABLE_ALT_DRIVERS: simDriver,
+    XPUSIM_PROFILE: profile,
+    XPUSCOPE_DRIVER: 'sim',
+    ...extra,
+  };
 }
 
 /** Compile bench/ze_bench.c (once per source change) and return the binary's path. */
@@ -50,7 +56,11 @@ export function zeBench() {
     try {
       execFileSync('cc', ['-O2', '-Wall', '-o', bin, src, '-lze_loader'], { stdio: 'pipe' });
     } catch (e) {
-      throw new NotRunnable(`cc bench/ze_bench.c failed: ${String(e.stderr ?? e.message).trim().slice(0, 400)}`);
+      throw new NotRunnable(
+        `cc bench/ze_bench.c failed: ${String(e.stderr ?? e.message)
+          .trim()
+          .slice(0, 400)}`,
+      );
     }
   }
   return bin;
@@ -85,7 +95,14 @@ export function runChild(cmd, args, { env = process.env, cwd = root, timeoutMs =
     child.on('close', (code, signal) => {
       clearInterval(poll);
       clearTimeout(timer);
-      resolve({ stdout, stderr, code: code ?? (signal ? 128 : 1), signal, wallMs: Number(process.hrtime.bigint() - t0) / 1e6, peakRssKiB: hwm });
+      resolve({
+        stdout,
+        stderr,
+        code: code ?? (signal ? 128 : 1),
+        signal,
+        wallMs: Number(process.hrtime.bigint() - t0) / 1e6,
+        peakRssKiB: hwm,
+      });
     });
   });
 }
@@ -107,7 +124,10 @@ export function lastJson(res, what) {
 /** Run a node script (a bench "child" file) with args; its last stdout line is its JSON result. */
 export async function runNodeJson(script, args, opts = {}) {
   const res = await runChild(process.execPath, [script, ...args], opts);
-  if (res.code !== 0) throw new Error(`${script.replace(root + '/', '')} exited ${res.code}: ${(res.stderr || res.stdout).trim().slice(-800)}`);
+  if (res.code !== 0)
+    throw new Error(
+      `${script.replace(root + '/', '')} exited ${res.code}: ${(res.stderr || res.stdout).trim().slice(-800)}`,
+    );
   return { ...lastJson(res, script), peakRssKiB: res.peakRssKiB, wallMs: res.wallMs };
 }
 
@@ -138,6 +158,7 @@ export const chromiumPath = '/usr/bin/chromium';
 
 export function fmt(x, digits = 3) {
   if (typeof x !== 'number' || !Number.isFinite(x)) return String(x);
+  if (Number.isInteger(x) && Math.abs(x) < 1e9) return String(x); // counts stay exact
   if (Math.abs(x) >= 1e6) return x.toExponential(2);
   return Number(x.toPrecision(digits)).toString();
 }

@@ -22,7 +22,8 @@ export async function run({ quick, log }) {
   const list = xpu.listDevices();
   const devIdx = (re) => list.devices.findIndex((d) => re.test(d.name));
   const benchDev = devIdx(/bench device/);
-  if (benchDev < 0) throw new Error(`bench-8ccs profile not found among ${list.devices.map((d) => d.name).join('; ')}`);
+  if (benchDev < 0)
+    throw new Error(`bench-8ccs profile not found among ${list.devices.map((d) => d.name).join('; ')}`);
   const cases = [
     { n: 4, device: 0, label: 'max-1550 tile 0 (4 CCS)' },
     { n: 8, device: benchDev, label: 'bench-8ccs (8 CCS, XPUSIM_CONFIG)' },
@@ -30,7 +31,10 @@ export async function run({ quick, log }) {
   const rows = [];
   const notes = [];
   for (const c of cases) {
-    const ccs = xpu.getDeviceProperties(c.device).engines.filter((g) => g.kind === 'compute').reduce((a, g) => a + g.numQueues, 0);
+    const ccs = xpu
+      .getDeviceProperties(c.device)
+      .engines.filter((g) => g.kind === 'compute')
+      .reduce((a, g) => a + g.numQueues, 0);
     const streams = Array.from({ length: c.n }, () => new xpu.Stream({ device: c.device }));
     const engines = new Set(streams.map((s) => `${s.engine.ordinal}/${s.engine.index}`));
     const kern = xpu.kernels(c.device).busy;
@@ -49,7 +53,8 @@ export async function run({ quick, log }) {
       xpu.setRecorder((op) => {
         if (op.kind === 'kernel') ops.push(op);
       });
-      for (let k = 0; k < K; k++) for (const s of streams) s.launch(kern, { groups: 1, groupSize: 1, args: [out, { u32: ITER }] });
+      for (let k = 0; k < K; k++)
+        for (const s of streams) s.launch(kern, { groups: 1, groupSize: 1, args: [out, { u32: ITER }] });
       await xpu.synchronize(c.device);
       await new Promise((res) => setTimeout(res, 20));
       xpu.setRecorder(null);
@@ -60,7 +65,9 @@ export async function run({ quick, log }) {
       serial += sum / reps;
       span += mk / reps;
       const skew = Math.max(...ops.map((o) => o.submitNs)) - Math.min(...ops.map((o) => o.submitNs));
-      log(`  N=${c.n} run ${r + 1}: serial ${(sum / 1e6).toFixed(1)} ms, makespan ${(mk / 1e6).toFixed(1)} ms, concurrency ${(sum / mk).toFixed(2)}, submit spread ${(skew / 1e6).toFixed(2)} ms`);
+      log(
+        `  N=${c.n} run ${r + 1}: serial ${(sum / 1e6).toFixed(1)} ms, makespan ${(mk / 1e6).toFixed(1)} ms, concurrency ${(sum / mk).toFixed(2)}, submit spread ${(skew / 1e6).toFixed(2)} ms`,
+      );
     }
     out.free();
     const mc = median(conc.map((x) => x.c));

@@ -15,10 +15,14 @@ const dt = prof.timeDeltas;
 for (let i = 0; i < prof.samples.length; i++) {
   const n = byId.get(prof.samples[i]);
   const f = n.callFrame;
-  const key = `${f.functionName || '(anonymous)'} ${f.url ? f.url.replace(/^.*\/(dist|node_modules)\//, '$1/') + ':' + (f.lineNumber + 1) : ''}`.trim();
+  const key =
+    `${f.functionName || '(anonymous)'} ${f.url ? f.url.replace(/^.*\/(dist|node_modules)\//, '$1/') + ':' + (f.lineNumber + 1) : ''}`.trim();
   self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(nArg ?? 20));
 console.log(`total ${(total / 1000).toFixed(0)} ms sampled`);
-for (const [k, v] of top) console.log(`${((100 * v) / total).toFixed(1).padStart(5)} %  ${(v / 1000).toFixed(1).padStart(8)} ms  ${k}`);
+for (const [k, v] of top)
+  console.log(
+    `${((100 * v) / total).toFixed(1).padStart(5)} %  ${(v / 1000).toFixed(1).padStart(8)} ms  ${k}`,
+  );

@@ -44,7 +44,8 @@ export function updateReadme(path, results, report) {
   }
   const a = text.indexOf(START);
   const b = text.indexOf(END, a + START.length);
-  if (a < 0 || b < 0) return `note: README.md has no ${START} … ${END} markers; README not updated (add them where the table belongs)`;
+  if (a < 0 || b < 0)
+    return `note: README.md has no ${START} … ${END} markers; README not updated (add them where the table belongs)`;
   const next = text.slice(0, a + START.length) + '\n' + markdownTable(results, report) + '\n' + text.slice(b);
   if (next === text) return 'README.md table unchanged';
   writeFileSync(path, next);

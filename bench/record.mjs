@@ -42,8 +42,20 @@ export async function run({ quick, log }) {
   const m = median(on);
   const b = median(off);
   return {
-    rows: [{ name: 'ops/s recorder attached', measured: m, baseline: b, ratio: m / b, target: '≥ 0.90', pass: m / b >= 0.9, unit: 'ops/s' }],
-    notes: [`${ops} fills on 4 streams × ${reps} runs each, profile ${meta.profile} tile 0; ${records} records delivered (expected ${ops * reps})`],
+    rows: [
+      {
+        name: 'ops/s recorder attached',
+        measured: m,
+        baseline: b,
+        ratio: m / b,
+        target: '≥ 0.90',
+        pass: m / b >= 0.9,
+        unit: 'ops/s',
+      },
+    ],
+    notes: [
+      `${ops} fills on 4 streams × ${reps} runs each, profile ${meta.profile} tile 0; ${records} records delivered (expected ${ops * reps})`,
+    ],
     raw: { attached: on, detached: off, records },
   };
 }

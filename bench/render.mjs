@@ -8,12 +8,29 @@
 //   baseline: the same page and sweep with an empty timeline (no spans).
 //   target:   p95 ≤ 16.7 ms and ≤ 3× the baseline's p95. Median p95 of 3 sweeps (1 in --quick; --quick
 //             uses 1 M spans).
+/* global window -- page-side callbacks run in Chromium */
 import { pathToFileURL } from 'node:url';
-import { bridgeScript, encoderScript, hook, launch, openTimeline, rendererIndex, samplerScript, VIEWPORT, waitFrame } from './browser.mjs';
+import {
+  bridgeScript,
+  encoderScript,
+  hook,
+  launch,
+  openTimeline,
+  rendererIndex,
+  samplerScript,
+  VIEWPORT,
+  waitFrame,
+} from './browser.mjs';
 import { median, percentile } from './lib.mjs';
 
 export const meta = { id: 'render' };
-const SWEEP = ['f', ...Array(30).fill('w'), ...Array(10).fill('d'), ...Array(10).fill('a'), ...Array(30).fill('s')];
+const SWEEP = [
+  'f',
+  ...Array(30).fill('w'),
+  ...Array(10).fill('d'),
+  ...Array(10).fill('a'),
+  ...Array(30).fill('s'),
+];
 
 async function sweep(page) {
   await page.evaluate(() => window.__benchFrames.start());
@@ -45,7 +62,10 @@ export async function run({ quick, log }) {
       if (mode === 'full') {
         const t0 = Date.now();
         await page.evaluate(([n, l]) => window.__benchPush(n, l, 250_000), [total, lanes]);
-        await page.waitForFunction((n) => window.__xpuscopeTimeline.spanCount >= n, total, { timeout: 600_000, polling: 500 });
+        await page.waitForFunction((n) => window.__xpuscopeTimeline.spanCount >= n, total, {
+          timeout: 600_000,
+          polling: 500,
+        });
         loadMs = Date.now() - t0;
       }
       const canvas = page.getByTestId('timeline-canvas');
@@ -58,16 +78,29 @@ export async function run({ quick, log }) {
         p95s.push(percentile(draw, 95));
         all = all.concat(draw);
         rafAll = rafAll.concat(raf);
-        log(`  ${mode} sweep ${r + 1}: ${draw.length} frames, draw p50 ${percentile(draw, 50).toFixed(2)} ms p95 ${percentile(draw, 95).toFixed(2)} ms max ${Math.max(...draw).toFixed(1)} ms; rAF interval p95 ${percentile(raf, 95).toFixed(1)} ms`);
+        log(
+          `  ${mode} sweep ${r + 1}: ${draw.length} frames, draw p50 ${percentile(draw, 50).toFixed(2)} ms p95 ${percentile(draw, 95).toFixed(2)} ms max ${Math.max(...draw).toFixed(1)} ms; rAF interval p95 ${percentile(raf, 95).toFixed(1)} ms`,
+        );
       }
       const h = await hook(page);
-      result[mode] = { p95: median(p95s), p50: percentile(all, 50), frames: all.length, rafP95: percentile(rafAll, 95), spans: h.spanCount, lanes: h.lanes, drawnRects: h.drawnRects, loadMs, errors };
+      result[mode] = {
+        p95: median(p95s),
+        p50: percentile(all, 50),
+        frames: all.length,
+        rafP95: percentile(rafAll, 95),
+        spans: h.spanCount,
+        lanes: h.lanes,
+        drawnRects: h.drawnRects,
+        loadMs,
+        errors,
+      };
       await page.close();
     }
   } finally {
     await browser.close();
   }
-  const f = result.full, e = result.empty;
+  const f = result.full,
+    e = result.empty;
   if (f.spans < total) throw new Error(`the page holds ${f.spans} spans, expected ${total}`);
   const ratio = f.p95 / e.p95;
   return {
@@ -84,7 +117,9 @@ export async function run({ quick, log }) {
     ],
     notes: [
       `renderer built ${idx.builtAt}; ${f.spans} spans in ${f.lanes} lanes loaded in ${(f.loadMs / 1000).toFixed(1)} s; ${f.frames} frames (p50 ${f.p50.toFixed(2)} ms), empty ${e.frames} frames (p50 ${e.p50.toFixed(2)} ms); rAF-interval p95 ${f.rafP95.toFixed(1)} vs ${e.rafP95.toFixed(1)} ms; viewport ${VIEWPORT.width}×${VIEWPORT.height}, software raster`,
-      ...(f.errors.length || e.errors.length ? [`page errors: ${[...f.errors, ...e.errors].slice(0, 3).join(' | ')}`] : []),
+      ...(f.errors.length || e.errors.length
+        ? [`page errors: ${[...f.errors, ...e.errors].slice(0, 3).join(' | ')}`]
+        : []),
     ],
   };
 }

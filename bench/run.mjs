@@ -14,7 +14,17 @@ import { pathToFileURL } from 'node:url';
 import { benchDir, fmt, NotRunnable, resultsDir, root, runChild } from './lib.mjs';
 import { updateReadme } from './readme.mjs';
 
-export const BENCHMARKS = ['submit', 'sync', 'record', 'render', 'ingest', 'export', 'bigtrace', 'cli', 'overlap'];
+export const BENCHMARKS = [
+  'submit',
+  'sync',
+  'record',
+  'render',
+  'ingest',
+  'export',
+  'bigtrace',
+  'cli',
+  'overlap',
+];
 
 async function childMain(id, quick) {
   const mod = await import(pathToFileURL(join(benchDir, `${id}.mjs`)).href);
@@ -62,7 +72,11 @@ export function formatTable(results) {
     }
   }
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => pad(c, w[i])).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => pad(c, w[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
 }
 
@@ -74,7 +88,9 @@ async function main() {
   const updateReadmeFlag = argv.includes('--update-readme');
   const jsonOut = argv.includes('--json');
   const names = argv.filter((a) => !a.startsWith('--'));
-  for (const a of argv) if (a.startsWith('--') && !['--quick', '--update-readme', '--json'].includes(a)) usage(`unknown option ${a}`);
+  for (const a of argv)
+    if (a.startsWith('--') && !['--quick', '--update-readme', '--json'].includes(a))
+      usage(`unknown option ${a}`);
   for (const n of names) if (!BENCHMARKS.includes(n)) usage(`unknown benchmark ${n}`);
   const ids = names.length ? names : BENCHMARKS;
 
@@ -87,16 +103,22 @@ async function main() {
   for (const id of ids) {
     const t0 = Date.now();
     process.stdout.write(`▶ ${id} … `);
-    const res = await runChild(process.execPath, [join(benchDir, 'run.mjs'), '--child', id, ...(quick ? ['--quick'] : [])], {
-      timeoutMs: 20 * 60_000,
-      cwd: root,
-    });
+    const res = await runChild(
+      process.execPath,
+      [join(benchDir, 'run.mjs'), '--child', id, ...(quick ? ['--quick'] : [])],
+      {
+        timeoutMs: 20 * 60_000,
+        cwd: root,
+      },
+    );
     let out;
     try {
       const lines = res.stdout.trim().split('\n');
       out = JSON.parse(lines[lines.length - 1]);
     } catch {
-      out = { error: `failed: child exited ${res.code}${res.signal ? ` (${res.signal})` : ''}: ${res.stderr.trim().slice(-500)}` };
+      out = {
+        error: `failed: child exited ${res.code}${res.signal ? ` (${res.signal})` : ''}: ${res.stderr.trim().slice(-500)}`,
+      };
     }
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     console.log(out.error ? `${out.error.split('\n')[0]} (${secs} s)` : `done (${secs} s)`);
@@ -108,7 +130,9 @@ async function main() {
   const table = formatTable(results);
   console.log('\n' + table);
   const load1 = loadavg();
-  console.log(`\nload average at the end: ${load1.map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
+  console.log(
+    `\nload average at the end: ${load1.map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`,
+  );
 
   mkdirSync(resultsDir, { recursive: true });
   const report = {

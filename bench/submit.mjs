@@ -6,7 +6,6 @@
 //   baseline: bench/ze_bench.c `submit N` — the same Level Zero call sequence from C, same loader and
 //             driver, in a fresh process per run.
 //   target:   ratio JS / C ≤ 1.25. Median of 5 runs (3 in --quick), C and JS runs interleaved.
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { lastJson, median, requireDist, runChild, simEnv, zeBench } from './lib.mjs';
 
@@ -59,7 +58,9 @@ export async function run({ quick, log }) {
         unit: 'µs',
       },
     ],
-    notes: [`${ops} fills × ${reps} runs, recorder attached (${delivered} records delivered), profile ${meta.profile}`],
+    notes: [
+      `${ops} fills × ${reps} runs, recorder attached (${delivered} records delivered), profile ${meta.profile}`,
+    ],
     raw: { jsUsPerOp: js, cUsPerOp: c },
   };
 }

@@ -18,7 +18,9 @@ export async function run({ quick, log }) {
   const bin = zeBench();
   const env = simEnv(meta.profile);
   const res = await runChild(bin, ['sync', String(k + 1), String(iter), spv], { env });
-  const c = lastJson(res, 'ze_bench sync').latNs.slice(1).map((x) => x / 1000);
+  const c = lastJson(res, 'ze_bench sync')
+    .latNs.slice(1)
+    .map((x) => x / 1000);
 
   const now = await rawNowFn();
   const { xpu, configureDriver } = await import(pathToFileURL(requireDist('runtime/index.js')).href);
@@ -26,7 +28,7 @@ export async function run({ quick, log }) {
   const s = new xpu.Stream({ device: 0 });
   const kern = xpu.kernels(0).busy;
   const out = xpu.alloc(4096, { kind: 'device' });
-  let last = null;
+  let last;
   xpu.setRecorder((op) => {
     if (op.kind === 'kernel') last = op;
   });
@@ -36,19 +38,40 @@ export async function run({ quick, log }) {
     s.launch(kern, { groups: 1, groupSize: 1, args: [out, { u32: iter }] });
     await s.synchronize();
     const woke = now();
-    if (!last) throw new Error('the recorder did not deliver the kernel record by the time synchronize() resolved');
+    if (!last)
+      throw new Error('the recorder did not deliver the kernel record by the time synchronize() resolved');
     if (i > 0) js.push((woke - last.endNs) / 1000);
   }
   xpu.setRecorder(null);
   out.free();
   const p = (xs, q) => percentile(xs, q);
-  log(`  js p50 ${p(js, 50).toFixed(1)} µs p99 ${p(js, 99).toFixed(1)}; C p50 ${p(c, 50).toFixed(1)} p99 ${p(c, 99).toFixed(1)}`);
+  log(
+    `  js p50 ${p(js, 50).toFixed(1)} µs p99 ${p(js, 99).toFixed(1)}; C p50 ${p(c, 50).toFixed(1)} p99 ${p(c, 99).toFixed(1)}`,
+  );
   return {
     rows: [
-      { name: 'wake-up p50', measured: p(js, 50), baseline: p(c, 50), ratio: p(js, 50) / p(c, 50), target: '≤ 2', pass: p(js, 50) / p(c, 50) <= 2, unit: 'µs' },
-      { name: 'wake-up p99', measured: p(js, 99), baseline: p(c, 99), ratio: p(js, 99) / p(c, 99), target: '(report)', pass: null, unit: 'µs' },
+      {
+        name: 'wake-up p50',
+        measured: p(js, 50),
+        baseline: p(c, 50),
+        ratio: p(js, 50) / p(c, 50),
+        target: '≤ 2',
+        pass: p(js, 50) / p(c, 50) <= 2,
+        unit: 'µs',
+      },
+      {
+        name: 'wake-up p99',
+        measured: p(js, 99),
+        baseline: p(c, 99),
+        ratio: p(js, 99) / p(c, 99),
+        target: '(report)',
+        pass: null,
+        unit: 'µs',
+      },
     ],
-    notes: [`${k} busy kernels each (C and JS), profile ${meta.profile}, wait strategy ${process.env.XPUSCOPE_WAIT ?? 'async (default)'}`],
+    notes: [
+      `${k} busy kernels each (C and JS), profile ${meta.profile}, wait strategy ${process.env.XPUSCOPE_WAIT ?? 'async (default)'}`,
+    ],
     raw: { jsUs: js, cUs: c },
   };
 }

@@ -86,7 +86,7 @@ test.describe('timeline at scale', () => {
     viewport,
     saveScreenshot,
   }) => {
-    test.setTimeout(120_000);
+    test.setTimeout(300_000); // 2 shared cores: generating and pushing 1 M spans takes a while
     const batches = makeBatches();
     const browser = await playwright.chromium.launch({
       ...launchOptions,

@@ -100,6 +100,8 @@ test.describe('views', () => {
         await page.getByTestId('properties-filter').fill('memory');
         await expect(page.getByTestId('prop-group-memory')).toBeVisible();
         await expect(page.getByTestId('prop-group-features')).toHaveCount(0);
+        await page.getByTestId('properties-copy').first().click();
+        await expect(page.getByTestId('properties-copied')).toBeVisible();
         await page.getByTestId('properties-compare').check();
         await expect(page.getByTestId('properties-panel')).toHaveCount(2);
         await page.getByTestId('properties-filter').fill('');
@@ -159,6 +161,7 @@ test.describe('views', () => {
         return h.visibleRange[1] - h.visibleRange[0];
       })
       .toBeLessThan(before.visibleRange[1] - before.visibleRange[0]);
+    await saveScreenshot(page, 'timeline-dependencies');
     // D pans right, A pans left (Perfetto keys), F fits again.
     await canvas.focus();
     const zoomed = await hook(page);

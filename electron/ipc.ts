@@ -11,7 +11,7 @@ export const IpcChannel = {
   event: 'xpuscope:event',
   /**
    * main → renderer (webContents.postMessage with one MessagePort): the port on which the utility
-   * process posts timeline batches (encodeBatch ArrayBuffers, transferred) straight to the page.
+   * process posts timeline batches (encodeBatch ArrayBuffers, one message per batch) straight to the page.
    */
   batchPort: 'xpuscope:batch-port',
   /** main → renderer (send): an application-menu command (MenuCommand). */

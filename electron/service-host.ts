@@ -79,7 +79,7 @@ export class ServiceHost {
   /**
    * A new channel for timeline batches: one end goes to the utility process (which subscribes it to
    * the service with its own cursor, starting from everything the timeline holds, and posts each
-   * encoded batch as a transferred ArrayBuffer), the other is returned for main to hand to the page.
+   * encoded batch as one ArrayBuffer message), the other is returned for main to hand to the page.
    * Batches then flow utility → page without passing through main. Null while the service is down.
    */
   openBatchPort(): MessagePortMain | null {

@@ -1,7 +1,7 @@
 // Runs in an Electron utilityProcess: hosts the xpuscope service (host/service.ts, which loads the
 // runtime, koffi and the Level Zero driver) and answers requests over the MessagePort main sends.
 // Timeline batches go out on a separate port main hands over for the page (one per page load), as
-// transferred ArrayBuffers: never one message per span. If the driver crashes, only this process
+// ArrayBuffers (one message per batch, never one per span; MessagePortMain clones them). If the driver crashes, only this process
 // dies; main restarts it.
 import type { MessagePortMain } from 'electron';
 import type { DriverRequest } from '../protocol/devices.js';
@@ -27,7 +27,7 @@ function attachBatchPort(port: MessagePortMain): void {
   const off = service.on((push) => {
     if (push.event !== 'timeline.batch') return;
     const data = push.data as ArrayBuffer;
-    port.postMessage(data, [data] as never);
+    port.postMessage(data);
   });
   batchSubscription = { port, off };
   port.start();

@@ -15,6 +15,11 @@
 //   forgotten when first used); `POST /upload` takes a trace file for `trace.import`, size-limited and
 //   checked like the WebSocket (Host, Origin, token).
 //
+// Process model: by default the service (runtime, koffi, the GPU driver) runs in a child process
+// (host/service-process.ts + service-child.ts, like the Electron app's utility process), restarted when
+// it dies; this process only does HTTP, WebSocket and the transfer files. `inProcess: true` (or a
+// `service` passed in) keeps everything in this process.
+//
 // Events: JSON events go out as text frames; `timeline.batch` goes out as a binary frame holding the
 // encoded batch as-is (protocol/timeline-batch.ts) — clients treat every binary frame as a batch.
 // Backpressure: while a socket has more than BACKPRESSURE_BYTES queued, the capture skips counters for
@@ -31,12 +36,12 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { MAX_MESSAGE_BYTES } from '../protocol/contract.js';
 import type { DriverRequest } from '../protocol/devices.js';
 import { defaultStaticDir } from './paths.js';
+import { ServiceProcess, type HostedService, type ServiceProcessOptions } from './service-process.js';
 import {
   TransferRegistry,
   createService,
   type EventMessage,
   type ReplyMessage,
-  type Service,
   type ServiceOptions,
 } from './service.js';
 
@@ -51,7 +56,17 @@ export interface ServeOptions {
   driver?: DriverRequest;
   profile?: string;
   /** Use this service instead of creating one (it is then not closed by `close()`). */
-  service?: Service;
+  service?: HostedService;
+  /**
+   * Run the service in this process instead of a child process (default false: a child process that
+   * is restarted when the driver crashes it). For tests and tools that need direct access.
+   */
+  inProcess?: boolean;
+  /** Restart policy and child settings of the service process (ignored in-process). */
+  serviceProcess?: Pick<
+    ServiceProcessOptions,
+    'maxRestarts' | 'restartWindowMs' | 'restartDelayMs' | 'modulePath' | 'execArgv' | 'env'
+  >;
   /** Log sink for one-line messages (default: none). */
   log?: (line: string) => void;
   /** Largest accepted `POST /upload` body (default 512 MiB). */
@@ -72,7 +87,9 @@ export interface RunningServer {
   host: string;
   /** The access token, when the server is bound to a non-loopback address. */
   token: string | undefined;
-  service: Service;
+  service: HostedService;
+  /** The service's child process (pid, restarts) unless it runs in this process. */
+  serviceProcess: ServiceProcess | undefined;
   /** Stop listening, close every connection, close the service if we created it. */
   close(): Promise<void>;
 }
@@ -174,8 +191,25 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   if (options.driver !== undefined) serviceOptions.driver = options.driver;
   if (options.profile !== undefined) serviceOptions.profile = options.profile;
   if (options.capture !== undefined) serviceOptions.capture = options.capture;
-  const service = options.service ?? createService(serviceOptions);
+  let serviceProcess: ServiceProcess | undefined;
+  // The service process is started once the port is ours (no driver loaded for a port in use);
+  // nothing reaches `service` before that.
+  let service: HostedService | undefined =
+    options.service ?? (options.inProcess === true ? createService(serviceOptions) : undefined);
+  const startServiceProcess = (): HostedService => {
+    const processOptions: ServiceProcessOptions = { ...options.serviceProcess, transfers, log };
+    if (options.driver !== undefined) processOptions.driver = options.driver;
+    if (options.profile !== undefined) processOptions.profile = options.profile;
+    if (options.capture !== undefined) processOptions.capture = options.capture;
+    serviceProcess = new ServiceProcess(processOptions);
+    return serviceProcess;
+  };
   let port = 0;
+
+  async function closeService(): Promise<void> {
+    if (serviceProcess) await serviceProcess.close();
+    else service?.close();
+  }
 
   /** Host header check (DNS rebinding): loopback names with our port, unless bound to a non-loopback host. */
   function checkHost(req: IncomingMessage): Refusal | null {
@@ -506,12 +540,17 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       }
       ws.send(JSON.stringify(message));
     };
-    const unsubscribe = service.on(send, {
+    const svc = service;
+    if (!svc) {
+      ws.close(1013, 'starting');
+      return;
+    }
+    const unsubscribe = svc.on(send, {
       ready: () => ws.readyState === WebSocket.OPEN && ws.bufferedAmount < BACKPRESSURE_BYTES,
     });
 
     ws.on('message', (data: RawData) => {
-      service.handle(data).then(send, () => {});
+      svc.handle(data).then(send, () => {});
     });
     ws.on('error', () => {});
     ws.on('close', () => {
@@ -539,13 +578,15 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       server.off('error', onError);
       resolveListen();
     });
-  }).catch((err: unknown) => {
+  }).catch(async (err: unknown) => {
     clearInterval(heartbeat);
-    if (ownService) service.close();
+    if (ownService) await closeService();
     if (ownTransfers) transfers.close();
     throw err;
   });
 
+  service ??= startServiceProcess();
+  const hosted = service;
   const address = server.address() as AddressInfo;
   port = address.port;
   const shownHost = isWildcardHost(bindHost) ? externalHostName() : bindHost;
@@ -559,17 +600,20 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     port,
     host: address.address,
     token,
-    service,
+    service: hosted,
+    serviceProcess,
     close() {
-      closing ??= new Promise<void>((done) => {
+      closing ??= (async () => {
         clearInterval(heartbeat);
         for (const ws of wss.clients) ws.terminate();
         wss.close();
-        server.close(() => done());
+        const closed = new Promise<void>((done) => server.close(() => done()));
         server.closeAllConnections();
-        if (ownService) service.close();
+        // The service first (the child flushes the trace file), then the transfer folder it wrote into.
+        if (ownService) await closeService();
         if (ownTransfers) transfers.close();
-      });
+        await closed;
+      })();
       return closing;
     },
   };

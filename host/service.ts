@@ -126,9 +126,19 @@ export interface ServiceOptions {
    * One-time download/upload files (xpuscope serve): with it, `trace.export` without a path returns a
    * `/download/<id>` URL and `trace.import` accepts `upload` ids. Without it (Electron) a path is required.
    */
-  transfers?: TransferRegistry;
+  transfers?: Transfers;
   /** Refuse scenario parameter sets estimated to run longer than this (default 120 000 ms). */
   maxScenarioMs?: number;
+}
+
+/**
+ * What the service needs of the download/upload files: `TransferRegistry` in-process; in the service
+ * child process of `xpuscope serve` (host/service-child.ts) a proxy that tells the parent about offers.
+ */
+export interface Transfers {
+  newFile(suffix?: string): { id: string; path: string };
+  offerDownload(id: string, filename: string, path?: string): void;
+  takeUpload(id: string): string | undefined;
 }
 
 export interface Service {

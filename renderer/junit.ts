@@ -18,6 +18,7 @@ export function xmlEscape(s: string): string {
 
 function detail(c: CheckResult): string {
   const lines = [
+    c.message ? c.message : null,
     c.measured !== undefined ? `measured: ${c.measured}` : null,
     c.expected !== undefined
       ? `expected: ${c.expected}${c.expectedSource ? ` (${c.expectedSource})` : ''}`
@@ -38,7 +39,7 @@ export function diagToJUnit(report: DiagReport): string {
       const attrs = `name="${name}" classname="xpuscope.diag.level${c.level}" time="${seconds(c.durationMs)}"`;
       const d = xmlEscape(detail(c));
       if (c.status === 'fail')
-        return `    <testcase ${attrs}>\n      <failure message="${xmlEscape(c.measured ?? c.title)}">${d}</failure>\n    </testcase>`;
+        return `    <testcase ${attrs}>\n      <failure message="${xmlEscape(c.message ?? c.measured ?? c.title)}">${d}</failure>\n    </testcase>`;
       if (c.status === 'skip')
         return `    <testcase ${attrs}>\n      <skipped message="${xmlEscape(c.hint ?? 'skipped')}"/>\n    </testcase>`;
       if (c.status === 'warn')

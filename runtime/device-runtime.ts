@@ -92,8 +92,7 @@ export class NativeEvent {
     this.live();
     const ns = Number.isFinite(timeoutMs) ? BigInt(Math.ceil(timeoutMs * 1e6)) : UINT64_MAX;
     const r = this.owner.ze.fn.zeEventHostSynchronize(this.handle, ns) as number;
-    if (r === 1)
-      throw new XpuTimeoutError(`event did not complete within ${timeoutMs} ms`, timeoutMs);
+    if (r === 1) throw new XpuTimeoutError(`event did not complete within ${timeoutMs} ms`, timeoutMs);
     check('zeEventHostSynchronize', r);
   }
   /** Kernel timestamps (ticks): global start/end. */
@@ -157,7 +156,9 @@ let waitTimeoutMs = timeoutFromEnv();
  */
 export function setWaitTimeout(ms: number): void {
   if (typeof ms !== 'number' || !(ms > 0))
-    throw new XpuError(`Invalid wait timeout: ${String(ms)} (a positive number of milliseconds, or Infinity).`);
+    throw new XpuError(
+      `Invalid wait timeout: ${String(ms)} (a positive number of milliseconds, or Infinity).`,
+    );
   waitTimeoutMs = ms;
 }
 export function waitTimeout(): number {

@@ -143,7 +143,8 @@ export function modeAllowsReadWrite(
   who: Credentials,
 ): boolean {
   if (who.uid === 0) return true;
-  const bits = who.uid === st.uid ? (st.mode >> 6) & 7 : who.gids.includes(st.gid) ? (st.mode >> 3) & 7 : st.mode & 7;
+  const bits =
+    who.uid === st.uid ? (st.mode >> 6) & 7 : who.gids.includes(st.gid) ? (st.mode >> 3) & 7 : st.mode & 7;
   return (bits & 6) === 6;
 }
 

@@ -88,11 +88,7 @@ export class XpuTimeoutError extends XpuError {
   readonly timeoutMs: number;
   readonly deviceIndex: number | undefined;
   readonly streamId: number | undefined;
-  constructor(
-    message: string,
-    timeoutMs: number,
-    where: { deviceIndex?: number; streamId?: number } = {},
-  ) {
+  constructor(message: string, timeoutMs: number, where: { deviceIndex?: number; streamId?: number } = {}) {
     super(message);
     this.name = 'XpuTimeoutError';
     this.timeoutMs = timeoutMs;

@@ -11,12 +11,7 @@ import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
 import { runtime } from './core.js';
 import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
-import {
-  closedError,
-  deviceRuntime,
-  existingDeviceRuntimes,
-  type DeviceRuntime,
-} from './device-runtime.js';
+import { closedError, deviceRuntime, existingDeviceRuntimes, type DeviceRuntime } from './device-runtime.js';
 import { XpuError, ZeError } from './errors.js';
 import { queryProperties } from './properties.js';
 import { busyStreams, type MemoryRef } from './streams.js';

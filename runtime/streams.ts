@@ -83,6 +83,8 @@ interface Pending {
   ev: NativeEvent;
   holds: NativeEvent[];
   buffers: MemoryRef[];
+  /** The xpu.Event an event-record op records: told when the op retires, so it can let go of its slot. */
+  event?: WeakRef<Event>;
   rec?: {
     id: number;
     kind: OpKind;
@@ -345,7 +347,7 @@ export class Stream {
   }
 
   /** @internal record an event: a barrier signalling its native event. */
-  recordNative(nat: NativeEvent): void {
+  recordNative(nat: NativeEvent, event?: Event): void {
     this.submit(
       'event-record',
       'record event',
@@ -356,6 +358,7 @@ export class Stream {
       ],
       {
         signal: nat,
+        ...(event ? { event } : {}),
       },
     );
   }
@@ -472,7 +475,13 @@ export class Stream {
     name: string,
     bytes: number,
     append: (signal: bigint) => [string, number],
-    o: { signal?: NativeEvent; holds?: NativeEvent[]; buffers?: MemoryRef[]; deps?: number[] },
+    o: {
+      signal?: NativeEvent;
+      holds?: NativeEvent[];
+      buffers?: MemoryRef[];
+      deps?: number[];
+      event?: Event;
+    },
   ): void {
     this.usable();
     this.cmdList();
@@ -482,6 +491,7 @@ export class Stream {
     if (o.signal) ev = o.signal.ref();
     else ev = dr.events.acquire(rec !== null && dr.timer !== undefined);
     const p: Pending = { ev, holds: o.holds ?? [], buffers: o.buffers ?? [] };
+    if (o.event) p.event = new WeakRef(o.event);
     if (rec && dr.timer && ev.timestamp) {
       const [host, ticks] = globalTimestamps(dr);
       p.rec = { id: takeOpId(), kind, name, bytes, submitHost: host, submitTicks: ticks, deps: o.deps ?? [] };
@@ -508,6 +518,7 @@ export class Stream {
       if (!p.ev.done()) break;
       this.pending.shift();
       if (p.rec && rec && this.dr.timer) this.deliverRecord(p, p.rec, rec);
+      p.event?.deref()?.retire(p.ev);
       for (const h of p.holds) h.unref();
       for (const b of p.buffers) b.release?.();
       p.ev.unref();
@@ -827,12 +838,30 @@ export interface EventOptions {
   enableTiming?: boolean;
 }
 
+/**
+ * An xpu.Event holds one reference to its pooled native event; when the Event is garbage-collected
+ * without being re-recorded, that reference is returned here (else every dropped Event would keep a
+ * pool slot forever and the pools would grow without bound).
+ */
+const eventFinalizer = new FinalizationRegistry<NativeEvent>((nat) => {
+  try {
+    nat.unref();
+  } catch {
+    /* its runtime was shut down */
+  }
+});
+
 export class Event {
   readonly enableTiming: boolean;
   /** @internal */
   native: NativeEvent | undefined;
   private dev = -1;
   private recordedOn: Stream | undefined;
+  /**
+   * Set once the recorded work is known complete (its op retired on the stream): the pooled native
+   * event has been handed back, keeping its kernel timestamps for elapsedTime.
+   */
+  private completed: { handle: bigint; ts: { start: bigint; end: bigint } | undefined } | undefined;
 
   constructor(opts: EventOptions = {}) {
     this.enableTiming = opts.enableTiming === true;
@@ -847,7 +876,7 @@ export class Event {
   }
   /** Native event handle; 0 before the first record. */
   get eventId(): bigint {
-    return this.native?.handle ?? 0n;
+    return this.native?.handle ?? this.completed?.handle ?? 0n;
   }
   get nativeHandle(): bigint {
     return this.eventId;
@@ -865,14 +894,39 @@ export class Event {
     const dr = deviceRuntime(st.deviceIndex);
     const nat = dr.events.acquire(this.enableTiming || recorder() !== null);
     try {
-      st.recordNative(nat);
+      st.recordNative(nat, this);
     } catch (e) {
       nat.unref();
       throw e;
     }
-    this.native?.unref();
+    if (this.native) {
+      eventFinalizer.unregister(this);
+      this.native.unref();
+    }
+    this.completed = undefined;
     this.native = nat;
+    eventFinalizer.register(this, nat, this);
     this.recordedOn = st;
+  }
+
+  /**
+   * @internal the stream retired the op that recorded `nat`: keep the timestamps, release the slot
+   * (a completed event needs no native event: waits on it are no-ops, queries are true).
+   */
+  retire(nat: NativeEvent): void {
+    if (this.native !== nat) return;
+    let ts: { start: bigint; end: bigint } | undefined;
+    if (this.enableTiming) {
+      try {
+        ts = nat.kernelTimestamp();
+      } catch {
+        return; // keep the native event; elapsedTime will report the failure
+      }
+    }
+    eventFinalizer.unregister(this);
+    this.native = undefined;
+    this.completed = { handle: nat.handle, ts };
+    nat.unref();
   }
 
   /** Make future work on `s` (default: the current stream) wait for this event. */
@@ -884,6 +938,10 @@ export class Event {
   /** True when the recorded work has completed (or it was never recorded). */
   query(): boolean {
     return this.native ? this.native.done() : true;
+  }
+
+  private timestamps(): { start: bigint; end: bigint } | undefined {
+    return this.native ? this.native.kernelTimestamp() : this.completed?.ts;
   }
 
   /**
@@ -906,14 +964,17 @@ export class Event {
     if (!this.enableTiming || !end.enableTiming) {
       throw new XpuError("Both events must be created with argument 'enable_timing=True'.");
     }
-    if (!this.native || !end.native)
+    if ((!this.native && !this.completed) || (!end.native && !end.completed))
       throw new XpuError('Both events must be recorded before calculating elapsed time.');
     if (!this.query() || !end.query())
       throw new XpuError('Both events must be completed before calculating elapsed time.');
     const dr = deviceRuntime(this.dev);
     if (!dr.timer) throw new XpuError(`Device ${this.dev} does not report a timer frequency.`);
-    const a = this.native.kernelTimestamp().end;
-    const b = end.native.kernelTimestamp().end;
+    const ta = this.timestamps();
+    const tb = end.timestamps();
+    if (!ta || !tb) throw new XpuError('Both events must be recorded before calculating elapsed time.');
+    const a = ta.end;
+    const b = tb.end;
     const mask = dr.timer.kernelMask;
     let ticks = (b - a) & mask;
     if (ticks > mask >> 1n) ticks -= mask + 1n;
@@ -921,7 +982,7 @@ export class Event {
   }
 
   toString(): string {
-    return `xpu.Event(enableTiming=${this.enableTiming}${this.native ? `, device=xpu:${this.dev}` : ''})`;
+    return `xpu.Event(enableTiming=${this.enableTiming}${this.dev >= 0 ? `, device=xpu:${this.dev}` : ''})`;
   }
 }
 

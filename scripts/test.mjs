@@ -55,6 +55,19 @@ if (want('native') && built) {
   else record('native (C, real loader)', 0, 1, 0, `no summary line (exit ${status})`);
 }
 
+// The driver's own suite again under AddressSanitizer/UBSan and under valgrind's leak checker:
+// memory errors and leaks in the simulated driver fail the build (native/README.md).
+for (const [target, label] of [
+  ['asan', 'native (ASan + UBSan)'],
+  ['valgrind', 'native (valgrind leak check)'],
+]) {
+  if (!want('native') || !built || process.env.XPUSCOPE_SKIP_SLOW_NATIVE) continue;
+  const { status, stdout } = run('make', ['-s', '-C', 'native', target], { capture: true });
+  const m = /native: (\d+) passed, (\d+) failed/.exec(stdout);
+  if (m && status === 0) record(label, 1, 0, 0, `${m[1]} checks`);
+  else record(label, 0, 1, 0, `exit ${status}${m ? `, ${m[2]} checks failed` : ''}`);
+}
+
 if (want('vitest') && built) {
   const out = join(resultsDir, 'vitest.json');
   rmSync(out, { force: true });

@@ -6,6 +6,7 @@ import type { ErrorPayload } from '../../protocol/contract.js';
 import type { DeviceList } from '../../protocol/devices.js';
 import type {
   CaptureState,
+  CheckResult,
   CounterSample,
   DevicePropertiesView,
   DiagProgress,
@@ -45,7 +46,7 @@ export type ScenarioRunState =
 
 export type DiagState =
   | { status: 'idle' }
-  | { status: 'running'; level: 1 | 2 | 3; progress: DiagProgress | null }
+  | { status: 'running'; level: 1 | 2 | 3; progress: DiagProgress | null; results: CheckResult[] }
   | { status: 'done'; report: DiagReport }
   | { status: 'error'; error: ErrorPayload };
 
@@ -212,7 +213,7 @@ export function createAppStore(
 
     runDiag: async (level) => {
       if (get().diag.status === 'running') return;
-      set({ diag: { status: 'running', level, progress: null } });
+      set({ diag: { status: 'running', level, progress: null, results: [] } });
       try {
         set({ diag: { status: 'done', report: await api.call('diag.run', { level }) } });
       } catch (error) {
@@ -258,11 +259,16 @@ export function createAppStore(
     api.onStatus((connection) => {
       const was = store.getState().connection.state;
       store.setState({ connection });
-      // (Re)connected: whatever we showed may be stale.
-      if (connection.state === 'open' && was !== 'open') void store.getState().loadDevices();
+      // (Re)connected: whatever we showed may be stale. The service replays its whole timeline to a
+      // new subscriber, so drop what we hold instead of doubling it.
+      if (connection.state === 'open' && was !== 'open') {
+        timeline.reset();
+        void store.getState().loadDevices();
+      }
     }),
     api.on('service.state', (data) => {
       if (data.state === 'restarted') {
+        timeline.reset(); // a new service process: a new (empty) capture
         store.setState({ notice: data.message ?? 'The xpuscope service restarted; devices were re-read.' });
         void store.getState().loadDevices();
       } else if (data.state === 'ready') {
@@ -289,7 +295,10 @@ export function createAppStore(
     }),
     api.on('diag.progress', (progress) => {
       const diag = store.getState().diag;
-      if (diag.status === 'running') store.setState({ diag: { ...diag, progress } });
+      if (diag.status !== 'running') return;
+      // Finished checks arrive with their result: rows fill in while the run goes on.
+      const results = progress.result ? [...diag.results, progress.result] : diag.results;
+      store.setState({ diag: { ...diag, progress, results } });
     }),
     api.on('scenario.progress', (p) => {
       const run = store.getState().scenarioRun;

@@ -5,6 +5,7 @@ import { useEffect, useRef } from 'react';
 import { formatBandwidth, formatDuration } from './axis.js';
 import type { TimelineController } from './controller.js';
 import {
+  contentHeight,
   DARK_THEME,
   drawOverview,
   drawTimeline,
@@ -43,6 +44,7 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     let theme = currentTheme();
     let width = 0,
       height = 0,
+      viewH = 0,
       dpr = 1;
     let rows: Row[] = [];
     let lastVersion = -1;
@@ -50,23 +52,30 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     let raf = 0;
     const c = controller;
 
-    const resize = () => {
-      dpr = window.devicePixelRatio || 1;
-      width = Math.max(1, Math.floor(wrap.clientWidth));
-      height = Math.max(120, Math.floor(wrap.clientHeight));
+    /** Canvas as wide as the plot and as tall as the lanes need (the plot scrolls vertically). */
+    const size = (h: number) => {
+      height = h;
       canvas.width = Math.floor(width * dpr);
       canvas.height = Math.floor(height * dpr);
       canvas.style.width = `${width}px`;
       canvas.style.height = `${height}px`;
+      forced = true;
+    };
+    const resize = () => {
+      dpr = window.devicePixelRatio || 1;
+      width = Math.max(1, Math.floor(wrap.clientWidth));
+      viewH = Math.max(120, Math.floor(wrap.clientHeight));
+      size(Math.max(viewH, contentHeight(c.store)));
       overview.width = Math.floor(width * dpr);
       overview.height = Math.floor(40 * dpr);
       overview.style.width = `${width}px`;
       overview.style.height = '40px';
-      forced = true;
     };
     const frame = () => {
       raf = requestAnimationFrame(frame);
       if (!forced && !c.dirty && lastVersion === c.store.version) return;
+      const need = Math.max(viewH, contentHeight(c.store));
+      if (need !== height) size(need);
       const t = performance.now();
       forced = false;
       c.dirty = false;
@@ -80,6 +89,7 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
         origin,
         selected: c.selected,
         scrollY: 0,
+        axisTop: wrap.scrollTop,
       });
       rows = stats.rows;
       octx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -156,7 +166,7 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
         (bytes > 0 ? `<br>${esc(String(bytes))} B · ${esc(formatBandwidth(bytes, en - s))}` : '');
       const r = wrap.getBoundingClientRect();
       const x = Math.min(e.clientX - r.left + 14, r.width - 260);
-      tip.style.transform = `translate(${Math.max(0, x)}px, ${e.clientY - r.top + 14}px)`;
+      tip.style.transform = `translate(${Math.max(0, x)}px, ${e.clientY - r.top + wrap.scrollTop + 14}px)`;
       tip.hidden = false;
     };
     const onUp = (e: PointerEvent) => {
@@ -199,8 +209,12 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
       forced = true;
     };
 
+    const onScroll = () => {
+      forced = true;
+    };
     resize();
     const ro = new ResizeObserver(resize);
+    wrap.addEventListener('scroll', onScroll, { passive: true });
     ro.observe(wrap);
     canvas.addEventListener('wheel', onWheel, { passive: false });
     canvas.addEventListener('pointerdown', onDown);
@@ -214,6 +228,7 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     return () => {
       cancelAnimationFrame(raf);
       ro.disconnect();
+      wrap.removeEventListener('scroll', onScroll);
       canvas.removeEventListener('wheel', onWheel);
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);

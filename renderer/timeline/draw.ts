@@ -73,6 +73,13 @@ export function layoutRows(store: TimelineStore): Row[] {
   return rows;
 }
 
+/** Height the lanes need (axis included), px. */
+export function contentHeight(store: TimelineStore): number {
+  let h = AXIS_H + 4;
+  for (const g of store.groups()) h += GROUP_H + g.lanes.length * LANE_H;
+  return h;
+}
+
 export interface DrawOptions {
   width: number;
   height: number;
@@ -81,17 +88,13 @@ export interface DrawOptions {
   origin: number;
   selected: { lane: number; index: number } | null;
   scrollY: number;
+  /** Where the visible part of the canvas starts (its scroll offset): the axis sticks there. */
+  axisTop?: number;
 }
 
 export interface DrawStats {
   drawnRects: number;
   rows: Row[];
-}
-
-interface Placed {
-  x0: number;
-  x1: number;
-  y: number;
 }
 
 /** Draws one frame; returns how many span rectangles were drawn. */
@@ -120,19 +123,9 @@ export function drawTimeline(
     ctx.moveTo(x, AXIS_H - 6);
     ctx.lineTo(x, height);
   }
-  ctx.moveTo(0, AXIS_H - 0.5);
-  ctx.lineTo(width, AXIS_H - 0.5);
   ctx.stroke();
-  ctx.fillStyle = theme.muted;
-  for (const t of ticks) {
-    const x = GUTTER_W + (t.t - view.t0) / nsPerPx;
-    ctx.fillText(t.label, x + 3, AXIS_H / 2 - 2);
-  }
 
   let drawnRects = 0;
-  const fewSpans = store.spanCount < 200_000;
-  const placed = new Map<number, Placed>();
-  const trackPlaced = fewSpans && nsPerPx < 256;
   let selRect: { x0: number; x1: number; y: number } | null = null;
 
   ctx.save();
@@ -171,8 +164,6 @@ export function drawTimeline(
       ctx.fillRect(GUTTER_W + x0, top, w > 1 ? w - (w > 3 ? 1 : 0) : 1, h);
       if (index >= 0) {
         if (w > 40) labels.push({ x: GUTTER_W + x0, w, index });
-        if (trackPlaced)
-          placed.set(lane.id[index]!, { x0: GUTTER_W + x0, x1: GUTTER_W + x1, y: y + row.h / 2 });
         if (o.selected && o.selected.lane === lane.info.id && o.selected.index === index)
           selRect = { x0: GUTTER_W + x0, x1: GUTTER_W + x1, y };
       }
@@ -200,19 +191,34 @@ export function drawTimeline(
     }
   }
 
-  // Dependency arrows between visible spans (only when zoomed in far enough to see single spans).
-  if (trackPlaced && placed.size > 0 && store.edgeCount > 0 && store.edgeCount < 500_000) {
+  // Dependency arrows (event record → wait edges) whose ends are both in lanes on screen and at least
+  // one end inside the window; the selected span's edges are drawn emphasised.
+  if (store.edgeCount > 0 && store.edgeCount <= 50_000) {
+    const laneY = new Map<number, number>();
+    for (const row of rows) if (row.lane) laneY.set(row.lane.info.id, row.y - o.scrollY + row.h / 2);
+    const selId = o.selected ? (store.lanes.get(o.selected.lane)?.id[o.selected.index] ?? null) : null;
     ctx.strokeStyle = theme.arrow;
     ctx.fillStyle = theme.arrow;
-    ctx.lineWidth = 1.25;
     let arrows = 0;
     for (let j = 0; j < store.edgeCount && arrows < 2000; j++) {
-      const a = placed.get(store.edgeFrom[j]!),
-        b = placed.get(store.edgeTo[j]!);
+      const from = store.edgeFrom[j]!,
+        to = store.edgeTo[j]!;
+      const a = store.locate(from),
+        b = store.locate(to);
       if (!a || !b) continue;
-      drawArrow(ctx, a.x1, a.y, b.x0, b.y);
+      if ((a.end < view.t0 && b.start < view.t0) || (a.end > view.t1 && b.start > view.t1)) continue;
+      const ya = laneY.get(a.lane),
+        yb = laneY.get(b.lane);
+      if (ya === undefined || yb === undefined) continue;
+      const xa = GUTTER_W + (a.end - view.t0) / nsPerPx,
+        xb = GUTTER_W + (b.start - view.t0) / nsPerPx;
+      const emphasised = selId !== null && (from === selId || to === selId);
+      ctx.lineWidth = emphasised ? 2.5 : 1.25;
+      ctx.globalAlpha = emphasised || selId === null ? 1 : 0.45;
+      drawArrow(ctx, xa, ya, xb, yb);
       arrows++;
     }
+    ctx.globalAlpha = 1;
   }
 
   if (selRect) {
@@ -227,6 +233,29 @@ export function drawTimeline(
     );
   }
   ctx.restore();
+
+  // The axis, sticky at the top of the visible part of the canvas.
+  const top = o.axisTop ?? 0;
+  ctx.fillStyle = theme.bg;
+  ctx.fillRect(0, top, width, AXIS_H);
+  ctx.strokeStyle = theme.grid;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const t of ticks) {
+    const x = Math.round(GUTTER_W + (t.t - view.t0) / nsPerPx) + 0.5;
+    ctx.moveTo(x, top + AXIS_H - 6);
+    ctx.lineTo(x, top + AXIS_H);
+  }
+  ctx.moveTo(0, top + AXIS_H - 0.5);
+  ctx.lineTo(width, top + AXIS_H - 0.5);
+  ctx.stroke();
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = theme.muted;
+  for (const t of ticks) {
+    const x = GUTTER_W + (t.t - view.t0) / nsPerPx;
+    ctx.fillText(t.label, x + 3, top + AXIS_H / 2 - 2);
+  }
 
   // Gutter divider.
   ctx.strokeStyle = theme.grid;

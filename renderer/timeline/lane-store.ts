@@ -375,6 +375,9 @@ export class LaneColumns {
   }
 }
 
+/** Ops indexed by id for dependency arrows (beyond this, arrows are drawn only for what is indexed). */
+export const OP_INDEX_CAP = 262_144;
+
 export interface StoreOptions {
   /** Spans kept per lane before the oldest half is dropped. */
   laneCapacity?: number;
@@ -425,6 +428,9 @@ export class TimelineStore {
   minStart = Infinity;
   maxEnd = -Infinity;
   private total = 0;
+  /** id → slot in opLocData (lane id, start, end), for the first OP_INDEX_CAP ops: dependency arrows. */
+  private readonly opLoc = new Map<number, number>();
+  private opLocData: Float64Array = new Float64Array(3 * 1024);
   private ordered: LaneColumns[] | null = null;
   private readonly laneCapacity: number;
   private readonly edgeCapacity: number;
@@ -465,6 +471,7 @@ export class TimelineStore {
     this.minStart = Infinity;
     this.maxEnd = -Infinity;
     this.total = 0;
+    this.opLoc.clear();
     this.ordered = null;
     this.changed();
   }
@@ -493,6 +500,7 @@ export class TimelineStore {
       const s = b.start[i]!,
         e = b.end[i]!;
       last!.push(b.id[i]!, b.kind[i]!, b.name[i]!, b.bytes[i]!, b.submit[i]!, s, e);
+      if (this.opLoc.size < OP_INDEX_CAP) this.indexOp(b.id[i]!, laneId, s, e);
       if (s < this.minStart) this.minStart = s;
       if (e > this.maxEnd) this.maxEnd = e;
     }
@@ -581,6 +589,28 @@ export class TimelineStore {
   }
 
   /** Finds an op by id across lanes (linear; for selection and dependency lists). */
+  private indexOp(id: number, lane: number, start: number, end: number): void {
+    let slot = this.opLoc.get(id);
+    if (slot === undefined) {
+      slot = this.opLoc.size;
+      if (3 * slot + 3 > this.opLocData.length)
+        this.opLocData = growF64(this.opLocData, this.opLocData.length * 2);
+      this.opLoc.set(id, slot);
+    }
+    this.opLocData[3 * slot] = lane;
+    this.opLocData[3 * slot + 1] = start;
+    this.opLocData[3 * slot + 2] = end;
+  }
+
+  /** Where op `id` is (lane id, start, end), when it is among the first OP_INDEX_CAP ops; else null. */
+  locate(id: number): { lane: number; start: number; end: number } | null {
+    const slot = this.opLoc.get(id);
+    if (slot === undefined) return null;
+    const lane = this.opLocData[3 * slot]!;
+    if (!this.lanes.has(lane)) return null;
+    return { lane, start: this.opLocData[3 * slot + 1]!, end: this.opLocData[3 * slot + 2]! };
+  }
+
   findOp(id: number): { lane: LaneColumns; index: number } | null {
     for (const lane of this.lanes.values()) {
       const index = lane.indexOfId(id);

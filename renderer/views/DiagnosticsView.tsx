@@ -1,7 +1,7 @@
 // Diagnostics: run level 1 (software), 2 (functional) or 3 (performance) with live progress; each
 // check with measured vs expected and what to do; export the report as JSON or JUnit XML.
 import { useState } from 'react';
-import type { DiagReport } from '../../protocol/views.js';
+import type { CheckResult, DiagReport } from '../../protocol/views.js';
 import { diagToJUnit } from '../junit.js';
 import { useApp } from '../state/context.js';
 import { ErrorCallout } from './common.js';
@@ -105,43 +105,67 @@ export function DiagReportPanel({ report }: { report: DiagReport }) {
   const s = report.summary;
   return (
     <div data-testid="diag-report">
+      {report.error ? (
+        <div className="callout callout-error" role="alert" data-testid="diag-report-error">
+          <h3>Diagnostics could not run</h3>
+          <p>{report.error.message}</p>
+          {report.error.hint ? <p className="hint">{report.error.hint}</p> : null}
+        </div>
+      ) : null}
       <p className="diag-summary" data-testid="diag-summary">
         Level {report.level}: <span className="status status-pass">{s.pass} passed</span> ·{' '}
         <span className="status status-warn">{s.warn} warnings</span> ·{' '}
         <span className="status status-fail">{s.fail} failed</span> ·{' '}
-        <span className="status status-skip">{s.skip} skipped</span> in{' '}
+        <span className="status status-skip">{s.skip} skipped</span> of {s.total ?? report.checks.length} in{' '}
         {(report.durationMs / 1000).toFixed(1)} s
+        {report.devices?.some((d) => d.simulated) ? (
+          <span className="badge badge-sim-small" title="These checks ran on simulated devices">
+            sim
+          </span>
+        ) : null}
+        {report.cancelled ? ' (cancelled)' : ''}
       </p>
-      <table className="checks">
-        <thead>
-          <tr>
-            <th scope="col">Status</th>
-            <th scope="col">Check</th>
-            <th scope="col">Measured</th>
-            <th scope="col">Expected</th>
-            <th scope="col">What to do</th>
-          </tr>
-        </thead>
-        <tbody>
-          {report.checks.map((c, i) => (
-            <tr key={`${c.id}-${c.device ?? ''}-${i}`} data-testid="diag-check" data-status={c.status}>
-              <td>
-                <span className={`status status-${c.status}`}>{c.status}</span>
-              </td>
-              <th scope="row">
-                {c.title}
-                <div className="muted mono">
-                  {c.id}
-                  {c.device !== undefined ? ` · device ${c.device}` : ''}
-                </div>
-              </th>
-              <td>{c.measured ?? '—'}</td>
-              <td title={c.expectedSource}>{c.expected ?? '—'}</td>
-              <td>{c.hint ?? ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ChecksTable checks={report.checks} />
     </div>
+  );
+}
+
+/** One row per check: status, what, measured vs expected (with the expectation's source), what to do. */
+export function ChecksTable({ checks }: { checks: CheckResult[] }) {
+  return (
+    <table className="checks">
+      <thead>
+        <tr>
+          <th scope="col">Status</th>
+          <th scope="col">Check</th>
+          <th scope="col">Measured</th>
+          <th scope="col">Expected</th>
+          <th scope="col">What to do</th>
+        </tr>
+      </thead>
+      <tbody>
+        {checks.map((c, i) => (
+          <tr key={`${c.id}-${c.device ?? ''}-${i}`} data-testid="diag-check" data-status={c.status}>
+            <td>
+              <span className={`status status-${c.status}`}>{c.status}</span>
+            </td>
+            <th scope="row">
+              {c.title}
+              <div className="muted mono">
+                {c.id}
+                {c.device !== undefined ? ` · device ${c.device}` : ''}
+              </div>
+              {c.message ? <div className="muted">{c.message}</div> : null}
+            </th>
+            <td>{c.measured || '—'}</td>
+            <td title={c.expectedSource ? `Expected by: ${c.expectedSource}` : undefined}>
+              {c.expected || '—'}
+              {c.expectedSource ? <div className="muted">{c.expectedSource}</div> : null}
+            </td>
+            <td>{c.hint ?? ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -10,7 +10,18 @@ import { pickTransport } from '../../renderer/transports/index.js';
 
 function fakeBridge(reply: (method: string) => Promise<unknown>) {
   let handler: ((m: BridgeEvent) => void) | null = null;
+  let batchHandler: ((data: ArrayBuffer) => void) | null = null;
   const bridge: XpuscopeBridge = {
+    onBatch: (h) => {
+      batchHandler = h;
+      return () => {
+        batchHandler = null;
+      };
+    },
+    onMenu: () => () => {},
+    exportTrace: async () => ({ result: null }),
+    importTrace: async () => ({ result: null }),
+    saveFile: async () => ({ result: null }),
     version: 1,
     call: vi.fn((method: string) => reply(method)) as XpuscopeBridge['call'],
     onEvent: (h) => {
@@ -20,7 +31,13 @@ function fakeBridge(reply: (method: string) => Promise<unknown>) {
       };
     },
   };
-  return { bridge, push: (m: BridgeEvent) => handler?.(m), subscribed: () => handler !== null };
+  return {
+    bridge,
+    push: (m: BridgeEvent) => handler?.(m),
+    pushBatch: (data: ArrayBuffer) => batchHandler?.(data),
+    subscribed: () => handler !== null,
+    batchSubscribed: () => batchHandler !== null,
+  };
 }
 
 describe('ElectronTransport', () => {
@@ -84,5 +101,17 @@ describe('transport choice', () => {
     expect(() => pickTransport({ location: { href: 'file:///x/index.html', protocol: 'file:' } })).toThrow(
       /xpuscope serve/,
     );
+  });
+
+  it('emits batches from the bridge port as timeline.batch and unsubscribes on close', () => {
+    const { bridge, pushBatch, batchSubscribed } = fakeBridge(async () => ({ result: null }));
+    const t = new ElectronTransport(bridge);
+    const got: ArrayBuffer[] = [];
+    t.on('timeline.batch', (d) => got.push(d));
+    const buf = new ArrayBuffer(8);
+    pushBatch(buf);
+    expect(got).toEqual([buf]);
+    t.close();
+    expect(batchSubscribed()).toBe(false);
   });
 });

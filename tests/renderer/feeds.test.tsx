@@ -250,12 +250,25 @@ describe('views from plain data', () => {
     expect(details).toContain('#3 k');
     const report: DiagReport = {
       schema: 'xpuscope.diag/1',
+      xpuscopeVersion: '0.1.0',
+      host: { platform: 'linux', arch: 'x64', release: '6.1', node: '20.20.0' },
+      devices: [],
+      exitCode: 0,
       level: 1,
       startedAt: 'now',
       durationMs: 10,
-      summary: { pass: 1, warn: 0, fail: 0, skip: 0 },
+      summary: { total: 1, pass: 1, warn: 0, fail: 0, skip: 0 },
       checks: [
-        { id: 'L1.x', level: 1, title: 'X', status: 'pass', measured: '1', expected: '1', durationMs: 1 },
+        {
+          id: 'L1.x',
+          level: 1,
+          title: 'X',
+          status: 'pass',
+          measured: '1',
+          expected: '1',
+          expectedSource: 'spec',
+          durationMs: 1,
+        },
       ],
     };
     expect(renderToStaticMarkup(<DiagReportPanel report={report} />)).toContain('data-status="pass"');
@@ -277,5 +290,55 @@ describe('views from plain data', () => {
     expect(rows).toHaveLength(2);
     expect(engines).toEqual(['b0', 'c0']);
     expect(rows[1]).toMatchObject({ t: 0.5, memoryMiB: 2048, latencyUs: 3, 'engine:c0': 20 });
+  });
+});
+
+describe('reconnects', () => {
+  it('drop the timeline (the service replays it to the new subscriber)', () => {
+    const api = new FakeTransport('connecting');
+    api.answer = async () => ({ schema: 'xpuscope.devices/1', driver: {}, loader: {}, devices: [] });
+    const { store } = createAppStore(api);
+    api.setStatus({ state: 'open', attempt: 0 });
+    api.push('timeline.batch', encodeBatch(batch()));
+    expect(store.getState().timeline.store.spanCount).toBe(2);
+    api.setStatus({ state: 'reconnecting', attempt: 1 });
+    api.setStatus({ state: 'open', attempt: 0 });
+    api.push('timeline.batch', encodeBatch(batch()));
+    expect(store.getState().timeline.store.spanCount).toBe(2);
+    api.push('service.state', { state: 'restarted' });
+    expect(store.getState().timeline.store.spanCount).toBe(0);
+  });
+});
+
+describe('diagnostics progress', () => {
+  it('fills rows from diag.progress results while the run goes on', async () => {
+    const api = new FakeTransport('open');
+    let finish: (r: unknown) => void = () => {};
+    api.answer = (method) =>
+      method === 'diag.run'
+        ? new Promise((r) => (finish = r))
+        : Promise.resolve({ schema: 'xpuscope.devices/1', driver: {}, loader: {}, devices: [] });
+    const { store } = createAppStore(api);
+    const run = store.getState().runDiag(2);
+    const check = {
+      id: 'l1.loader',
+      level: 1 as const,
+      title: 'Loader',
+      status: 'pass' as const,
+      measured: '1.8',
+      expected: '≥ 1.2',
+      expectedSource: 'spec',
+      durationMs: 1,
+    };
+    api.push('diag.progress', { done: 0, total: 2, current: 'l1.loader' });
+    api.push('diag.progress', { done: 1, total: 2, result: check });
+    expect(store.getState().diag).toMatchObject({
+      status: 'running',
+      results: [check],
+      progress: { done: 1 },
+    });
+    finish({ checks: [check] });
+    await run;
+    expect(store.getState().diag.status).toBe('done');
   });
 });

@@ -5,10 +5,14 @@ import { diagToJUnit, xmlEscape } from '../../renderer/junit.js';
 
 const report: DiagReport = {
   schema: 'xpuscope.diag/1',
+  xpuscopeVersion: '0.1.0',
+  host: { platform: 'linux', arch: 'x64', release: '6.1', node: '20.20.0' },
+  devices: [],
+  exitCode: 0,
   level: 2,
   startedAt: '2026-11-29T14:00:00.000Z',
   durationMs: 1234,
-  summary: { pass: 1, warn: 1, fail: 1, skip: 1 },
+  summary: { total: 4, pass: 1, warn: 1, fail: 1, skip: 1 },
   checks: [
     {
       id: 'L1.loader',
@@ -17,6 +21,8 @@ const report: DiagReport = {
       status: 'pass',
       durationMs: 3,
       measured: 'libze_loader.so.1',
+      expected: 'a loader',
+      expectedSource: 'Level Zero spec',
     },
     {
       id: 'L2.copy',
@@ -29,6 +35,7 @@ const report: DiagReport = {
       expectedSource: 'spec',
       durationMs: 20,
       hint: 'Reinstall the "driver"',
+      message: 'data mismatch after the round trip',
     },
     {
       id: 'L2.fp64',
@@ -38,8 +45,19 @@ const report: DiagReport = {
       durationMs: 1,
       measured: 'slow',
       expected: 'fast',
+      expectedSource: 'device properties',
     },
-    { id: 'L2.p2p', level: 2, title: 'Peer access', status: 'skip', durationMs: 0, hint: 'one device only' },
+    {
+      id: 'L2.p2p',
+      level: 2,
+      title: 'Peer access',
+      status: 'skip',
+      durationMs: 0,
+      measured: '1 device',
+      expected: '≥ 2 devices',
+      expectedSource: 'needs two devices',
+      hint: 'one device only',
+    },
   ],
 };
 
@@ -58,7 +76,7 @@ describe('JUnit builder', () => {
     expect((xml.match(/<testcase /g) ?? []).length).toBe(4);
     expect(xml).toContain('name="L2.copy [device 0]: Copy &lt;H2D&gt; &amp; back"');
     expect(xml).toContain(
-      '<failure message="3 bytes differ">measured: 3 bytes differ\nexpected: identical (spec)\nwhat to do: Reinstall the &quot;driver&quot;</failure>',
+      '<failure message="data mismatch after the round trip">data mismatch after the round trip\nmeasured: 3 bytes differ\nexpected: identical (spec)\nwhat to do: Reinstall the &quot;driver&quot;</failure>',
     );
     expect(xml).toContain('<skipped message="one device only"/>');
     expect(xml).toContain('<system-out>WARNING');
@@ -72,7 +90,11 @@ describe('JUnit builder', () => {
   });
 
   it('handles an empty report', () => {
-    const xml = diagToJUnit({ ...report, checks: [], summary: { pass: 0, warn: 0, fail: 0, skip: 0 } });
+    const xml = diagToJUnit({
+      ...report,
+      checks: [],
+      summary: { total: 0, pass: 0, warn: 0, fail: 0, skip: 0 },
+    });
     expect(xml).toContain('tests="0"');
     expect(xml).toContain('</testsuite>');
   });

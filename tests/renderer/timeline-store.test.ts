@@ -173,10 +173,13 @@ describe('TimelineStore', () => {
     expect(info.name).toBe('relu');
     expect(info.deps).toEqual([{ id: 2, name: 'copy H2D' }]);
     expect(store.spanInfo(1, 0)!.dependents).toEqual([{ id: 3, name: 'relu' }]);
+    expect(store.locate(2)).toEqual({ lane: 1, start: 150, end: 400 });
+    expect(store.locate(99)).toBeNull();
     expect(() => store.ingest(makeBatch([{ lane: 9, id: 4, start: 0, end: 1 }]))).toThrow(/unknown lane/);
     expect(() => store.ingest(makeBatch([], { stringBase: 10, strings: ['x'] }))).toThrow(/missed strings/);
     store.reset();
     expect(store.spanCount).toBe(0);
+    expect(store.locate(2)).toBeNull();
   });
 
   it('the controller decodes binary batches, fits the first data and follows live', () => {

@@ -75,7 +75,15 @@ describe('ze_result_t names', () => {
     expect(e.call).toBe('zeMemAllocDevice');
     expect(e.explanation).toBe('insufficient device memory to satisfy call');
     expect(e.message).toBe(
-      'zeMemAllocDevice failed: ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY (0x70000003): insufficient device memory to satisfy call',
+      'zeMemAllocDevice failed: ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY (0x70000003): insufficient device memory to satisfy call. ' +
+        e.advice,
+    );
+    expect(e.advice).toMatch(/^The GPU is out of memory: free buffers/);
+    // results without plain advice keep the plain message
+    const u = new ZeError('zeKernelCreate', 0x78000011);
+    expect(u.advice).toBeUndefined();
+    expect(u.message).toBe(
+      `zeKernelCreate failed: ZE_RESULT_ERROR_INVALID_KERNEL_NAME (0x78000011): ${u.explanation}`,
     );
   });
 });

@@ -71,6 +71,12 @@ export interface ServeOptions {
   log?: (line: string) => void;
   /** Largest accepted `POST /upload` body (default 512 MiB). */
   maxUploadBytes?: number;
+  /**
+   * Per-connection request rate limit (token bucket): `perSecond` sustained, `burst` at once. Requests
+   * over it get a RATE_LIMITED error reply; a client that keeps flooding (10 refusals in a row) is
+   * disconnected (1008). Default 200/s, burst 400 — far above what the UI sends.
+   */
+  rateLimit?: { perSecond: number; burst: number };
   /** Capture settings for the service we create (e.g. a streamed trace file). */
   capture?: ServiceOptions['capture'];
   /** Download/upload registry shared with a service passed in `service` (created otherwise). */
@@ -96,6 +102,38 @@ export interface RunningServer {
 
 /** WebSocket path of the API. */
 export const WS_PATH = '/ws';
+
+const DEFAULT_RATE_LIMIT = { perSecond: 200, burst: 400 };
+const RATE_LIMIT_DISCONNECT_AFTER = 10;
+
+/** A token bucket per connection: refills `perSecond`, holds at most `burst`. */
+class RateLimiter {
+  private tokens: number;
+  private last = performance.now();
+  refusedInARow = 0;
+  constructor(private readonly limit: { perSecond: number; burst: number }) {
+    this.tokens = limit.burst;
+  }
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.last) / 1000) * this.limit.perSecond);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      this.refusedInARow = 0;
+      return true;
+    }
+    this.refusedInARow++;
+    return false;
+  }
+}
+
+/** The request id of a raw frame, for an error reply without parsing it in full (-1 when unreadable). */
+function requestIdOf(data: RawData): number {
+  const text = Buffer.isBuffer(data) ? data.subarray(0, 256).toString('utf8') : '';
+  const m = /"id"\s*:\s*(\d{1,15})/.exec(text);
+  return m ? Number(m[1]) : -1;
+}
 
 /** Frames up to this size reach the service (which answers TOO_LARGE above MAX_MESSAGE_BYTES); larger ones close the socket (1009). */
 const WS_MAX_PAYLOAD = 2 * MAX_MESSAGE_BYTES;
@@ -549,7 +587,24 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       ready: () => ws.readyState === WebSocket.OPEN && ws.bufferedAmount < BACKPRESSURE_BYTES,
     });
 
+    const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
     ws.on('message', (data: RawData) => {
+      if (!limiter.take()) {
+        if (limiter.refusedInARow >= RATE_LIMIT_DISCONNECT_AFTER) {
+          log(`client ${peer} disconnected: request flood`);
+          ws.close(1008, 'rate limit exceeded');
+          return;
+        }
+        send({
+          id: requestIdOf(data),
+          error: {
+            code: 'RATE_LIMITED',
+            message: 'Too many requests on this connection; this one was not run.',
+            hint: 'Slow down and retry; the UI never sends this many requests.',
+          },
+        });
+        return;
+      }
       svc.handle(data).then(send, () => {});
     });
     ws.on('error', () => {});

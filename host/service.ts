@@ -52,6 +52,8 @@ export const ErrorCodes = {
   NO_DEVICE: 'NO_DEVICE',
   /** A named thing (scenario, upload id, file) does not exist. */
   NOT_FOUND: 'NOT_FOUND',
+  /** The request is not allowed over this transport (e.g. a file path sent by a browser client). */
+  FORBIDDEN: 'FORBIDDEN',
   /** A trace file could not be read or parsed. */
   TRACE_INVALID: 'TRACE_INVALID',
   /** A file could not be written or read (permissions, disk full…). */
@@ -268,6 +270,22 @@ export function createService(options: ServiceOptions = {}): Service {
   let diagRunning = false;
   let scenarioRunning: string | undefined;
 
+  /**
+   * With transfers (xpuscope serve) the clients are browser pages, possibly on another machine: they
+   * must not make the service read or write arbitrary files, so only downloads and uploads are allowed.
+   * Paths are for the Electron app, whose main process gets them from the user's file dialog.
+   */
+  const refuseServerPath = (path: string | undefined, what: 'export' | 'import'): void => {
+    if (path === undefined || options.transfers === undefined) return;
+    throw new ServiceError(
+      ErrorCodes.FORBIDDEN,
+      `trace.${what} with a file path is not accepted over xpuscope serve: a browser client may not read or write files on the server.`,
+      what === 'export'
+        ? 'Call trace.export without a path and download the returned URL.'
+        : 'POST the file to /upload and pass the returned id as { "upload": id }.',
+    );
+  };
+
   const handlers: Handlers = {
     'service.hello': async (): Promise<ServiceHello> => ({
       name: 'xpuscope',
@@ -416,6 +434,7 @@ export function createService(options: ServiceOptions = {}): Service {
       return capture.clear();
     },
     'trace.export': async ({ path }: ParamsOf<'trace.export'>): Promise<ResultOf<'trace.export'>> => {
+      refuseServerPath(path, 'export');
       const { writeChromeTrace } = await import('../runtime/trace/export.js');
       let target: string;
       let downloadId: string | undefined;
@@ -460,6 +479,7 @@ export function createService(options: ServiceOptions = {}): Service {
       return { path: target, spans: stats.records, bytes };
     },
     'trace.import': async ({ path, upload }: ParamsOf<'trace.import'>): Promise<TraceImportSummary> => {
+      refuseServerPath(path, 'import');
       if ((path === undefined) === (upload === undefined)) {
         throw new ServiceError(
           ErrorCodes.INVALID_PARAMS,

@@ -46,7 +46,8 @@ export const prerequisites = [
     pkg: 'libze-dev',
     why: 'the simulated driver in native/ is compiled against them',
     for: ['start', 'test'],
-    present: () => existsSync('/usr/include/level_zero/ze_api.h') && existsSync('/usr/include/level_zero/zes_ddi.h'),
+    present: () =>
+      existsSync('/usr/include/level_zero/ze_api.h') && existsSync('/usr/include/level_zero/zes_ddi.h'),
   },
   {
     name: 'C compiler (cc)',
@@ -65,7 +66,7 @@ export const prerequisites = [
   {
     name: 'Chromium (/usr/bin/chromium)',
     pkg: 'chromium',
-    why: 'the end-to-end tests drive the UI in Debian\'s Chromium',
+    why: "the end-to-end tests drive the UI in Debian's Chromium",
     for: ['test'],
     present: () => existsSync('/usr/bin/chromium'),
   },

@@ -21,13 +21,16 @@ function ensureOsPackages() {
   const missing = missingFor(purpose === 'test' ? 'test' : 'start');
   if (missing.length === 0) return;
   const pkgs = [...new Set(missing.map((m) => m.pkg))];
-  for (const m of missing) console.log(`[setup] missing: ${m.name} — ${m.why} (Debian/Ubuntu package ${m.pkg})`);
+  for (const m of missing)
+    console.log(`[setup] missing: ${m.name} — ${m.why} (Debian/Ubuntu package ${m.pkg})`);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot && hasCommand('apt-get')) {
     console.log(`[setup] installing with apt-get: ${pkgs.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    const install = update.status === 0 && spawnSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env });
+    const install =
+      update.status === 0 &&
+      spawnSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env });
     const still = missingFor(purpose === 'test' ? 'test' : 'start');
     if (install && install.status === 0 && still.length === 0) return;
     console.error(`[setup] apt-get could not install everything: ${still.map((m) => m.pkg).join(' ')}`);
@@ -38,7 +41,9 @@ function ensureOsPackages() {
 }
 
 function lockHash() {
-  return createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex');
+  return createHash('sha256')
+    .update(readFileSync(join(root, 'package-lock.json')))
+    .digest('hex');
 }
 
 function ensureNodeModules() {
@@ -50,7 +55,9 @@ function ensureNodeModules() {
   let r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env });
   if (r.status !== 0 && !env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
     // The usual cause on build machines: Electron's postinstall cannot download its binary.
-    console.log('[setup] npm ci failed; retrying without the Electron binary (ELECTRON_SKIP_BINARY_DOWNLOAD=1).');
+    console.log(
+      '[setup] npm ci failed; retrying without the Electron binary (ELECTRON_SKIP_BINARY_DOWNLOAD=1).',
+    );
     console.log('[setup] The desktop window will be unavailable; `npm start` then serves the UI over HTTP.');
     r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
       cwd: root,
@@ -59,7 +66,9 @@ function ensureNodeModules() {
     });
   }
   if (r.status !== 0) {
-    console.error('[setup] npm ci failed (see above). Check network access to the npm registry, then run it again.');
+    console.error(
+      '[setup] npm ci failed (see above). Check network access to the npm registry, then run it again.',
+    );
     process.exit(1);
   }
   writeFileSync(stamp, want);

@@ -20,23 +20,32 @@ if (build.status !== 0) {
 function electronBinary() {
   const pathFile = join(root, 'node_modules', 'electron', 'path.txt');
   if (!existsSync(pathFile)) {
-    return { why: 'the Electron binary is not installed (npm ci ran with ELECTRON_SKIP_BINARY_DOWNLOAD=1 or could not download it)' };
+    return {
+      why: 'the Electron binary is not installed (npm ci ran with ELECTRON_SKIP_BINARY_DOWNLOAD=1 or could not download it)',
+    };
   }
   const exe = join(root, 'node_modules', 'electron', 'dist', readFileSync(pathFile, 'utf8').trim());
   return existsSync(exe) ? { exe } : { why: `the Electron binary ${exe} is missing` };
 }
 
 const electron = electronBinary();
-const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+const hasDisplay =
+  process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 let child;
 if (electron.exe && hasDisplay) {
   console.log('[start] opening the xpuscope desktop app');
-  child = spawn(electron.exe, [join(root, 'dist', 'electron', 'main.cjs'), ...passthrough], { cwd: root, stdio: 'inherit' });
+  child = spawn(electron.exe, [join(root, 'dist', 'electron', 'main.cjs'), ...passthrough], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 } else {
   const why = electron.exe ? 'there is no display (DISPLAY / WAYLAND_DISPLAY unset)' : electron.why;
   console.log(`[start] not opening the desktop window: ${why}.`);
   console.log('[start] serving the same UI over HTTP instead — open the URL below in a browser.');
-  child = spawn(process.execPath, [join(root, 'bin', 'xpuscope.js'), 'serve', ...passthrough], { cwd: root, stdio: 'inherit' });
+  child = spawn(process.execPath, [join(root, 'bin', 'xpuscope.js'), 'serve', ...passthrough], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

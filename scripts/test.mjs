@@ -18,7 +18,12 @@ const rows = [];
 
 function run(cmd, args, opts = {}) {
   console.log(`\n▶ ${[cmd, ...args].join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', env: { ...process.env, ...opts.env } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+  });
   if (opts.capture && r.stdout) process.stdout.write(r.stdout);
   return { status: r.status ?? 1, stdout: r.stdout ?? '' };
 }
@@ -51,7 +56,8 @@ if (want('typecheck')) check('typecheck (tsc -b)', bin('tsc'), ['-b']);
 if (want('native') && built) {
   const { status, stdout } = run('make', ['-s', '-C', 'native', 'test'], { capture: true });
   const m = /native: (\d+) passed, (\d+) failed/.exec(stdout);
-  if (m) record('native (C, real loader)', Number(m[1]), Number(m[2]) + (status !== 0 && m[2] === '0' ? 1 : 0));
+  if (m)
+    record('native (C, real loader)', Number(m[1]), Number(m[2]) + (status !== 0 && m[2] === '0' ? 1 : 0));
   else record('native (C, real loader)', 0, 1, 0, `no summary line (exit ${status})`);
 }
 
@@ -71,11 +77,23 @@ for (const [target, label] of [
 if (want('vitest') && built) {
   const out = join(resultsDir, 'vitest.json');
   rmSync(out, { force: true });
-  const { status } = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  const { status } = run(bin('vitest'), [
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+  ]);
   if (existsSync(out)) {
     const j = JSON.parse(readFileSync(out, 'utf8'));
-    const failedSuites = (j.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0).length;
-    record('unit + integration (vitest)', j.numPassedTests, j.numFailedTests + failedSuites, j.numPendingTests + j.numTodoTests);
+    const failedSuites = (j.testResults ?? []).filter(
+      (t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0,
+    ).length;
+    record(
+      'unit + integration (vitest)',
+      j.numPassedTests,
+      j.numFailedTests + failedSuites,
+      j.numPendingTests + j.numTodoTests,
+    );
   } else record('unit + integration (vitest)', 0, 1, 0, `no report (exit ${status})`);
 }
 
@@ -91,7 +109,9 @@ if (want('e2e') && built) {
 
 console.log('\nSuite                          passed  failed  skipped');
 for (const r of rows) {
-  console.log(`${r.suite.padEnd(30)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.note}`);
+  console.log(
+    `${r.suite.padEnd(30)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.note}`,
+  );
 }
 const summary = `${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`;
 writeFileSync(join(resultsDir, 'summary.txt'), summary + '\n');

@@ -2,6 +2,9 @@
 // one-time downloads of exported traces, size-limited and origin-checked uploads for trace.import.
 // Real runtime + loader + simulated driver (max-1550 in this process).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { BatchReader, decodeBatch } from '../../protocol/timeline-batch.js';
 import type { OpRecord } from '../../protocol/timeline.js';
@@ -103,6 +106,18 @@ describe.skipIf(!SIM_BUILT)('serve: capture over the WebSocket', () => {
     expect(JSON.parse(body)).toHaveProperty('traceEvents');
     expect((await fetch(origin + result.download)).status).toBe(404); // once only
     expect((await fetch(`${origin}/download/${'0'.repeat(32)}`)).status).toBe(404);
+    c.close();
+  });
+
+  it('refuses file paths from browser clients: no reading or writing files on the server', async () => {
+    const c = await connectClient(server.wsUrl);
+    const secret = join(tmpdir(), `xpuscope-forbidden-${process.pid}.json`);
+    const exported = await c.call('trace.export', { path: secret });
+    expect(exported.error).toMatchObject({ code: 'FORBIDDEN' });
+    expect(existsSync(secret)).toBe(false);
+    const imported = await c.call('trace.import', { path: '/etc/passwd' });
+    expect(imported.error).toMatchObject({ code: 'FORBIDDEN' });
+    expect(String((imported.error as { hint: string }).hint)).toMatch(/upload/);
     c.close();
   });
 

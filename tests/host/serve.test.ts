@@ -216,6 +216,31 @@ describe('WebSocket /ws', () => {
   });
 });
 
+describe('request rate limit', () => {
+  it('answers a flood with RATE_LIMITED, then disconnects a client that keeps flooding (1008)', async () => {
+    const limited = await startServer({
+      port: 0,
+      staticDir: fakeRenderer(),
+      driver: 'sim',
+      inProcess: true,
+      rateLimit: { perSecond: 1, burst: 3 },
+    });
+    try {
+      const client = await connect(limited.wsUrl);
+      const code = closed(client.ws);
+      const replies = await Promise.all([1, 2, 3, 4].map(() => client.call('service.hello')));
+      expect(replies.filter((r) => r.result !== undefined)).toHaveLength(3);
+      expect(
+        replies.filter((r) => (r.error as { code?: string } | undefined)?.code === 'RATE_LIMITED'),
+      ).toHaveLength(1);
+      for (let id = 5; id < 30; id++) client.ws.send(JSON.stringify({ id, method: 'service.hello' }));
+      expect(await code).toBe(1008);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('non-loopback --host', () => {
   it('requires the token printed in the URL', async () => {
     const open = await startServer({ host: '0.0.0.0', port: 0, staticDir: fakeRenderer(), driver: 'sim' });

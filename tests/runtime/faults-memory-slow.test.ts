@@ -61,6 +61,9 @@ describe.skipIf(!simBuilt())('slow device', () => {
     const n = 256 * 64;
     const y = xpu.alloc(n * 4, { kind: 'shared' }), x = xpu.alloc(n * 4, { kind: 'shared' });
     const busyOut = xpu.alloc(n * 4);
+    // 8 MiB over the host link: the modelled transfer (× slow) dominates the host's memmove and any
+    // scheduling noise on a loaded machine, so the ratio is measurable.
+    const dst = xpu.alloc(8 << 20), src = xpu.alloc(8 << 20, { kind: 'host' });
     x.write(new Float32Array(n).fill(2)); y.write(new Float32Array(n).fill(1));
     const times = { kernel: [], copy: [] };
     for (let i = 0; i < 3; i++) {
@@ -69,7 +72,7 @@ describe.skipIf(!simBuilt())('slow device', () => {
       // one work-item: the modelled time (4 cycles × iterations) dominates the host's own execution
       s.launch(k.busy, { groups: 1, groupSize: 1, args: [busyOut, 1000000] });
       b.record(s);
-      s.copy(busyOut, x, 8 << 10);
+      s.copy(dst, src, 8 << 20);
       c.record(s);
       await s.synchronize();
       times.kernel.push(a.elapsedTime(b)); times.copy.push(b.elapsedTime(c));
@@ -90,7 +93,7 @@ describe.skipIf(!simBuilt())('slow device', () => {
     // Modelled durations × 20; the host's own execution time does not scale, so accept a wide band.
     expect(kr).toBeGreaterThan(6);
     expect(kr).toBeLessThan(30);
-    // Small copies: the fixed latency scales, the host's memmove does not.
-    expect(cr).toBeGreaterThan(1.2);
+    // The link time scales, the host's memmove does not: a wide band again.
+    expect(cr).toBeGreaterThan(2);
   });
 });

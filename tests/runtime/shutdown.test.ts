@@ -126,7 +126,9 @@ describe.skipIf(!simBuilt())('shutdown', () => {
        done({ counts, ms: first[0].elapsedTime(first[1]), ms2: last[0].elapsedTime(last[1]), q: last[1].query(), id: String(last[1].eventId) });`,
       env(),
     );
-    expect(Math.max(...r.counts)).toBeLessThanOrEqual(256);
+    // ≤ 100 timing + 100 plain events in flight between syncs (a few pools of 64); without the slot
+    // release this would pass 6 000
+    expect(Math.max(...r.counts)).toBeLessThanOrEqual(512);
     expect(r.counts).toHaveLength(60); // 3000 iterations: without slot release this would pass 6000 events
     expect(r.ms).toBeGreaterThanOrEqual(0);
     expect(r.ms2).toBeGreaterThanOrEqual(0);

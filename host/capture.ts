@@ -10,7 +10,8 @@
 //
 // Delivery: a timer every `batchIntervalMs` (16 ms) looks for new data (ops, lanes, edges); only then
 // does it build, per subscriber that is `ready()`, one batch since that subscriber's cursor
-// (`Timeline.batchSince`, at most `maxBatchOps` rows; the rest follows on the next tick). A subscriber
+// (`Timeline.batchSince`, at most `maxBatchOps` rows each; while the subscriber stays ready, further capped
+// batches follow in the same tick, up to MAX_BATCHES_PER_FLUSH / FLUSH_BUDGET_MS, the rest on the next tick). A subscriber
 // that is not ready (its transport is backed up) is skipped: its cursor stays, so its next batch
 // coalesces everything it missed, and if the ring evicted ops meanwhile the batch's `dropped` says how
 // many — nothing is dropped silently. Counters are simply skipped for a subscriber that is not ready.
@@ -70,6 +71,9 @@ interface Recent {
 /** Counter inputs (recent ops) are kept this long, ns, and at most RECENT_MAX of them. */
 const RECENT_KEEP_NS = 5e9;
 const RECENT_MAX = 100_000;
+/** flushBatches sends at most this many capped batches per subscriber per tick, for at most this long. */
+const MAX_BATCHES_PER_FLUSH = 16;
+const FLUSH_BUDGET_MS = 8;
 
 export class Capture {
   private timeline: Timeline;
@@ -135,7 +139,28 @@ export class Capture {
 
   /** Add operations from elsewhere (the recorder hub calls this per op; tests and other feeders may too). */
   ingest(ops: readonly OpRecord[]): void {
-    for (const op of ops) this.onOp(op);
+    if (ops.length === 1) return this.onOp(ops[0]!);
+    if (this.paused || this.closed || ops.length === 0) return;
+    // Bulk: one Timeline.append for the whole run, then the counter inputs.
+    this.timeline.append(ops);
+    this.version++;
+    let lastDevice = -1;
+    let lastEngine: OpRecord['engine'] | undefined;
+    let key = '';
+    for (const op of ops) {
+      if (op.device !== lastDevice || op.engine !== lastEngine) {
+        if (op.device !== lastDevice) this.devices.add(op.device);
+        lastDevice = op.device;
+        lastEngine = op.engine;
+        key = engineKey(op.device, op.engine);
+      }
+      this.recent.push({ device: op.device, key, submit: op.submitNs, start: op.startNs, end: op.endNs });
+    }
+    if (this.recent.length > RECENT_MAX) this.pruneRecent(ops[ops.length - 1]!.endNs - RECENT_KEEP_NS);
+    if (this.writer) {
+      for (const op of ops) this.pendingTrace.push(op);
+      if (this.pendingTrace.length >= 4096) this.writeTrace();
+    }
   }
 
   private onOp(op: OpRecord): void {
@@ -234,10 +259,15 @@ export class Capture {
     this.writeTrace();
     if (this.version === this.sentVersion && !this.anyBehind()) return;
     this.sentVersion = this.version;
+    // Several capped batches per tick while the subscriber keeps up (its transport is ready), within a
+    // time budget, so delivery is sized by time and backpressure rather than one fixed batch per tick.
+    const until = performance.now() + FLUSH_BUDGET_MS;
     for (const s of this.subs) {
       if (s.sub.batches === false) continue;
-      if (s.sub.ready && !s.sub.ready()) continue; // coalesced into its next batch
-      this.sendBatch(s);
+      for (let i = 0; i < MAX_BATCHES_PER_FLUSH; i++) {
+        if (s.sub.ready && !s.sub.ready()) break; // coalesced into its next batch
+        if (!this.sendBatch(s) || performance.now() > until) break;
+      }
     }
   }
 
@@ -253,7 +283,8 @@ export class Capture {
     return false;
   }
 
-  private sendBatch(s: Sub): void {
+  /** Sends one batch since the subscriber's cursor; true when it was capped (more is waiting). */
+  private sendBatch(s: Sub): boolean {
     let res;
     try {
       res = this.timeline.batchSince(s.cursor, this.opts.maxBatchOps);
@@ -270,12 +301,14 @@ export class Capture {
       b.dropped === 0 &&
       b.droppedEdges === 0
     )
-      return;
+      return false;
     try {
       s.sub.send({ event: 'timeline.batch', data: encodeBatch(b) });
     } catch {
       // a failing transport must not break the capture
+      return false;
     }
+    return b.count >= this.opts.maxBatchOps;
   }
 
   private sampleCounters(): void {

@@ -97,15 +97,30 @@ export class NativeEvent {
   }
   /** Kernel timestamps (ticks): global start/end. */
   kernelTimestamp(): { start: bigint; end: bigint } {
+    this.readKernelTimestamp();
+    return { start: KERNEL_TS[0] as bigint, end: KERNEL_TS[1] as bigint };
+  }
+  /**
+   * @internal Hot path (recorder delivery): reads the kernel timestamps into the shared KERNEL_TS
+   * (global start at [0], global end at [1]) without allocating; valid until the next read.
+   */
+  readKernelTimestamp(): void {
     this.live();
-    const ts = struct(L.ze_kernel_timestamp_result_t);
     check(
       'zeEventQueryKernelTimestamp',
-      this.owner.ze.fn.zeEventQueryKernelTimestamp(this.handle, ts.buf) as number,
+      this.owner.ze.fn.zeEventQueryKernelTimestamp(this.handle, KERNEL_TS) as number,
     );
-    return { start: ts.big('global.kernelStart'), end: ts.big('global.kernelEnd') };
   }
 }
+
+/**
+ * Out-parameters reused by the hot paths (one JS thread; koffi calls never re-enter JS here), so that
+ * reading a timestamp allocates nothing. ze_kernel_timestamp_result_t is 4 × u64: global start/end,
+ * context start/end (layouts.ts: offsets 0, 8, 16, 24).
+ */
+export const KERNEL_TS = new BigUint64Array(L.ze_kernel_timestamp_result_t.size / 8);
+const GTS_HOST = new BigUint64Array(1);
+const GTS_DEV = new BigUint64Array(1);
 
 /** The error for objects used after xpu.shutdown() destroyed their Level Zero handles. */
 export function closedError(what: string): XpuError {
@@ -261,12 +276,14 @@ export class EventPools {
     this.pools.push(pool);
     if (timestamp) this.timestampPools++;
     const list = timestamp ? this.free.timestamp : this.free.plain;
+    const ed = struct(L.ze_event_desc_t, { index: 0, signal: SCOPE_HOST, wait: SCOPE_HOST });
+    const eh = new BigUint64Array(1);
     for (let i = EVENT_POOL_SIZE - 1; i >= 0; i--) {
-      const ed = struct(L.ze_event_desc_t, { index: i, signal: SCOPE_HOST, wait: SCOPE_HOST });
-      const eh = new BigUint64Array(1);
+      ed.set('index', i);
       check('zeEventCreate', this.ze.fn.zeEventCreate(pool, ed.buf, eh) as number);
-      this.events.push(eh[0] ?? 0n);
-      list.push(new NativeEvent(eh[0] ?? 0n, timestamp, this));
+      const h = eh[0] ?? 0n;
+      this.events.push(h);
+      list.push(new NativeEvent(h, timestamp, this));
     }
   }
   /** Level Zero event pools created so far (all kinds). */
@@ -352,11 +369,21 @@ export function forgetDeviceRuntimes(): void {
 
 /** zeDeviceGetGlobalTimestamps: [host ns (CLOCK_MONOTONIC_RAW), device ticks]. */
 export function globalTimestamps(dr: DeviceRuntime): [bigint, bigint] {
-  const host = new BigUint64Array(1);
-  const dev = new BigUint64Array(1);
-  check(
-    'zeDeviceGetGlobalTimestamps',
-    dr.ze.fn.zeDeviceGetGlobalTimestamps(dr.rec.handle, host, dev) as number,
-  );
-  return [host[0] ?? 0n, dev[0] ?? 0n];
+  readGlobalTimestamps(dr);
+  return [GTS_HOST[0] ?? 0n, GTS_DEV[0] ?? 0n];
+}
+
+/**
+ * @internal Hot path (Stream submission): zeDeviceGetGlobalTimestamps into reused out-buffers; read
+ * the result with lastGlobalHost()/lastGlobalTicks() before the next call.
+ */
+export function readGlobalTimestamps(dr: DeviceRuntime): void {
+  const r = dr.ze.fn.zeDeviceGetGlobalTimestamps(dr.rec.handle, GTS_HOST, GTS_DEV) as number;
+  if (r !== 0) check('zeDeviceGetGlobalTimestamps', r);
+}
+export function lastGlobalHost(): bigint {
+  return GTS_HOST[0] as bigint;
+}
+export function lastGlobalTicks(): bigint {
+  return GTS_DEV[0] as bigint;
 }

@@ -9,7 +9,10 @@ import {
   closedError,
   deviceRuntime,
   existingDeviceRuntimes,
-  globalTimestamps,
+  KERNEL_TS,
+  lastGlobalHost,
+  lastGlobalTicks,
+  readGlobalTimestamps,
   resolveTimeout,
   type DeviceRuntime,
   type NativeEvent,
@@ -79,21 +82,33 @@ export interface StreamOptions {
   engine?: 'compute' | 'copy';
 }
 
-interface Pending {
-  ev: NativeEvent;
-  holds: NativeEvent[];
-  buffers: MemoryRef[];
+const NO_EVENTS: readonly NativeEvent[] = Object.freeze([]);
+const NO_BUFFERS: readonly MemoryRef[] = Object.freeze([]);
+
+/** One submitted operation not yet retired (fixed shape: one allocation per op on the hot path). */
+class Pending {
+  holds: readonly NativeEvent[] = NO_EVENTS;
+  buffers: readonly MemoryRef[] = NO_BUFFERS;
   /** The xpu.Event an event-record op records: told when the op retires, so it can let go of its slot. */
-  event?: WeakRef<Event>;
-  rec?: {
-    id: number;
-    kind: OpKind;
-    name: string;
-    bytes: number;
-    submitHost: bigint;
-    submitTicks: bigint;
-    deps: number[];
-  };
+  event: WeakRef<Event> | undefined = undefined;
+  /** Recorder op id; 0 when the op is not recorded (the fields below are then unused). */
+  recId = 0;
+  submitHost = 0n;
+  submitTicks = 0n;
+  constructor(
+    readonly ev: NativeEvent,
+    readonly kind: OpKind,
+    readonly name: string,
+    readonly bytes: number,
+    readonly deps: readonly number[] | undefined,
+  ) {}
+}
+
+/** Single-byte fill patterns, shared (the driver reads the pattern during the append call). */
+const BYTE_PATTERNS: Buffer[] = [];
+function bytePattern(v: number): Buffer {
+  const b = v & 0xff;
+  return (BYTE_PATTERNS[b] ??= Buffer.from([b]));
 }
 
 /** Streams with work in flight (for device synchronize and the recorder's background delivery). */
@@ -319,18 +334,12 @@ export class Stream {
     if (!nat) return;
     const deps = nat.opId ? [nat.opId] : [];
     const waits = new BigUint64Array([nat.handle]);
-    this.submit(
-      'event-wait',
-      'wait event',
-      0,
-      (sig) => [
-        'zeCommandListAppendBarrier',
-        this.dr.ze.fn.zeCommandListAppendBarrier(this.cmdList(), sig, 1, waits),
-      ],
-      {
-        holds: [nat.ref()],
-        deps,
-      },
+    const p = this.begin('event-wait', 'wait event', 0, undefined, deps);
+    p.holds = [nat.ref()];
+    this.commit(
+      p,
+      'zeCommandListAppendBarrier',
+      this.dr.ze.fn.zeCommandListAppendBarrier(this.list, p.ev.handle, 1, waits) as number,
     );
   }
 
@@ -348,18 +357,12 @@ export class Stream {
 
   /** @internal record an event: a barrier signalling its native event. */
   recordNative(nat: NativeEvent, event?: Event): void {
-    this.submit(
-      'event-record',
-      'record event',
-      0,
-      (sig) => [
-        'zeCommandListAppendBarrier',
-        this.dr.ze.fn.zeCommandListAppendBarrier(this.cmdList(), sig, 0, null),
-      ],
-      {
-        signal: nat,
-        ...(event ? { event } : {}),
-      },
+    const p = this.begin('event-record', 'record event', 0, nat, undefined);
+    if (event) p.event = new WeakRef(event);
+    this.commit(
+      p,
+      'zeCommandListAppendBarrier',
+      this.dr.ze.fn.zeCommandListAppendBarrier(this.list, p.ev.handle, 0, null) as number,
     );
   }
 
@@ -372,23 +375,26 @@ export class Stream {
       );
     }
     const name = `copy ${kindLetter(src)}2${kindLetter(dst)}`;
-    this.submit(
-      'copy',
-      name,
-      n,
-      (sig) => [
-        'zeCommandListAppendMemoryCopy',
-        this.dr.ze.fn.zeCommandListAppendMemoryCopy(this.cmdList(), dst.ptr, src.ptr, n, sig, 0, null),
-      ],
-      {
-        buffers: [dst, src],
-      },
+    const p = this.begin('copy', name, n, undefined, undefined);
+    p.buffers = [dst, src];
+    this.commit(
+      p,
+      'zeCommandListAppendMemoryCopy',
+      this.dr.ze.fn.zeCommandListAppendMemoryCopy(
+        this.list,
+        dst.ptr,
+        src.ptr,
+        n,
+        p.ev.handle,
+        0,
+        null,
+      ) as number,
     );
   }
 
   /** Fill dst (or its first `bytes`) with a byte value or a repeated pattern. */
   fill(dst: MemoryRef, pattern: number | Uint8Array, bytes?: number): void {
-    const pat = typeof pattern === 'number' ? Buffer.from([pattern & 0xff]) : Buffer.from(pattern);
+    const pat = typeof pattern === 'number' ? bytePattern(pattern) : Buffer.from(pattern);
     const n = bytes ?? dst.bytes;
     if (pat.length === 0 || (pat.length & (pat.length - 1)) !== 0)
       throw new XpuError(`Fill pattern size must be a power of two, got ${pat.length}.`);
@@ -403,26 +409,21 @@ export class Stream {
         `Fill pattern of ${pat.length} bytes exceeds this engine's maximum (${group.maxMemoryFillPatternSize}).`,
       );
     }
-    this.submit(
-      'fill',
-      'fill',
-      n,
-      (sig) => [
-        'zeCommandListAppendMemoryFill',
-        this.dr.ze.fn.zeCommandListAppendMemoryFill(
-          this.cmdList(),
-          dst.ptr,
-          pat,
-          pat.length,
-          n,
-          sig,
-          0,
-          null,
-        ),
-      ],
-      {
-        buffers: [dst],
-      },
+    const p = this.begin('fill', 'fill', n, undefined, undefined);
+    p.buffers = [dst];
+    this.commit(
+      p,
+      'zeCommandListAppendMemoryFill',
+      this.dr.ze.fn.zeCommandListAppendMemoryFill(
+        this.list,
+        dst.ptr,
+        pat,
+        pat.length,
+        n,
+        p.ev.handle,
+        0,
+        null,
+      ) as number,
     );
   }
 
@@ -442,72 +443,79 @@ export class Stream {
       groupCountY: groups[1],
       groupCountZ: groups[2],
     });
-    this.submit(
-      'kernel',
-      kernel.name,
-      0,
-      (sig) => [
-        'zeCommandListAppendLaunchKernel',
-        this.dr.ze.fn.zeCommandListAppendLaunchKernel(this.cmdList(), handle, gc.buf, sig, 0, null),
-      ],
-      {
-        buffers: keep,
-      },
+    const p = this.begin('kernel', kernel.name, 0, undefined, undefined);
+    p.buffers = keep;
+    this.commit(
+      p,
+      'zeCommandListAppendLaunchKernel',
+      this.dr.ze.fn.zeCommandListAppendLaunchKernel(
+        this.list,
+        handle,
+        gc.buf,
+        p.ev.handle,
+        0,
+        null,
+      ) as number,
     );
   }
 
   /** A barrier: later work on this stream starts after earlier work (implied by in-order; recorded). */
   barrier(): void {
-    this.submit(
-      'barrier',
-      'barrier',
-      0,
-      (sig) => [
-        'zeCommandListAppendBarrier',
-        this.dr.ze.fn.zeCommandListAppendBarrier(this.cmdList(), sig, 0, null),
-      ],
-      {},
+    const p = this.begin('barrier', 'barrier', 0, undefined, undefined);
+    this.commit(
+      p,
+      'zeCommandListAppendBarrier',
+      this.dr.ze.fn.zeCommandListAppendBarrier(this.list, p.ev.handle, 0, null) as number,
     );
   }
 
-  private submit(
+  /**
+   * First half of a submission: checks the stream, retires completed work (so that its events are
+   * reused before a new one is taken), takes the op's signal event (`signal`, or a pooled one) and,
+   * with a recorder attached, reads the submit-time clocks. The caller sets holds/buffers/event on the
+   * returned Pending, makes the append call with `p.ev.handle` on `this.list`, and passes its result
+   * to commit(). No closure or options object per op.
+   */
+  private begin(
     kind: OpKind,
     name: string,
     bytes: number,
-    append: (signal: bigint) => [string, number],
-    o: {
-      signal?: NativeEvent;
-      holds?: NativeEvent[];
-      buffers?: MemoryRef[];
-      deps?: number[];
-      event?: Event;
-    },
-  ): void {
+    signal: NativeEvent | undefined,
+    deps: readonly number[] | undefined,
+  ): Pending {
     this.usable();
     this.cmdList();
+    if (this.pending.length > 0) this.sweep();
     const rec = recorder();
     const dr = this.dr;
-    let ev: NativeEvent;
-    if (o.signal) ev = o.signal.ref();
-    else ev = dr.events.acquire(rec !== null && dr.timer !== undefined);
-    const p: Pending = { ev, holds: o.holds ?? [], buffers: o.buffers ?? [] };
-    if (o.event) p.event = new WeakRef(o.event);
+    const ev = signal ? signal.ref() : dr.events.acquire(rec !== null && dr.timer !== undefined);
+    const p = new Pending(ev, kind, name, bytes, deps);
     if (rec && dr.timer && ev.timestamp) {
-      const [host, ticks] = globalTimestamps(dr);
-      p.rec = { id: takeOpId(), kind, name, bytes, submitHost: host, submitTicks: ticks, deps: o.deps ?? [] };
-      ev.opId = p.rec.id;
+      try {
+        readGlobalTimestamps(dr);
+      } catch (e) {
+        ev.unref();
+        throw e;
+      }
+      p.submitHost = lastGlobalHost();
+      p.submitTicks = lastGlobalTicks();
+      p.recId = takeOpId();
+      ev.opId = p.recId;
     }
-    const [call, r] = append(ev.handle);
+    return p;
+  }
+
+  /** Second half of a submission: the append call's result; queue the op or undo begin() and throw. */
+  private commit(p: Pending, call: string, r: number): void {
     if (r !== 0) {
-      ev.unref();
+      p.ev.unref();
       for (const h of p.holds) h.unref();
       throw new ZeError(call, r);
     }
     for (const b of p.buffers) b.retain?.();
     this.pending.push(p);
     busy.add(this);
-    if (p.rec) scheduleDelivery();
-    if (this.pending.length > 1) this.sweep();
+    if (p.recId !== 0) scheduleDelivery();
   }
 
   /** Retire completed work from the front (in-order: completion is in submission order). */
@@ -517,7 +525,7 @@ export class Stream {
       const p = this.pending[0] as Pending;
       if (!p.ev.done()) break;
       this.pending.shift();
-      if (p.rec && rec && this.dr.timer) this.deliverRecord(p, p.rec, rec);
+      if (p.recId !== 0 && rec) this.deliverRecord(p, rec);
       p.event?.deref()?.retire(p.ev);
       for (const h of p.holds) h.unref();
       for (const b of p.buffers) b.release?.();
@@ -527,29 +535,28 @@ export class Stream {
   }
 
   /** Convert and hand a completed recorded op to the recorder (timestamp read failures are counted, not thrown). */
-  private deliverRecord(p: Pending, r: NonNullable<Pending['rec']>, rec: Recorder): void {
+  private deliverRecord(p: Pending, rec: Recorder): void {
     const timer = this.dr.timer;
     if (!timer) return;
-    let ts: { start: bigint; end: bigint };
     try {
-      ts = p.ev.kernelTimestamp();
+      p.ev.readKernelTimestamp();
     } catch {
       countRecorderError();
       return;
     }
-    const t = ticksToHost(timer, r.submitHost, r.submitTicks, ts.start, ts.end);
+    const t = ticksToHost(timer, p.submitHost, p.submitTicks, KERNEL_TS[0] as bigint, KERNEL_TS[1] as bigint);
     deliver(rec, {
-      id: r.id,
+      id: p.recId,
       device: this.deviceIndex,
       stream: this.streamId,
       engine: this.engine,
-      kind: r.kind,
-      name: r.name,
-      bytes: r.bytes,
-      submitNs: Number(r.submitHost),
+      kind: p.kind,
+      name: p.name,
+      bytes: p.bytes,
+      submitNs: Number(p.submitHost),
       startNs: t.startNs,
       endNs: t.endNs,
-      deps: r.deps,
+      deps: p.deps ? [...p.deps] : [],
     });
   }
 

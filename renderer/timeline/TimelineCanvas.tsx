@@ -7,7 +7,8 @@ import type { TimelineController } from './controller.js';
 import {
   contentHeight,
   DARK_THEME,
-  drawOverview,
+  drawOverviewContent,
+  drawOverviewWindow,
   drawTimeline,
   GUTTER_W,
   kindName,
@@ -51,6 +52,8 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     let forced = true;
     let raf = 0;
     const c = controller;
+    const overviewCache = document.createElement('canvas');
+    let overviewKey = '';
 
     /** Canvas as wide as the plot and as tall as the lanes need (the plot scrolls vertically). */
     const size = (h: number) => {
@@ -90,10 +93,25 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
         selected: c.selected,
         scrollY: 0,
         axisTop: wrap.scrollTop,
+        viewHeight: viewH,
       });
       rows = stats.rows;
+      // The overview's lanes only change with the data, size or theme: cached, then the window box on top.
+      const ovKey = `${c.store.version}/${width}/${dpr}/${theme.bg}`;
+      if (ovKey !== overviewKey) {
+        overviewCache.width = overview.width;
+        overviewCache.height = overview.height;
+        const cctx = overviewCache.getContext('2d', { alpha: false });
+        if (cctx) {
+          cctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+          drawOverviewContent(cctx, c.store, width, 40, theme);
+          overviewKey = ovKey;
+        }
+      }
+      octx.setTransform(1, 0, 0, 1, 0, 0);
+      octx.drawImage(overviewCache, 0, 0);
       octx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      drawOverview(octx, c.store, c.view, width, 40, theme);
+      drawOverviewWindow(octx, c.store, c.view, width, 40, theme);
       const h = c.hook;
       h.spanCount = c.store.spanCount;
       h.lanes = c.store.lanes.size;

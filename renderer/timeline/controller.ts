@@ -78,6 +78,9 @@ export class TimelineController {
 
   ingest(batch: TimelineBatch): void {
     this.store.ingest(batch);
+    // Extend the mipmap levels at ingest (incremental: only the new spans are folded in), so no frame
+    // — in particular the first zoom-out — pays for building them on the draw path.
+    if (batch.count > 0) this.store.prebuildLevels(Infinity);
     this.hook.batches++;
     if (batch.count > 0) {
       if (!this.fitted) {
@@ -89,17 +92,6 @@ export class TimelineController {
     }
     this.dirty = true;
     this.notifySoon();
-    this.schedulePrebuild();
-  }
-
-  private prebuildTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Builds mipmap levels in small slices while the page is otherwise idle. */
-  private schedulePrebuild(): void {
-    if (this.prebuildTimer !== null) return;
-    this.prebuildTimer = setTimeout(() => {
-      this.prebuildTimer = null;
-      if (!this.store.prebuildLevels(8)) this.schedulePrebuild();
-    }, 30);
   }
 
   reset(): void {

@@ -90,6 +90,8 @@ export interface DrawOptions {
   scrollY: number;
   /** Where the visible part of the canvas starts (its scroll offset): the axis sticks there. */
   axisTop?: number;
+  /** Height of the visible part of the canvas (from axisTop): rows outside it are not drawn. Default: all. */
+  viewHeight?: number;
 }
 
 export interface DrawStats {
@@ -105,8 +107,11 @@ export function drawTimeline(
   o: DrawOptions,
 ): DrawStats {
   const { width, height, theme } = o;
+  // Only the visible band of the (scrolling) canvas is drawn; a scroll forces a redraw.
+  const visTop = Math.max(0, Math.min(height, o.axisTop ?? 0));
+  const visBot = Math.min(height, visTop + (o.viewHeight ?? height));
   ctx.fillStyle = theme.bg;
-  ctx.fillRect(0, 0, width, height);
+  ctx.fillRect(0, visTop, width, visBot - visTop);
   const plotW = Math.max(1, width - GUTTER_W);
   const rows = layoutRows(store);
   const nsPerPx = (view.t1 - view.t0) / plotW;
@@ -120,8 +125,8 @@ export function drawTimeline(
   ctx.beginPath();
   for (const t of ticks) {
     const x = Math.round(GUTTER_W + (t.t - view.t0) / nsPerPx) + 0.5;
-    ctx.moveTo(x, AXIS_H - 6);
-    ctx.lineTo(x, height);
+    ctx.moveTo(x, Math.max(AXIS_H - 6, visTop));
+    ctx.lineTo(x, visBot);
   }
   ctx.stroke();
 
@@ -135,7 +140,11 @@ export function drawTimeline(
   let alt = false;
   for (const row of rows) {
     const y = row.y - o.scrollY;
-    if (y + row.h < AXIS_H || y > height) continue;
+    if (y + row.h < visTop + AXIS_H || y > visBot) {
+      // Off screen: not drawn, but the lane striping keeps its parity.
+      alt = row.kind === 'group' ? false : !alt;
+      continue;
+    }
     if (row.kind === 'group') {
       ctx.fillStyle = theme.grid;
       ctx.fillRect(0, y, width, row.h);
@@ -158,8 +167,13 @@ export function drawTimeline(
     const top = y + 3,
       h = row.h - 6;
     const labels: { x: number; w: number; index: number }[] = [];
+    let lastKind = -1;
     drawnRects += lane.query(view.t0, view.t1, plotW, (x0, x1, kind, _count, index) => {
-      ctx.fillStyle = kind === MIXED_KIND ? theme.mixed : (theme.kinds[kind] ?? theme.mixed);
+      // Setting fillStyle parses the colour: only when the kind changes.
+      if (kind !== lastKind) {
+        ctx.fillStyle = kind === MIXED_KIND ? theme.mixed : (theme.kinds[kind] ?? theme.mixed);
+        lastKind = kind;
+      }
       const w = x1 - x0;
       ctx.fillRect(GUTTER_W + x0, top, w > 1 ? w - (w > 3 ? 1 : 0) : 1, h);
       if (index >= 0) {
@@ -290,6 +304,18 @@ export function drawOverview(
   height: number,
   theme: Theme,
 ): void {
+  drawOverviewContent(ctx, store, width, height, theme);
+  drawOverviewWindow(ctx, store, view, width, height, theme);
+}
+
+/** The overview's lanes (depends on the data, size and theme only: cacheable across view changes). */
+export function drawOverviewContent(
+  ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D,
+  store: TimelineStore,
+  width: number,
+  height: number,
+  theme: Theme,
+): void {
   ctx.fillStyle = theme.bg;
   ctx.fillRect(0, 0, width, height);
   const lanes = store.orderedLanes();
@@ -299,11 +325,29 @@ export function drawOverview(
   const rowH = Math.max(1, Math.min(6, (height - 4) / lanes.length));
   lanes.forEach((lane, i) => {
     const y = 2 + i * rowH;
+    let lastKind = -1;
     lane.query(t0, t1, width, (x0, x1, kind) => {
-      ctx.fillStyle = kind === MIXED_KIND ? theme.mixed : (theme.kinds[kind] ?? theme.mixed);
+      if (kind !== lastKind) {
+        ctx.fillStyle = kind === MIXED_KIND ? theme.mixed : (theme.kinds[kind] ?? theme.mixed);
+        lastKind = kind;
+      }
       ctx.fillRect(x0, y, Math.max(1, x1 - x0), Math.max(1, rowH - 1));
     });
   });
+}
+
+/** The overview's visible-window box, drawn over its content. */
+export function drawOverviewWindow(
+  ctx: CanvasRenderingContext2D,
+  store: TimelineStore,
+  view: Viewport,
+  width: number,
+  height: number,
+  theme: Theme,
+): void {
+  if (store.lanes.size === 0 || !(store.maxEnd > store.minStart)) return;
+  const t0 = store.minStart,
+    t1 = store.maxEnd;
   const nsPerPx = (t1 - t0) / width;
   const vx0 = (view.t0 - t0) / nsPerPx,
     vx1 = (view.t1 - t0) / nsPerPx;

@@ -64,6 +64,13 @@ export const prerequisites = [
     present: () => hasCommand('make'),
   },
   {
+    name: 'valgrind',
+    pkg: 'valgrind',
+    why: "the test suite runs the simulated driver's C tests under valgrind's leak checker",
+    for: ['test'],
+    present: () => hasCommand('valgrind'),
+  },
+  {
     name: 'Chromium (/usr/bin/chromium)',
     pkg: 'chromium',
     why: "the end-to-end tests drive the UI in Debian's Chromium",

@@ -150,6 +150,23 @@ export function registerIpc(
       if (typeof method !== 'string' || method.length === 0 || method.length > 64) {
         return { error: { code: 'INVALID_REQUEST', message: 'Expected a method name.' } };
       }
+      // File paths reach the service only from main's own dialogs (the export/import channels): the
+      // page may not name files itself, or a compromised page could read or write any user file.
+      if (
+        (method === 'trace.export' || method === 'trace.import') &&
+        typeof params === 'object' &&
+        params !== null &&
+        'path' in params
+      ) {
+        log(`refused ${method} with a file path from the page`);
+        return {
+          error: {
+            code: 'FORBIDDEN',
+            message: `${method} with a file path may only come from the app's own file dialog.`,
+            hint: 'Use File → Export Trace / Import Trace.',
+          },
+        };
+      }
       // The service validates method and params against protocol/contract.ts.
       return backend.call(method, params ?? {});
     },

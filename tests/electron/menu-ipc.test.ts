@@ -115,6 +115,19 @@ describe('dialog-backed IPC channels', () => {
     });
   });
 
+  it('the page cannot name files itself: trace.export/import with a path over the call channel are refused', async () => {
+    const { win, backend } = setup();
+    const call = stub.handlers.get(IpcChannel.call)!;
+    for (const method of ['trace.export', 'trace.import']) {
+      const reply = await call(own(win), { method, params: { path: '/home/u/.ssh/id_rsa' } });
+      expect(reply).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    }
+    expect(backend.call).not.toHaveBeenCalled();
+    // Without a path (e.g. an upload id) the request goes through to the service's own validation.
+    await call(own(win), { method: 'trace.export', params: {} });
+    expect(backend.call).toHaveBeenCalledWith('trace.export', {});
+  });
+
   it('import: open dialog, then trace.import with the chosen path', async () => {
     const { win, backend } = setup();
     stub.nextOpenPath = '/home/u/unitrace.json';

@@ -18,6 +18,7 @@ import { L, struct } from '../../runtime/ze/layouts.js';
 import { loadZe, loaderLibraryName, loaderVersions } from '../../runtime/ze/lib.js';
 import { driverExtensions } from './loader-probe.js';
 import { outcome, type CheckContext, type CheckDef, type Outcome } from './registry.js';
+import { mulberry32 as prng } from '../../runtime/prng.js';
 
 // ---- shared helpers ----
 
@@ -82,18 +83,6 @@ function gbps(bytes: number, ms: number): number {
 
 function fmtGBs(v: number): string {
   return Number.isFinite(v) ? `${v.toFixed(v < 10 ? 2 : 1)} GB/s` : '∞ GB/s';
-}
-
-/** A tiny deterministic PRNG (mulberry32) for test patterns. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function pattern(bytes: number, seed: number): Buffer {

@@ -8,20 +8,10 @@ import { MAX_MESSAGE_BYTES } from '../../protocol/contract.js';
 import type { DeviceList } from '../../protocol/devices.js';
 import { ErrorCodes, UNKNOWN_ID, createService, type ReplyMessage } from '../../host/service.js';
 import { SIM_BUILT } from './helpers.js';
+import { mulberry32 } from '../../runtime/prng.js';
 
 const SEED = 0x5eed_2026;
 const COUNT = 10_000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rnd = mulberry32(SEED);
 const int = (n: number): number => Math.floor(rnd() * n);

@@ -1,5 +1,6 @@
 // Builds timeline batches for renderer tests.
 import type { BatchLane, TimelineBatch } from '../../protocol/timeline-batch.js';
+import { mulberry32 } from '../../runtime/prng.js';
 
 export interface SpanSpec {
   lane: number;
@@ -64,13 +65,4 @@ export function makeBatch(
 }
 
 /** A deterministic pseudo-random generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;

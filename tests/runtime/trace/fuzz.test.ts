@@ -7,19 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSyntheticTrace, importTrace, TraceParseError } from '../../../runtime/trace/index.js';
 import { tempDir } from './helpers.js';
+import { mulberry32 } from '../../../runtime/prng.js';
 
 const SEED = Number(process.env.XPUSCOPE_FUZZ_SEED ?? 0x5eed);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dir = tempDir();
 const enc = (s: string) => Buffer.from(s, 'utf8');

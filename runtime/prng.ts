@@ -1,0 +1,14 @@
+// A tiny deterministic pseudo-random generator (mulberry32): reproducible test patterns in the
+// diagnostics and seeded fuzz tests, with no dependency.
+
+/** Returns a generator of floats in [0, 1) that repeats exactly for the same seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

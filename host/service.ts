@@ -44,7 +44,7 @@ export const ErrorCodes = {
   TOO_LARGE: 'TOO_LARGE',
   /** The requested driver could not be configured (e.g. another driver is already in use in this process). */
   DRIVER_CONFIG: 'DRIVER_CONFIG',
-  /** The method is in the protocol but this service does not implement it yet. */
+  /** Answered by an older service for a method it does not know (clients tolerate it). */
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   /** The method is already running (e.g. a second `diag.run`); try again when it finished. */
   BUSY: 'BUSY',
@@ -188,8 +188,8 @@ export class ServiceError extends Error {
 
 type RuntimeModule = typeof import('../runtime/index.js');
 
-/** Methods of the protocol this service implements; the others answer NOT_IMPLEMENTED. */
-type Handlers = { [M in MethodName]?: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
+/** One handler per protocol method: the compiler refuses a service that misses one. */
+type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -286,7 +286,7 @@ export function createService(options: ServiceOptions = {}): Service {
     );
   };
 
-  const handlers: Handlers = {
+  const coreHandlers = {
     'service.hello': async (): Promise<ServiceHello> => ({
       name: 'xpuscope',
       version: options.version ?? packageVersion(),
@@ -366,9 +366,10 @@ export function createService(options: ServiceOptions = {}): Service {
         diagRunning = false;
       }
     },
-  };
+  } satisfies Partial<Handlers>;
 
-  Object.assign(handlers, {
+  const handlers: Handlers = {
+    ...coreHandlers,
     'scenario.list': async (): Promise<ScenarioInfo[]> => {
       const sc = await import('../runtime/scenarios/index.js');
       return sc.listScenarios();
@@ -532,17 +533,10 @@ export function createService(options: ServiceOptions = {}): Service {
         if (uploaded) await fsp.rm(file, { force: true }).catch(() => {});
       }
     },
-  } satisfies Handlers);
+  };
 
   async function dispatch<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-    const handler = handlers[method] as ((p: ParamsOf<M>) => Promise<ResultOf<M>>) | undefined;
-    if (handler === undefined) {
-      throw new ServiceError(
-        ErrorCodes.NOT_IMPLEMENTED,
-        `Method "${method}" is not implemented by this xpuscope service yet.`,
-        `Implemented: ${Object.keys(handlers).join(', ')}.`,
-      );
-    }
+    const handler = handlers[method] as (p: ParamsOf<M>) => Promise<ResultOf<M>>;
     try {
       return await handler(params);
     } catch (err) {

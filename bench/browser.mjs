@@ -4,7 +4,7 @@
 // esbuild), and an in-page frame sampler that records the timeline's own per-frame draw time
 // (`__xpuscopeTimeline.lastFrameMs`, every frame it draws) plus requestAnimationFrame intervals.
 /* global window -- page-side callbacks run in Chromium */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromiumArgs, chromiumPath, NotRunnable, root } from './lib.mjs';
 
@@ -163,4 +163,178 @@ export async function pageProfiler(page) {
       writeFileSync(out, JSON.stringify(profile));
     },
   };
+}
+
+/**
+ * A page driven WITHOUT the DevTools protocol, for measurements of the WebSocket transport. Playwright
+ * enables CDP's Network domain on every page it controls, and then Chromium base64-encodes every
+ * WebSocket frame into a `Network.webSocketFrameReceived` event: measured 2–13 MiB/s into a Playwright
+ * page vs 50–100 MiB/s into the same page without CDP (bench/ws-ceiling.mjs, NOTES 2026-11-29 17:05).
+ * So Chromium is started directly (no Playwright, no debugging pipe/port), the served renderer gets a
+ * small agent script (injected into a copy of dist/renderer) that opens the timeline view, samples
+ * frames like samplerScript, and reports every 100 ms as `console.log('__BENCH__' + JSON)`, which
+ * headless Chromium prints on stderr (--enable-logging=stderr).
+ */
+export const agentScript = `(() => {
+  const log = (o) => console.log('__BENCH__' + JSON.stringify(o));
+  addEventListener('error', (e) => log({ error: String(e.message) }));
+  const nav = setInterval(() => {
+    const b = document.querySelector('[data-testid="nav-timeline"]');
+    if (b) { b.click(); clearInterval(nav); }
+  }, 50);
+  let lastFrames = -1, lastT = 0;
+  const draw = [], raf = [];
+  const tick = (t) => {
+    const h = window.__xpuscopeTimeline;
+    if (h) {
+      if (h.frames !== lastFrames) { if (lastFrames >= 0) draw.push(h.lastFrameMs); lastFrames = h.frames; }
+      if (lastT) raf.push(t - lastT);
+    }
+    lastT = t;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  setInterval(() => {
+    const h = window.__xpuscopeTimeline;
+    log({
+      canvas: !!document.querySelector('[data-testid="timeline-canvas"]'),
+      hook: h ? { spanCount: h.spanCount, frames: h.frames, batches: h.batches } : null,
+      draw: draw.splice(0),
+      raf: raf.splice(0),
+    });
+  }, 100);
+})();`;
+
+/** A copy of dist/renderer whose index.html also loads agentScript (same origin: the CSP allows it). */
+export async function agentRendererDir() {
+  const { cpSync, mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'xpuscope-bench-renderer-'));
+  cpSync(join(root, 'dist', 'renderer'), dir, { recursive: true });
+  const index = join(dir, 'index.html');
+  writeFileSync(join(dir, 'bench-agent.js'), agentScript);
+  writeFileSync(
+    index,
+    readFileSync(index, 'utf8').replace('</head>', '  <script src="./bench-agent.js"></script>\n  </head>'),
+  );
+  return dir;
+}
+
+/** Starts headless Chromium on `url` with no DevTools client; collects the agent's reports. */
+export async function launchPlain(url) {
+  if (!existsSync(chromiumPath)) throw new NotRunnable(`${chromiumPath} is missing`);
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const profile = mkdtempSync(join(tmpdir(), 'xpuscope-bench-chromium-'));
+  const child = spawn(
+    chromiumPath,
+    [
+      ...chromiumArgs,
+      '--headless',
+      '--enable-logging=stderr',
+      '--log-level=0',
+      `--window-size=${VIEWPORT.width},${VIEWPORT.height}`,
+      `--user-data-dir=${profile}`,
+      url,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const state = { last: null, draw: [], raf: [], errors: [], sampling: false, reports: 0 };
+  let buf = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const m = /"__BENCH__(.*)", source:/.exec(line);
+      if (!m) continue;
+      let r;
+      try {
+        r = JSON.parse(m[1].replace(/\\"/g, '"'));
+      } catch {
+        continue;
+      }
+      if (r.error) state.errors.push(r.error);
+      else {
+        state.last = r;
+        state.reports++;
+        if (state.sampling) {
+          for (const x of r.draw) state.draw.push(x);
+          for (const x of r.raf) state.raf.push(x);
+        }
+      }
+    }
+  });
+  const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
+  return {
+    state,
+    pid: child.pid,
+    /** Resolves once the timeline view is up and the hook exists (or throws NotRunnable). */
+    async ready(timeoutMs = 60_000) {
+      const until = Date.now() + timeoutMs;
+      while (!(state.last?.canvas && state.last.hook)) {
+        if (Date.now() > until || child.exitCode !== null)
+          throw new NotRunnable(
+            `the timeline view did not appear in headless Chromium at ${url}${state.errors.length ? ': ' + state.errors[0] : ''}`,
+          );
+        await sleepMs(50);
+      }
+    },
+    /** The latest report (at most ~100 ms old) and the next one's arrival. */
+    async fresh() {
+      const n = state.reports;
+      while (state.reports === n && child.exitCode === null) await sleepMs(20);
+      return state.last.hook;
+    },
+    startFrames() {
+      state.draw = [];
+      state.raf = [];
+      state.sampling = true;
+    },
+    stopFrames() {
+      state.sampling = false;
+      return { draw: state.draw, raf: state.raf };
+    },
+    async close() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      // Chromium's helper processes (crash handler, …) can still write into the profile for a moment
+      // after the main process exits: retry, and never fail a measurement over a temp folder.
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch (e) {
+        console.error(`bench: could not remove ${profile}: ${e.message}`);
+      }
+    },
+  };
+}
+
+/**
+ * CPU seconds (user + system) used so far by chromium processes — the process tree under `rootPid`
+ * when given, else every process whose command line names chromium — and by this process.
+ */
+export function cpuSeconds(rootPid) {
+  const procs = new Map(); // pid → [ppid, cpu s, is chromium]
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const isChrome = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chromium');
+      procs.set(Number(pid), [Number(f[1]), (Number(f[11]) + Number(f[12])) / 100, isChrome]);
+    } catch {
+      // gone
+    }
+  }
+  const under = (pid) => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = procs.get(p)?.[0] ?? 0, hops++)
+      if (p === rootPid) return true;
+    return false;
+  };
+  let chrome = 0;
+  for (const [pid, [, cpu, isChrome]] of procs) if (rootPid ? under(pid) : isChrome) chrome += cpu;
+  const u = process.cpuUsage();
+  return { chrome, node: (u.user + u.system) / 1e6 };
 }

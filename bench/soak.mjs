@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // bench/soak.mjs — long-running reliability check (issue 8).
 //
-//   node bench/soak.mjs [--minutes N] [--lane-capacity N] [--cli] [--json FILE]
+//   node bench/soak.mjs [--minutes N] [--lane-capacity N] [--semi-space MB] [--cli] [--json FILE]
 //
 // Two workloads run side by side for --minutes (default 10) on the simulated driver:
 //   A. `xpuscope serve` with a UI client attached: the server runs in its own process tree (by default
@@ -14,6 +14,16 @@
 //      recorder attached feeding a runtime/timeline ring; at the end xpu.shutdown() and the simulated
 //      driver's live-object count must be back to its baseline (zero).
 // Resident memory (VmRSS) of the server's process tree and of the workload process is sampled every second.
+// The workload process also reports, after a full GC every 5 s, all of process.memoryUsage() (typed-array
+// and Buffer backing stores are `external`/`arrayBuffers`, outside the JS heap), V8's new/old space
+// sizes, its malloc heap ([heap]) and other anonymous RSS from /proc/self/smaps, and the simulated
+// driver's live objects and handle-registry size; the JSON (--json) has them per sample.
+// V8's young generation: in a busy process V8 doubles the new space (two semi-spaces) each time enough
+// objects have survived scavenges since the last doubling, up to its maximum (16 MiB per semi-space on
+// Node 20 x64: new space 8 → 16 → 32 MiB, the last step 3–5 minutes into this workload; bench/NOTES.md,
+// "soak"). That warm-up would read as +24 MiB of "growth" long after the warm-up window, so the workload
+// runs with its semi-spaces fixed at --semi-space MB (default 16 = Node 20's maximum; 0 = V8's own
+// sizing), and the new space is printed so that the pinning can be seen.
 // PASS when, for both: RSS grows < 10 % from the end of warm-up (first 25 %, at least 10 s) to the
 // end (medians of the samples in the first and last 10 % after warm-up), the rings stay bounded
 // (size ≤ capacity and constant once full while the dropped count grows), and no Level Zero object is
@@ -40,8 +50,11 @@ const minutes = Number(opt('minutes', 10));
 const laneCapacity = Number(opt('lane-capacity', 256));
 const useCli = opt('cli', false) === true;
 const jsonOut = opt('json', undefined);
-if (!(minutes > 0) || !(laneCapacity > 0)) {
-  console.error('usage: node bench/soak.mjs [--minutes N] [--lane-capacity N] [--cli] [--json FILE]');
+const semiSpaceMB = Number(opt('semi-space', 16));
+if (!(minutes > 0) || !(laneCapacity > 0) || !(semiSpaceMB >= 0)) {
+  console.error(
+    'usage: node bench/soak.mjs [--minutes N] [--lane-capacity N] [--semi-space MB] [--cli] [--json FILE]',
+  );
   process.exit(2);
 }
 for (const [p, hint] of [
@@ -170,6 +183,7 @@ async function inProcess() {
   process.env.XPUSCOPE_DRIVER = 'sim';
   const { xpu, configureDriver } = await import(join(dist, 'runtime', 'index.js'));
   const { Timeline } = await import(join(dist, 'runtime', 'timeline', 'index.js'));
+  const { simRegistryStats } = await import(join(dist, 'runtime', 'sim-objects.js'));
   configureDriver({ driver: 'sim', profile: 'arc-a770,max-1550' });
   const baseline = xpu.simLiveObjects();
   const timeline = new Timeline({ laneCapacity: Math.min(laneCapacity, 256), edgeCapacity: 4096 });
@@ -201,7 +215,7 @@ async function inProcess() {
     if (state.iterations % 500 === 0) xpu.emptyCache();
     state.iterations++;
   };
-  return { xpu, timeline, baseline, state, iteration, bufs };
+  return { xpu, timeline, baseline, state, iteration, bufs, simRegistryStats };
 }
 
 // ---- worker mode: B runs in a child process of the soak ----
@@ -211,17 +225,51 @@ if (argv.includes('--worker-b')) {
   process.on('message', (m) => {
     if (m === 'stop') stopW = true;
   });
-  // A full GC every 5 s, so that RSS reflects retained memory rather than V8's lazy heap growth.
+  const v8 = await import('node:v8');
+  // RSS of the brk heap (glibc's main malloc arena) and of the other anonymous mappings (V8's heap
+  // pages, thread arenas, large mmap'd blocks), in KiB.
+  const smapsKiB = () => {
+    const r = { mallocHeap: 0, anon: 0 };
+    let kind;
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const h = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (h) kind = h[1] === '[heap]' ? 'mallocHeap' : h[1] === '' ? 'anon' : undefined;
+      else if (kind && line.startsWith('Rss:')) r[kind] += Number(/\d+/.exec(line)[0]);
+    }
+    return r;
+  };
+  // A full GC every 5 s, so that RSS reflects retained memory rather than V8's lazy heap growth; the
+  // memory breakdown is taken right after it.
   let ticks = 0;
-  let heapAfterGc = 0;
+  let mem = {};
   const tick = setInterval(() => {
     if (++ticks % 5 === 0 && globalThis.gc) {
       globalThis.gc();
-      heapAfterGc = process.memoryUsage().heapUsed;
+      const mu = process.memoryUsage();
+      const space = (n) => v8.getHeapSpaceStatistics().find((x) => x.space_name === n)?.space_size ?? 0;
+      const sim = W.xpu.simLiveObjects();
+      const reg = W.simRegistryStats();
+      mem = {
+        rss: mu.rss,
+        heapUsed: mu.heapUsed,
+        heapTotal: mu.heapTotal,
+        external: mu.external,
+        arrayBuffers: mu.arrayBuffers,
+        newSpace: space('new_space'),
+        oldSpace: space('old_space'),
+        ...smapsKiB(),
+        simObjects: sim
+          ? Object.entries(sim).reduce((a, [k, v]) => (k === 'allocatedBytes' ? a : a + v), 0)
+          : -1,
+        simBytes: sim?.allocatedBytes ?? -1,
+        regCapacity: reg?.capacity ?? -1,
+        regLive: reg?.live ?? -1,
+      };
     }
     process.send({
       type: 'sample',
-      heapUsed: heapAfterGc,
+      heapUsed: mem.heapUsed ?? 0,
+      mem,
       ringSize: W.timeline.size,
       ringDropped: W.timeline.dropped,
       lanes: W.timeline.lanes().length,
@@ -276,13 +324,32 @@ const scenarios = await client.call('scenario.list').catch((e) => {
   console.error(`soak: scenario.list failed: ${e.message}`);
   return [];
 });
+const semiSpaceFlags = semiSpaceMB
+  ? [`--min-semi-space-size=${semiSpaceMB}`, `--max-semi-space-size=${semiSpaceMB}`]
+  : [];
 const bChild = spawn(
   process.execPath,
-  ['--expose-gc', fileURLToPath(import.meta.url), '--worker-b', '--lane-capacity', String(laneCapacity)],
+  [
+    '--expose-gc',
+    ...semiSpaceFlags,
+    fileURLToPath(import.meta.url),
+    '--worker-b',
+    '--lane-capacity',
+    String(laneCapacity),
+  ],
   { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
 );
 const B = {
-  sample: { ringSize: 0, ringDropped: 0, iterations: 0, errors: 0, lastError: '', lanes: 1, heapUsed: 0 },
+  sample: {
+    ringSize: 0,
+    ringDropped: 0,
+    iterations: 0,
+    errors: 0,
+    lastError: '',
+    lanes: 1,
+    heapUsed: 0,
+    mem: {},
+  },
   final: undefined,
 };
 bChild.on('message', (m) => {
@@ -307,6 +374,14 @@ const sampler = setInterval(async () => {
     capDropped: capState.dropped,
     capLanes: capState.lanes,
     heapKiB: Math.round(B.sample.heapUsed / 1024),
+    // the workload's breakdown after its last GC (bytes → KiB; smaps figures are KiB already)
+    ...Object.fromEntries(
+      Object.entries(B.sample.mem).map(([k, v]) =>
+        /^(rss|heapUsed|heapTotal|external|arrayBuffers|newSpace|oldSpace|simBytes)$/.test(k)
+          ? [`${k}KiB`, Math.round(v / 1024)]
+          : [k === 'mallocHeap' || k === 'anon' ? `${k}KiB` : k, v],
+      ),
+    ),
     ringSize: B.sample.ringSize,
     ringDropped: B.sample.ringDropped,
   });
@@ -394,6 +469,16 @@ function growth(key) {
 const gServe = growth('serveKiB');
 const gSelf = growth('selfKiB');
 const gHeap = growth('heapKiB');
+const span = (key, f = mb) => {
+  const g = growth(key);
+  return `${f(g.start)} → ${f(g.end)}`;
+};
+// The driver's handle registry must not grow with the number of handles created: its capacity stays
+// below 8 x (live handles + 1), or the 256-slot minimum (native/src/handles.c).
+const regSamples = samples.filter((s) => s.regCapacity > 0);
+const regMaxLive = Math.max(0, ...regSamples.map((s) => s.regLive));
+const regMaxCap = Math.max(0, ...regSamples.map((s) => s.regCapacity));
+const regOk = regSamples.length ? regMaxCap <= Math.max(256, 8 * (regMaxLive + 1)) : null;
 // Ring bounded: once it reports drops, its size never exceeds the capacity and stays flat.
 function ringCheck(sizeKey, dropKey, capacity) {
   const full = samples.filter((s) => s[dropKey] > 0);
@@ -445,6 +530,25 @@ const rows = [
     `${mb(gHeap.start)} → ${mb(gHeap.end)} MiB (${gHeap.pct.toFixed(1)} %)`,
     '',
   ],
+  [
+    'workload: V8 new space / old space',
+    `${span('newSpaceKiB')} / ${span('oldSpaceKiB')} MiB (semi-space ${semiSpaceMB ? `fixed at ${semiSpaceMB} MiB` : "V8's sizing"})`,
+    '',
+  ],
+  [
+    'workload: external / arrayBuffers after GC',
+    `${span('externalKiB')} / ${span('arrayBuffersKiB')} MiB`,
+    '',
+  ],
+  ['workload: RSS of malloc heap / other anon', `${span('mallocHeapKiB')} / ${span('anonKiB')} MiB`, ''],
+  ['workload: driver objects / allocated', `${span('simObjects', String)} / ${span('simBytesKiB')} MiB`, ''],
+  [
+    'workload: driver handle registry',
+    regSamples.length
+      ? `${regSamples[0].regCapacity} → ${regSamples[regSamples.length - 1].regCapacity} slots (max ${regMaxCap}, live ≤ ${regMaxLive})`
+      : 'unavailable',
+    regOk === null ? 'n/a' : regOk ? 'pass' : 'FAIL',
+  ],
   ['workload: timeline ring', ringLocal.note, ringLocal.ok === null ? 'n/a' : ringLocal.ok ? 'pass' : 'FAIL'],
   ['workload: shutdown', JSON.stringify(report), report.leakedDevices.length ? 'FAIL' : 'pass'],
   [
@@ -475,6 +579,7 @@ if (jsonOut)
       {
         minutes,
         laneCapacity,
+        semiSpaceMB,
         rows,
         samples,
         client: client.stats,

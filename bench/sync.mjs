@@ -24,6 +24,9 @@ export async function run({ quick, log }) {
 
   const now = await rawNowFn();
   const { xpu, configureDriver } = await import(pathToFileURL(requireDist('runtime/index.js')).href);
+  const { blockingWaitStats: blocking } = await import(
+    pathToFileURL(requireDist('runtime/device-runtime.js')).href
+  );
   configureDriver({ driver: 'sim', profile: meta.profile });
   const s = new xpu.Stream({ device: 0 });
   const kern = xpu.kernels(0).busy;
@@ -70,7 +73,13 @@ export async function run({ quick, log }) {
       },
     ],
     notes: [
-      `${k} busy kernels each (C and JS), profile ${meta.profile}, wait strategy ${process.env.XPUSCOPE_WAIT ?? 'async (default)'}`,
+      `${k} busy kernels each (C and JS), profile ${meta.profile}, wait strategy ${xpu.waitStrategy()}` +
+        (xpu.waitStrategy() === 'auto' ? ` (block budget ${xpu.waitBlockUs?.() ?? '?'} µs)` : ''),
+      // the event-loop cost of 'auto': synchronous waits on the JS thread (blockingWaitStats)
+      blocking
+        ? `event loop blocked by waits: ${blocking.waits} times (${blocking.woken} woke on completion), ` +
+          `mean ${(blocking.blockedUs / Math.max(1, blocking.waits)).toFixed(0)} µs, max ${blocking.maxBlockedUs.toFixed(0)} µs`
+        : 'event loop never blocked (runtime without blocking waits)',
     ],
     raw: { jsUs: js, cUs: c },
   };

@@ -30,6 +30,7 @@ import {
   type TimelineCursor,
 } from '../runtime/timeline/index.js';
 import { ChromeTraceWriter } from '../runtime/trace/export.js';
+import { RecentOps } from './recent-ops.js';
 
 type RuntimeModule = typeof import('../runtime/index.js');
 type ScenariosModule = typeof import('../runtime/scenarios/index.js');
@@ -60,15 +61,7 @@ interface Sub {
   cursor: TimelineCursor;
 }
 
-interface Recent {
-  device: number;
-  key: string;
-  submit: number;
-  start: number;
-  end: number;
-}
-
-/** Counter inputs (recent ops) are kept this long, ns, and at most RECENT_MAX of them. */
+/** Counter inputs (recent ops) are kept this long, ns, and at most RECENT_MAX of them (the newest). */
 const RECENT_KEEP_NS = 5e9;
 const RECENT_MAX = 100_000;
 /** flushBatches sends at most this many capped batches per subscriber per tick, for at most this long. */
@@ -88,7 +81,7 @@ export class Capture {
   private countersTimer: NodeJS.Timeout | undefined;
   private version = 0;
   private sentVersion = 0;
-  private readonly recent: Recent[] = [];
+  private readonly recent = new RecentOps(RECENT_MAX);
   private readonly devices = new Set<number>();
   private readonly startedAt = performance.now();
   private clock: InstanceType<ScenariosModule['RecordClock']> | undefined;
@@ -144,19 +137,21 @@ export class Capture {
     // Bulk: one Timeline.append for the whole run, then the counter inputs.
     this.timeline.append(ops);
     this.version++;
+    // Engine key ids cached per engine object (producers reuse one per stream), checked by device.
+    const keyOf = new Map<OpRecord['engine'], { device: number; id: number }>();
     let lastDevice = -1;
-    let lastEngine: OpRecord['engine'] | undefined;
-    let key = '';
     for (const op of ops) {
-      if (op.device !== lastDevice || op.engine !== lastEngine) {
-        if (op.device !== lastDevice) this.devices.add(op.device);
+      if (op.device !== lastDevice) {
+        this.devices.add(op.device);
         lastDevice = op.device;
-        lastEngine = op.engine;
-        key = engineKey(op.device, op.engine);
       }
-      this.recent.push({ device: op.device, key, submit: op.submitNs, start: op.startNs, end: op.endNs });
+      let k = keyOf.get(op.engine);
+      if (k === undefined || k.device !== op.device) {
+        k = { device: op.device, id: this.recent.keyId(engineKey(op.device, op.engine)) };
+        keyOf.set(op.engine, k);
+      }
+      this.recent.push(op.device, k.id, op.submitNs, op.startNs, op.endNs);
     }
-    if (this.recent.length > RECENT_MAX) this.pruneRecent(ops[ops.length - 1]!.endNs - RECENT_KEEP_NS);
     if (this.writer) {
       for (const op of ops) this.pendingTrace.push(op);
       if (this.pendingTrace.length >= 4096) this.writeTrace();
@@ -168,26 +163,17 @@ export class Capture {
     this.timeline.append([op]);
     this.version++;
     this.devices.add(op.device);
-    this.recent.push({
-      device: op.device,
-      key: engineKey(op.device, op.engine),
-      submit: op.submitNs,
-      start: op.startNs,
-      end: op.endNs,
-    });
-    if (this.recent.length > RECENT_MAX) this.pruneRecent(op.endNs - RECENT_KEEP_NS);
+    this.recent.push(
+      op.device,
+      this.recent.keyId(engineKey(op.device, op.engine)),
+      op.submitNs,
+      op.startNs,
+      op.endNs,
+    );
     if (this.writer) {
       this.pendingTrace.push(op);
       if (this.pendingTrace.length >= 4096) this.writeTrace();
     }
-  }
-
-  /** Forget counter inputs that ended before `keepFrom` (and the oldest half if still too many). */
-  private pruneRecent(keepFrom: number): void {
-    let drop = 0;
-    while (drop < this.recent.length && this.recent[drop]!.end < keepFrom) drop++;
-    if (this.recent.length - drop > RECENT_MAX) drop = Math.max(drop, this.recent.length >> 1);
-    if (drop) this.recent.splice(0, drop);
   }
 
   private writeTrace(): void {
@@ -324,7 +310,7 @@ export class Capture {
       } catch {
         continue;
       }
-      this.pruneRecent(now - RECENT_KEEP_NS);
+      this.recent.prune(now - RECENT_KEEP_NS);
       const from = now - windowNs;
       const perEngine = new Map<string, { s: number[]; e: number[] }>();
       for (const l of this.timeline.lanes()) {
@@ -332,17 +318,17 @@ export class Capture {
       }
       let started = 0;
       const lat: number[] = [];
-      for (const r of this.recent) {
-        if (r.device !== device || r.end <= from || r.start >= now) continue;
-        const g = perEngine.get(r.key) ?? { s: [], e: [] };
-        perEngine.set(r.key, g);
-        g.s.push(Math.max(r.start, from));
-        g.e.push(Math.min(r.end, now));
-        if (r.start >= from) {
+      this.recent.forEach((rDevice, key, submit, start, end) => {
+        if (rDevice !== device || end <= from || start >= now) return;
+        const g = perEngine.get(key) ?? { s: [], e: [] };
+        perEngine.set(key, g);
+        g.s.push(Math.max(start, from));
+        g.e.push(Math.min(end, now));
+        if (start >= from) {
           started++;
-          lat.push(r.start - r.submit);
+          lat.push(start - submit);
         }
-      }
+      });
       const engines: Record<string, number> = {};
       for (const [key, g] of perEngine) {
         engines[key] = Math.min(100, Math.round((sweepIntervals(g.s, g.e).busyNs / windowNs) * 1000) / 10);
@@ -423,7 +409,7 @@ export class Capture {
 
   private replaceTimeline(timeline: Timeline, reason: 'clear' | 'import' | 'restart'): void {
     this.timeline = timeline;
-    this.recent.length = 0;
+    this.recent.clear();
     this.pendingTrace = [];
     for (const s of this.subs) s.cursor = START_CURSOR;
     this.opts.publish('timeline.reset', { reason });

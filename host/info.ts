@@ -60,7 +60,7 @@ export const INFO_GROUPS: readonly { name: PropertyGroupName; fields: readonly s
     name: 'memory',
     fields: ['totalMemory', 'maxMemAllocSize', 'memoryClockRate', 'memoryBusWidth', 'lastLevelCacheSize'],
   },
-  { name: 'engines', fields: ['engines'] },
+  { name: 'engines', fields: ['engines', 'subDevices'] },
   {
     name: 'timestamps',
     fields: ['timerFrequency', 'timerResolutionNs', 'timestampValidBits', 'kernelTimestampValidBits'],
@@ -104,14 +104,20 @@ function label(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+function engineLine(e: DeviceProperties['engines'][number]): string {
+  const fill = e.maxMemoryFillPatternSize >= 2 ** 53 ? 'unlimited' : `${e.maxMemoryFillPatternSize} B`;
+  return `ordinal ${e.ordinal}: ${e.kind}, ${e.numQueues} queue(s), ${e.flagNames.join('|') || '-'}, fill ≤ ${fill}`;
+}
+
 function plain(key: string, v: unknown): PropertyValue {
   if (v === undefined || v === null) return null;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
-  if (key === 'engines' && Array.isArray(v)) {
-    return (v as DeviceProperties['engines']).map(
-      (e) =>
-        `ordinal ${e.ordinal}: ${e.kind}, ${e.numQueues} queue(s), ${e.flagNames.join('|') || '-'}, fill ≤ ${e.maxMemoryFillPatternSize >= 2 ** 53 ? 'unlimited' : `${e.maxMemoryFillPatternSize} B`}`,
+  if (key === 'engines' && Array.isArray(v)) return (v as DeviceProperties['engines']).map(engineLine);
+  if (key === 'subDevices' && Array.isArray(v)) {
+    return (v as DeviceProperties['subDevices']).map(
+      (t) =>
+        `tile ${t.subdeviceId}: ${t.euCount} EUs; ${t.engines.map((e) => `${e.kind}×${e.numQueues}`).join(', ') || 'no engines'}`,
     );
   }
   return JSON.stringify(v);
@@ -187,9 +193,14 @@ export function formatInfo(info: DevicePropertiesView, header: string): string {
   for (const g of info.groups) {
     out += `\n${g.name.toUpperCase()}\n`;
     if (g.name === 'engines') {
-      const e = g.entries[0];
-      for (const line of Array.isArray(e?.value) ? e.value : []) out += `  ${safe(String(line))}\n`;
-      out += `  [${e?.source ?? '-'}]\n`;
+      // Lists, one line per engine group / tile, then where they came from.
+      for (const e of g.entries) {
+        const lines = Array.isArray(e.value) ? e.value : [];
+        if (e.key !== 'engines' && lines.length === 0) continue; // no sub-devices: nothing to say
+        if (e.key !== 'engines') out += `  ${e.label}:\n`;
+        for (const line of lines) out += `  ${safe(String(line))}\n`;
+        out += `  [${e.source}]\n`;
+      }
       continue;
     }
     const width = Math.max(...g.entries.map((e) => e.key.length));

@@ -24,7 +24,9 @@
 // encoded batch as-is (protocol/timeline-batch.ts) — clients treat every binary frame as a batch.
 // Backpressure: while a socket has more than BACKPRESSURE_BYTES queued, the capture skips counters for
 // it and coalesces its batches (nothing is lost: its next batch carries everything since its cursor, and
-// `dropped` counts what the ring evicted meanwhile).
+// `dropped` counts what the ring evicted meanwhile). A client that does not drain — backed up for
+// STALLED_MS on end, or more than MAX_BUFFERED_BYTES queued (replies are not coalesced) — is disconnected
+// with close code 1013 (try again later), so one stuck browser tab cannot hold server memory.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -65,7 +67,7 @@ export interface ServeOptions {
   /** Restart policy and child settings of the service process (ignored in-process). */
   serviceProcess?: Pick<
     ServiceProcessOptions,
-    'maxRestarts' | 'restartWindowMs' | 'restartDelayMs' | 'modulePath' | 'execArgv' | 'env'
+    'maxRestarts' | 'restartWindowMs' | 'restartDelayMs' | 'modulePath' | 'execArgv' | 'env' | 'hangTimeoutMs'
   >;
   /** Log sink for one-line messages (default: none). */
   log?: (line: string) => void;
@@ -81,6 +83,11 @@ export interface ServeOptions {
   capture?: ServiceOptions['capture'];
   /** Download/upload registry shared with a service passed in `service` (created otherwise). */
   transfers?: TransferRegistry;
+  /**
+   * Slow-client limits (defaults: backed up above 4 MiB queued, disconnected with 1013 after 15 s backed
+   * up or above 64 MiB queued). Tests shorten them.
+   */
+  slowClient?: { backpressureBytes?: number; stalledMs?: number; maxBufferedBytes?: number };
 }
 
 export interface RunningServer {
@@ -137,8 +144,10 @@ function requestIdOf(data: RawData): number {
 
 /** Frames up to this size reach the service (which answers TOO_LARGE above MAX_MESSAGE_BYTES); larger ones close the socket (1009). */
 const WS_MAX_PAYLOAD = 2 * MAX_MESSAGE_BYTES;
-/** Close a client that does not read its pushes. */
+/** Close a client that does not read its pushes: this much queued (replies are never coalesced)… */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** …or backed up (above BACKPRESSURE_BYTES) this long without draining below it. */
+const STALLED_MS = 15_000;
 const HEARTBEAT_MS = 30_000;
 /** Above this much queued output a socket counts as backed up (batches coalesce, counters skipped). */
 export const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
@@ -559,16 +568,28 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
 
   const alive = new WeakMap<WebSocket, boolean>();
 
+  const backpressureBytes = options.slowClient?.backpressureBytes ?? BACKPRESSURE_BYTES;
+  const stalledMs = options.slowClient?.stalledMs ?? STALLED_MS;
+  const maxBufferedBytes = options.slowClient?.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
+
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     log(`client connected: ${peer}`);
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
 
+    // 1013 "try again later": the close frame queues behind what the client has not read, and ws
+    // destroys the socket if the closing handshake does not finish (30 s), so its memory is freed.
+    const tooSlow = (why: string): void => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      log(`client ${peer} disconnected: too slow (${why})`);
+      ws.close(1013, 'client too slow');
+    };
+
     const send = (message: ReplyMessage | EventMessage): void => {
       if (ws.readyState !== WebSocket.OPEN) return;
-      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-        ws.close(1013, 'client too slow');
+      if (ws.bufferedAmount > maxBufferedBytes) {
+        tooSlow(`more than ${maxBufferedBytes} bytes queued`);
         return;
       }
       if ('event' in message && message.event === 'timeline.batch') {
@@ -584,8 +605,21 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       return;
     }
     const unsubscribe = svc.on(send, {
-      ready: () => ws.readyState === WebSocket.OPEN && ws.bufferedAmount < BACKPRESSURE_BYTES,
+      ready: () => ws.readyState === WebSocket.OPEN && ws.bufferedAmount < backpressureBytes,
     });
+    // Backed up = more than backpressureBytes queued; the capture then stops pushing to it, so a client
+    // that reads at all drains below that quickly. One that stays backed up for stalledMs is not reading.
+    let backedUpSince: number | undefined;
+    const stallCheck = setInterval(
+      () => {
+        if (ws.bufferedAmount < backpressureBytes) backedUpSince = undefined;
+        else if (backedUpSince === undefined) backedUpSince = performance.now();
+        else if (performance.now() - backedUpSince >= stalledMs)
+          tooSlow(`${ws.bufferedAmount} bytes unread for ${stalledMs} ms`);
+      },
+      Math.max(10, Math.min(1000, stalledMs / 4)),
+    );
+    stallCheck.unref();
 
     const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
     ws.on('message', (data: RawData) => {
@@ -609,6 +643,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     });
     ws.on('error', () => {});
     ws.on('close', () => {
+      clearInterval(stallCheck);
       unsubscribe();
       log(`client disconnected: ${peer}`);
     });

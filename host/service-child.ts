@@ -9,7 +9,9 @@
 // requests (`request`, answered by `reply` with the same tag), per-client subscriptions (`subscribe`,
 // each with its own capture cursor and backpressure flag `ready`), and uploaded files (`upload`).
 // The child sends `hello` once the service exists, `state` for every service.state change, `event` per
-// subscription, and `download` when `trace.export` prepared a file (before its `reply`).
+// subscription, and `download` when `trace.export` prepared a file (before its `reply`). It answers
+// each `ping` with a `pong` from its event loop: the parent's watchdog kills a child that stops
+// answering (its event loop is stuck, e.g. in a driver call that never returns).
 //
 // It exits when the parent goes away (IPC `disconnect`), after closing the service (which flushes and
 // closes the streamed trace file).
@@ -43,7 +45,8 @@ export type ParentMessage =
   | { type: 'subscribe'; sub: number; batches: boolean }
   | { type: 'unsubscribe'; sub: number }
   | { type: 'ready'; sub: number; ready: boolean }
-  | { type: 'upload'; id: string; path: string };
+  | { type: 'upload'; id: string; path: string }
+  | { type: 'ping'; seq: number };
 
 export type ChildMessage =
   | { type: 'boot' }
@@ -51,7 +54,8 @@ export type ChildMessage =
   | { type: 'state'; data: ServiceState }
   | { type: 'reply'; tag: number; reply: ReplyMessage }
   | { type: 'event'; sub: number; message: EventMessage }
-  | { type: 'download'; id: string; filename: string; path: string };
+  | { type: 'download'; id: string; filename: string; path: string }
+  | { type: 'pong'; seq: number };
 
 /** Runs the child side on this process's IPC channel. Called at import when this is the forked entry. */
 export function runServiceChild(): void {
@@ -116,6 +120,9 @@ export function runServiceChild(): void {
     const m = raw as ParentMessage;
     if (m === null || typeof m !== 'object') return;
     switch (m.type) {
+      case 'ping':
+        send({ type: 'pong', seq: m.seq });
+        return;
       case 'init':
         init(m.options);
         return;

@@ -11,6 +11,12 @@
 // More than `maxRestarts` restarts within `restartWindowMs` → `service.state {state:'failed'}` and no
 // more restarts (requests then get UNAVAILABLE).
 //
+// Hangs: a driver call that never returns blocks the child's event loop and nothing would notice. The
+// parent pings the child every second (`ping` → `pong`, answered from the child's event loop); when no
+// message came from it for `hangTimeoutMs` (default 15 s, env XPUSCOPE_SERVICE_HANG_TIMEOUT_MS), it
+// kills the child (SIGKILL) and restarts it as after a crash, telling clients why ("the runtime host
+// stopped responding for 15 s (a driver call hung?) — restarted it").
+//
 // The streamed trace file (`capture.traceFile`): generation 1 writes the path as given, generation N
 // (after N−1 restarts) writes `<name>.partN.json` beside it; after a child dies the parent checks that
 // its part ends like a closed trace and repairs it if the kill interrupted a flush (cut back to the
@@ -70,6 +76,19 @@ export interface ServiceProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** One-line log sink (the child's stderr lines come here too, prefixed "service: "). */
   log?: (line: string) => void;
+  /**
+   * Kill and restart a child that answered nothing (not even a ping) for this long: its event loop is
+   * stuck, e.g. in a driver call that hung. Default 15 000 ms, or XPUSCOPE_SERVICE_HANG_TIMEOUT_MS.
+   */
+  hangTimeoutMs?: number;
+}
+
+export const DEFAULT_HANG_TIMEOUT_MS = 15_000;
+
+function hangTimeoutFrom(options: ServiceProcessOptions): number {
+  if (options.hangTimeoutMs !== undefined && options.hangTimeoutMs > 0) return options.hangTimeoutMs;
+  const env = Number(process.env.XPUSCOPE_SERVICE_HANG_TIMEOUT_MS);
+  return env > 0 ? env : DEFAULT_HANG_TIMEOUT_MS;
 }
 
 interface Pending {
@@ -263,9 +282,15 @@ export class ServiceProcess implements HostedService {
   private offset: IdSpace = { lanes: 0, ops: 0 };
   /** Whether the capture was paused (from capture.state events): a restarted child is paused again. */
   private capturePaused = false;
+  /** Watchdog: pings the current child; when it last heard from it; why it killed it (if it did). */
+  private watchdog: NodeJS.Timeout | undefined;
+  private lastHeard = 0;
+  private hungFor: string | undefined;
+  private readonly hangTimeoutMs: number;
 
   constructor(private readonly options: ServiceProcessOptions = {}) {
     this.log = options.log ?? (() => {});
+    this.hangTimeoutMs = hangTimeoutFrom(options);
     const def = options.modulePath === undefined ? defaultEntry() : undefined;
     this.entry = {
       modulePath: options.modulePath ?? def!.modulePath,
@@ -359,6 +384,8 @@ export class ServiceProcess implements HostedService {
       });
     }
     child.on('message', (m: ChildMessage) => this.receive(child, m));
+    this.hungFor = undefined;
+    this.stopWatchdog(); // armed at 'boot': loading the child's modules may take a while on a busy machine
     child.once('error', (err) => {
       this.log(`service process error: ${err.message}`);
       // 'exit' may not follow when the spawn itself failed
@@ -395,10 +422,46 @@ export class ServiceProcess implements HostedService {
     if (message.type === 'request' || message.type === 'upload') this.queue.push(message);
   }
 
+  /**
+   * Pings `child` about every second; when nothing came from it for hangTimeoutMs its event loop is
+   * stuck (a driver call that never returns): kill it, and onExit restarts it with the reason.
+   */
+  private startWatchdog(child: ChildProcess): void {
+    this.stopWatchdog();
+    this.lastHeard = performance.now();
+    let seq = 0;
+    const every = Math.max(10, Math.min(1000, this.hangTimeoutMs / 4));
+    this.watchdog = setInterval(() => {
+      if (child !== this.child) return this.stopWatchdog();
+      const silent = performance.now() - this.lastHeard;
+      if (silent < this.hangTimeoutMs) {
+        this.sendTo(child, { type: 'ping', seq: ++seq });
+        return;
+      }
+      this.stopWatchdog();
+      const secs = Math.round(this.hangTimeoutMs / 100) / 10;
+      this.hungFor = `${secs} s`;
+      this.log(
+        `service process ${String(child.pid)} did not answer for ${secs} s (a driver call hung?): killing it`,
+      );
+      child.kill('SIGKILL');
+    }, every);
+    this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+  }
+
   private receive(child: ChildProcess, m: ChildMessage): void {
     if (child !== this.child || m === null || typeof m !== 'object') return;
+    this.lastHeard = performance.now(); // any message shows its event loop runs
     switch (m.type) {
+      case 'pong':
+        return;
       case 'boot':
+        this.startWatchdog(child);
         this.sendTo(child, { type: 'init', options: this.pendingInit });
         return;
       case 'hello': {
@@ -552,6 +615,9 @@ export class ServiceProcess implements HostedService {
     if (child !== this.child) return;
     this.child = null;
     this.up = false;
+    this.stopWatchdog();
+    const hungFor = this.hungFor;
+    this.hungFor = undefined;
     const how = describeExit(code, signal);
     const waiters = this.exitWaiters;
     this.exitWaiters = [];
@@ -563,11 +629,22 @@ export class ServiceProcess implements HostedService {
     }
     if (this.closed) return;
 
-    this.log(`service process ${String(child.pid)} stopped unexpectedly (${how})`);
+    // What happened, in the words clients see: a crash, or a hang the watchdog ended.
+    const what =
+      hungFor !== undefined
+        ? `the runtime host stopped responding for ${hungFor} (a driver call hung?)`
+        : `the GPU service process stopped unexpectedly (${how})`;
+    if (hungFor === undefined) this.log(`service process ${String(child.pid)} stopped unexpectedly (${how})`);
     this.failPending({
       code: SERVICE_RESTARTED,
-      message: `The GPU service process stopped unexpectedly (${how}) before answering; it is being restarted.`,
-      hint: 'Retry the request once the service is back (service.state "restarted"). If it keeps happening, the driver may be crashing: run `xpuscope diag --level 2`.',
+      message:
+        hungFor !== undefined
+          ? `The runtime host stopped responding for ${hungFor} (a driver call hung?) before answering; it was killed and is being restarted.`
+          : `The GPU service process stopped unexpectedly (${how}) before answering; it is being restarted.`,
+      hint:
+        hungFor !== undefined
+          ? 'Retry the request once the service is back (service.state "restarted"). If it keeps happening, the GPU driver may be hanging: run `xpuscope diag --level 2` and check `dmesg`.'
+          : 'Retry the request once the service is back (service.state "restarted"). If it keeps happening, the driver may be crashing: run `xpuscope diag --level 2`.',
     });
 
     const now = Date.now();
@@ -580,7 +657,7 @@ export class ServiceProcess implements HostedService {
       this.failQueued();
       const message =
         `The GPU service process stopped unexpectedly ${this.restarts.length + 1} times within ${Math.round(windowMs / 1000)} s ` +
-        `(last: ${how}) and was not restarted again. Restart xpuscope serve; to find out why, run ` +
+        `(last: ${hungFor !== undefined ? what : how}) and was not restarted again. Restart xpuscope serve; to find out why, run ` +
         '`xpuscope devices` and `xpuscope diag --level 2` in a terminal (the GPU driver may be crashing).';
       this.log(message);
       this.publish('service.state', { state: 'failed', message });
@@ -588,11 +665,11 @@ export class ServiceProcess implements HostedService {
     }
     this.restarts.push(now);
     const delay = (this.options.restartDelayMs ?? 250) * Math.min(8, 2 ** (this.restarts.length - 1));
-    this.restartNotice = `the GPU service process stopped unexpectedly (${how}) and was restarted; the timeline so far is kept`;
-    this.publish('service.state', {
-      state: 'starting',
-      message: `the GPU service process stopped unexpectedly (${how}); restarting it…`,
-    });
+    this.restartNotice =
+      hungFor !== undefined
+        ? `${what} — restarted it; the timeline so far is kept`
+        : `${what} and was restarted; the timeline so far is kept`;
+    this.publish('service.state', { state: 'starting', message: `${what}; restarting it…` });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       this.start();
@@ -709,6 +786,7 @@ export class ServiceProcess implements HostedService {
   close(): Promise<void> {
     if (this.closed) return this.exited();
     this.closed = true;
+    this.stopWatchdog();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.readyTimer) clearInterval(this.readyTimer);
     this.restartTimer = this.readyTimer = undefined;

@@ -1,5 +1,5 @@
 // Assembles the `xpu` namespace object from the runtime modules.
-import { setWaitStrategy, setWaitTimeout, waitStrategy, waitTimeout } from './device-runtime.js';
+import { setWaitStrategy, setWaitTimeout, waitBlockUs, waitStrategy, waitTimeout } from './device-runtime.js';
 import {
   canDeviceAccessPeer,
   currentDevice,
@@ -7,6 +7,8 @@ import {
   deviceOf,
   getDeviceCapability,
   getDeviceProperties,
+  isBf16Supported,
+  isTf32Supported,
   setDevice,
   withDevice,
 } from './devices.js';
@@ -50,6 +52,8 @@ export const xpu = {
   getDeviceProperties,
   getDeviceCapability,
   canDeviceAccessPeer,
+  isBf16Supported,
+  isTf32Supported,
   // streams and events
   Stream,
   Event,
@@ -78,6 +82,7 @@ export const xpu = {
   /** How blocking waits leave the event loop free: 'async' (koffi worker thread, default) or 'poll'. */
   setWaitStrategy,
   waitStrategy,
+  waitBlockUs,
   /** Timeout of every wait in ms (default 30 000, `XPUSCOPE_WAIT_TIMEOUT_MS`); Infinity for none. */
   setWaitTimeout,
   waitTimeout,

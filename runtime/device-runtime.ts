@@ -44,17 +44,20 @@ export class NativeEvent {
     throw new ZeError('zeEventQueryStatus', r);
   }
   /**
-   * Resolves when signalled, without blocking the event loop (one shared wait per event). Rejects
-   * with an XpuTimeoutError (generic message; callers add where) after `timeoutMs`.
+   * Resolves when signalled (one shared wait per event). Rejects with an XpuTimeoutError (generic
+   * message; callers add where) after `timeoutMs`. `expectedEndMs` (performance.now() time at which
+   * the signalling work is expected to complete, when the caller can estimate it) lets the 'auto'
+   * strategy finish the wait with a short, bounded synchronous wait (see waitEvent).
    */
-  wait(timeoutMs: number = waitTimeoutMs): Promise<void> {
+  wait(timeoutMs: number = waitTimeoutMs, expectedEndMs?: number): Promise<void> {
     if (this.done()) return Promise.resolve();
     const deadline = Date.now() + timeoutMs;
     if (deadline > this.deadline) this.deadline = deadline;
     if (!this.waiter) {
       this.ref();
       const owner = this.owner;
-      const w = waitEvent(owner.ze, this.handle, () => (owner.closing ? 0 : this.deadline)).finally(() => {
+      const until = (): number => (owner.closing ? 0 : this.deadline);
+      const w = waitEvent(owner.ze, this.handle, until, expectedEndMs).finally(() => {
         this.waiter = undefined;
         this.deadline = 0;
         activeWaits.delete(w);
@@ -119,8 +122,16 @@ export class NativeEvent {
  * context start/end (layouts.ts: offsets 0, 8, 16, 24).
  */
 export const KERNEL_TS = new BigUint64Array(L.ze_kernel_timestamp_result_t.size / 8);
-const GTS_HOST = new BigUint64Array(1);
-const GTS_DEV = new BigUint64Array(1);
+/**
+ * The same bytes as 32-bit words (little-endian): [0] global start low word, [2] global end low word.
+ * Reading a word is a plain Number; reading KERNEL_TS allocates a BigInt.
+ */
+export const KERNEL_TS_U32 = new Uint32Array(KERNEL_TS.buffer);
+/** zeDeviceGetGlobalTimestamps out-parameters: [0] host ns, [1] device ticks (and their 32-bit words). */
+const GTS = new BigUint64Array(2);
+const GTS_HOST = GTS.subarray(0, 1);
+const GTS_DEV = GTS.subarray(1, 2);
+const GTS_U32 = new Uint32Array(GTS.buffer);
 
 /** The error for objects used after xpu.shutdown() destroyed their Level Zero handles. */
 export function closedError(what: string): XpuError {
@@ -141,20 +152,85 @@ export async function drainWaits(pools: EventPools[]): Promise<void> {
   while (activeWaits.size > 0) await Promise.allSettled([...activeWaits]);
 }
 
-export type WaitStrategy = 'async' | 'poll';
+export type WaitStrategy = 'auto' | 'async' | 'poll';
+
+export interface WaitStrategyOptions {
+  /**
+   * 'auto' only: the most the event loop may be blocked by one wait, in µs (0 turns blocking off:
+   * 'auto' then behaves as 'async'). Default 300 (`XPUSCOPE_WAIT_BLOCK_US`), at most 5000.
+   */
+  blockUs?: number;
+}
 
 /**
- * How blocking waits stay off the event loop. 'async' (default): zeEventHostSynchronize on a koffi
- * worker thread, in bounded slices so a lost event cannot pin a worker forever. 'poll':
- * zeEventQueryStatus from timers with back-off. See runtime/README.md ("Waiting") for measurements.
+ * How waits for the GPU treat the event loop (runtime/README.md, "Waiting", has the measurements).
+ * 'async': zeEventHostSynchronize on a koffi worker thread, in bounded slices so a lost event cannot
+ * pin a worker forever; the event loop is never blocked, and a wake-up costs two thread hand-offs.
+ * 'poll': zeEventQueryStatus from timers with back-off. 'auto' (opt-in, `XPUSCOPE_WAIT=auto`; like
+ * CUDA's cudaDeviceScheduleAuto between spin and blocking sync): when the caller can estimate when
+ * the work ends, wait on a worker thread until shortly before then, and finish with one synchronous
+ * zeEventHostSynchronize on the event loop's thread, bounded by the block budget; without an
+ * estimate, or when the budget runs out, it is 'async'. 'async' stays the default: on the 2-core VM
+ * 'auto' did not wake measurably sooner (bench/NOTES.md, 17:05 section).
  */
-let strategy: WaitStrategy = process.env.XPUSCOPE_WAIT === 'poll' ? 'poll' : 'async';
-export function setWaitStrategy(s: WaitStrategy): void {
+let strategy: WaitStrategy = strategyFromEnv(process.env.XPUSCOPE_WAIT);
+function strategyFromEnv(v: string | undefined): WaitStrategy {
+  return v === 'poll' || v === 'auto' ? v : 'async';
+}
+
+export const DEFAULT_WAIT_BLOCK_US = 300;
+const MAX_WAIT_BLOCK_US = 5000;
+function blockUsFromEnv(v: string | undefined): number {
+  if (v === undefined || v.trim() === '') return DEFAULT_WAIT_BLOCK_US;
+  const n = Number(v);
+  return n >= 0 ? Math.min(n, MAX_WAIT_BLOCK_US) : DEFAULT_WAIT_BLOCK_US;
+}
+let blockUs = blockUsFromEnv(process.env.XPUSCOPE_WAIT_BLOCK_US);
+
+export function setWaitStrategy(s: WaitStrategy, opts: WaitStrategyOptions = {}): void {
+  if (s !== 'auto' && s !== 'async' && s !== 'poll')
+    throw new XpuError(`Invalid wait strategy: ${String(s)} (expected 'auto', 'async' or 'poll').`);
+  if (opts.blockUs !== undefined) {
+    if (typeof opts.blockUs !== 'number' || !(opts.blockUs >= 0) || opts.blockUs > MAX_WAIT_BLOCK_US)
+      throw new XpuError(
+        `Invalid blockUs: ${String(opts.blockUs)} (0 to ${MAX_WAIT_BLOCK_US} µs of event-loop blocking per wait).`,
+      );
+    blockUs = opts.blockUs;
+    blockCredit = Math.min(blockCredit, blockUs);
+  }
   strategy = s;
 }
 export function waitStrategy(): WaitStrategy {
   return strategy;
 }
+/** The 'auto' strategy's block budget per wait, in µs. */
+export function waitBlockUs(): number {
+  return blockUs;
+}
+
+/**
+ * The event-loop time 'auto' may spend blocked, as a token bucket: at most `blockUs` in one wait, and
+ * refilled at BLOCK_SHARE of elapsed time, so back-to-back waits (a loop of short kernels, many
+ * streams finishing together) keep the event loop blocked at most a quarter of the time.
+ */
+const BLOCK_SHARE = 0.25;
+let blockCredit = blockUs;
+let blockCreditAt = 0;
+function blockAllowanceUs(now: number): number {
+  blockCredit = Math.min(blockUs, blockCredit + (now - blockCreditAt) * 1000 * BLOCK_SHARE);
+  blockCreditAt = now;
+  return blockCredit;
+}
+/**
+ * Stop the worker-thread wait this far ahead of the expected end (a third of the block budget): the
+ * worker → event-loop hand-off takes tens of µs, and the estimate is biased early (Stream.expectedEndMs),
+ * so most of the budget is left for the work ending after the estimate.
+ */
+const LEAD_SHARE = 1 / 3;
+/** Below this, a synchronous wait is not worth starting (µs). */
+const MIN_BLOCK_US = 20;
+/** Synchronous waits done and event-loop time spent in them (for tests and the benchmark). */
+export const blockingWaitStats = { waits: 0, woken: 0, blockedUs: 0, maxBlockedUs: 0 };
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
 function timeoutFromEnv(): number {
@@ -193,9 +269,65 @@ const SLICE_NS = 250_000_000; // 250 ms per worker-thread wait
 const MAX_ASYNC_WAITS = 32;
 let asyncWaits = 0;
 
-/** Wait until signalled (true) or until `deadline()` (Date.now() ms) has passed (false). */
-async function waitEvent(ze: ZeLib, h: bigint, deadline: () => number): Promise<boolean> {
-  if (strategy === 'async' && asyncWaits < MAX_ASYNC_WAITS) {
+/**
+ * 'auto' near an expected end: wait on a worker thread until `LEAD_SHARE × blockUs` before
+ * `endMs` (performance.now() ms), then block this thread in zeEventHostSynchronize for at most the
+ * block allowance (and never past the deadline). true: signalled; false: deadline passed; undefined:
+ * not signalled within the budget (or no budget/worker left) — the caller continues asynchronously.
+ */
+async function waitNearEnd(
+  ze: ZeLib,
+  h: bigint,
+  deadline: () => number,
+  endMs: number,
+): Promise<boolean | undefined> {
+  const leadMs = (blockUs * LEAD_SHARE) / 1000;
+  for (;;) {
+    const left = deadline() - Date.now();
+    if (left <= 0) return false;
+    const rem = endMs - performance.now();
+    if (rem <= leadMs) break;
+    if (asyncWaits >= MAX_ASYNC_WAITS) return undefined;
+    asyncWaits++;
+    let r: number;
+    try {
+      const ns = Math.ceil(Math.min(rem - leadMs, left, SLICE_NS / 1e6) * 1e6);
+      r = await callAsync(ze.fn.zeEventHostSynchronize, h, BigInt(ns));
+    } finally {
+      asyncWaits--;
+    }
+    if (r === 0) return true;
+    if (r !== 1) throw new ZeError('zeEventHostSynchronize', r);
+  }
+  const left = deadline() - Date.now();
+  if (left <= 0) return false;
+  const t0 = performance.now();
+  const us = Math.min(blockAllowanceUs(t0), left * 1000);
+  if (us < MIN_BLOCK_US) return undefined;
+  const r = ze.fn.zeEventHostSynchronize(h, BigInt(Math.floor(us * 1000))) as number;
+  const took = (performance.now() - t0) * 1000;
+  blockCredit -= took;
+  blockingWaitStats.waits++;
+  blockingWaitStats.blockedUs += took;
+  if (took > blockingWaitStats.maxBlockedUs) blockingWaitStats.maxBlockedUs = took;
+  if (r === 0) {
+    blockingWaitStats.woken++;
+    return true;
+  }
+  if (r !== 1) throw new ZeError('zeEventHostSynchronize', r);
+  return undefined;
+}
+
+/**
+ * Wait until signalled (true) or until `deadline()` (Date.now() ms) has passed (false). `endMs`: when
+ * the work is expected to end (performance.now() ms), for the 'auto' strategy.
+ */
+async function waitEvent(ze: ZeLib, h: bigint, deadline: () => number, endMs?: number): Promise<boolean> {
+  if (strategy === 'auto' && endMs !== undefined && blockUs > 0) {
+    const r = await waitNearEnd(ze, h, deadline, endMs);
+    if (r !== undefined) return r;
+  }
+  if (strategy !== 'poll' && asyncWaits < MAX_ASYNC_WAITS) {
     asyncWaits++;
     try {
       for (;;) {
@@ -300,6 +432,11 @@ export interface Timer {
   frequency: number;
   kernelMask: bigint;
   globalMask: bigint;
+  /**
+   * kernelMask as a Number when the kernel timestamp counter is at most 32 bits wide (Intel GPUs:
+   * 32), so that converting a timestamp needs no BigInt arithmetic; undefined for wider counters.
+   */
+  kernelMask32?: number;
 }
 
 export interface DeviceRuntime {
@@ -333,11 +470,13 @@ export function deviceRuntime(index: number): DeviceRuntime {
   const compute = props.engines.find((g) => g.kind === 'compute') ?? props.engines.find((g) => g.flags & 1);
   if (!compute) throw new XpuError(`device ${index} (${rec.name}) has no compute engine`);
   const context = contextOf(rt, rec);
+  const kernelBits = props.kernelTimestampValidBits || 64;
   const timer: Timer | undefined = props.timerFrequency
     ? {
         frequency: props.timerFrequency,
-        kernelMask: (1n << BigInt(props.kernelTimestampValidBits || 64)) - 1n,
+        kernelMask: (1n << BigInt(kernelBits)) - 1n,
         globalMask: (1n << BigInt(props.timestampValidBits || 64)) - 1n,
+        ...(kernelBits <= 32 ? { kernelMask32: 2 ** kernelBits - 1 } : {}),
       }
     : undefined;
   const dr: DeviceRuntime = {
@@ -367,6 +506,30 @@ export function forgetDeviceRuntimes(): void {
   perDevice.clear();
 }
 
+/**
+ * ticksToHost (recorder.ts) in Numbers, for kernel timestamp counters of at most 32 bits
+ * (`Timer.kernelMask32`): the host ns of device tick `ticksLo`, anchored at the submit-time pair
+ * (`submitHostNs`, low word of the submit tick count). Only the low 32-bit words are needed, and
+ * `(a - b) & mask >>> 0` is the same masked distance as the BigInt version; the float operations are
+ * the same too, so the result is identical (tests/runtime/recorder.test.ts compares them).
+ */
+export function ticksToHost32(
+  mask: number,
+  nsPerTick: number,
+  submitHostNs: number,
+  submitTicksLo: number,
+  ticksLo: number,
+): number {
+  let toStart = ((ticksLo - submitTicksLo) & mask) >>> 0;
+  // A start "before" submit (more than half the range away) is a small negative distance, not a wrap.
+  if (toStart > mask >>> 1) toStart -= mask + 1;
+  return submitHostNs + toStart * nsPerTick;
+}
+/** Masked tick distance from `aLo` to `bLo` (low words) for a counter of at most 32 bits. */
+export function tickSpan32(mask: number, aLo: number, bLo: number): number {
+  return ((bLo - aLo) & mask) >>> 0;
+}
+
 /** zeDeviceGetGlobalTimestamps: [host ns (CLOCK_MONOTONIC_RAW), device ticks]. */
 export function globalTimestamps(dr: DeviceRuntime): [bigint, bigint] {
   readGlobalTimestamps(dr);
@@ -386,4 +549,18 @@ export function lastGlobalHost(): bigint {
 }
 export function lastGlobalTicks(): bigint {
   return GTS_DEV[0] as bigint;
+}
+/**
+ * The last host timestamp as a Number of ns (no BigInt allocation): rounded exactly as
+ * Number(lastGlobalHost()) is (the one rounding happens in the final addition).
+ */
+export function lastGlobalHostNs(): number {
+  return (GTS_U32[1] as number) * 4294967296 + (GTS_U32[0] as number);
+}
+/** Low and high 32-bit words of the last device tick count (Numbers, no BigInt allocation). */
+export function lastGlobalTicksLo(): number {
+  return GTS_U32[2] as number;
+}
+export function lastGlobalTicksHi(): number {
+  return GTS_U32[3] as number;
 }

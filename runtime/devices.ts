@@ -101,6 +101,19 @@ export function getDeviceCapability(d?: DeviceLike | null): DeviceCapability {
   return capabilityOf(getDeviceProperties(d));
 }
 
+/**
+ * torch.xpu.is_bf16_supported(including_emulation=True): true when emulation counts, else whether the
+ * current device reports bfloat16 conversions (never invented: an unreported field counts as no).
+ */
+export function isBf16Supported(includingEmulation = true): boolean {
+  return includingEmulation || getDeviceProperties().hasBfloat16Conversions === true;
+}
+
+/** torch.xpu.is_tf32_supported(): the current device has tf32 matrix multiply-accumulate. */
+export function isTf32Supported(): boolean {
+  return getDeviceProperties().hasSubgroupMatrixMultiplyAccumulateTensorFloat32 === true;
+}
+
 export function canDeviceAccessPeer(a: DeviceLike, b: DeviceLike): boolean {
   const da = deviceRecord(a, false);
   const db = deviceRecord(b, false);

@@ -72,11 +72,17 @@ export function zeResultName(result: number): string {
 export const ZE_RESULT = {
   SUCCESS: 0,
   NOT_READY: 1,
+  ERROR_DEVICE_LOST: 0x70000001,
   ERROR_UNINITIALIZED: 0x78000001,
   ERROR_UNSUPPORTED_FEATURE: 0x78000003,
   ERROR_UNSUPPORTED_SIZE: 0x78000009,
   ERROR_INVALID_KERNEL_NAME: 0x78000011,
 } as const;
+
+/** True for a ZeError saying the GPU was lost (ZE_RESULT_ERROR_DEVICE_LOST). */
+export function isDeviceLost(e: unknown): e is ZeError {
+  return e instanceof ZeError && e.result === ZE_RESULT.ERROR_DEVICE_LOST;
+}
 
 /** Throw a ZeError unless `result` is SUCCESS. */
 export function check(call: string, result: number, context?: string): void {

@@ -10,6 +10,7 @@ import {
   type DeviceRecord,
 } from './core.js';
 import { XpuError, check } from './errors.js';
+import { STYPE_DEVICE_IP_VERSION_EXT, archInfo } from './ip-version.js';
 import { L, Struct, STYPE, struct } from './ze/layouts.js';
 import type { ZeLib } from './ze/lib.js';
 
@@ -80,6 +81,8 @@ export interface DeviceProperties {
   isSubdevice: boolean;
   subdeviceId?: number;
   subDeviceCount: number;
+  /** Each sub-device with its own engines (empty for a device without sub-devices). */
+  subDevices: SubDevice[];
   maxGroupSize: [number, number, number];
   maxGroupCount: [number, number, number];
   engines: EngineGroup[];
@@ -93,6 +96,16 @@ export interface DeviceProperties {
   unavailable: string[];
 }
 
+/** One sub-device (a tile, in COMPOSITE hierarchy) of a root device. */
+export interface SubDevice {
+  /** zeDeviceGetProperties.subdeviceId: the tile index. */
+  subdeviceId: number;
+  name: string;
+  /** numSlices × numSubslicesPerSlice × numEUsPerSubslice of the sub-device. */
+  euCount: number;
+  engines: EngineGroup[];
+}
+
 /** Plain-data capability fields (torch get_device_capability). */
 export type DeviceCapability = Record<string, string | number | boolean | number[]>;
 
@@ -103,7 +116,7 @@ const SOURCES: Record<string, string> = {
   vendor: 'zeDeviceGetProperties.vendorId (0x8086 → "Intel(R) Corporation")',
   deviceId: 'zeDeviceGetProperties.deviceId',
   driverVersion: 'zeDriverGetProperties.driverVersion (major.minor.build)',
-  version: 'ze_device_ip_version_ext_t (not in the 1.8 headers: unavailable)',
+  version: 'ze_device_ip_version_ext_t.ipVersion (chained to zeDeviceGetProperties) as arch.release.revision',
   maxComputeUnits:
     'zeDeviceGetProperties: numSlices × numSubslicesPerSlice × numEUsPerSubslice (as Unified Runtime)',
   gpuEuCount: 'zeDeviceGetProperties: numSlices × numSubslicesPerSlice × numEUsPerSubslice',
@@ -124,11 +137,13 @@ const SOURCES: Record<string, string> = {
   hasFp64: 'zeDeviceGetModuleProperties.flags & FP64',
   hasAtomic64: 'zeDeviceGetModuleProperties.flags & INT64_ATOMICS',
   hasBfloat16Conversions: 'SYCL aspect from the device IP version (no Level Zero core query): unavailable',
-  hasSubgroupMatrixMultiplyAccumulate: 'SYCL aspect (no Level Zero core query): unavailable',
-  hasSubgroupMatrixMultiplyAccumulateTensorFloat32: 'SYCL aspect (no Level Zero core query): unavailable',
+  hasSubgroupMatrixMultiplyAccumulate:
+    "SYCL ext_intel_matrix aspect: the architecture (from the IP version) is in SYCL's matrix list",
+  hasSubgroupMatrixMultiplyAccumulateTensorFloat32:
+    'SYCL matrix combinations: the architecture (from the IP version) has the tf32 row',
   hasSubgroup2dBlockIo: 'SYCL aspect (no Level Zero core query): unavailable',
   isIntegratedGpu: 'zeDeviceGetProperties.flags & INTEGRATED',
-  architecture: 'ze_device_ip_version_ext_t (not in the 1.8 headers): unavailable',
+  architecture: "ze_device_ip_version_ext_t.ipVersion mapped to SYCL's architecture name",
   type: 'zeDeviceGetProperties.type',
   uuid: 'zeDeviceGetProperties.uuid',
   vendorId: 'zeDeviceGetProperties.vendorId',
@@ -146,6 +161,8 @@ const SOURCES: Record<string, string> = {
   isSubdevice: 'zeDeviceGetProperties.flags & SUBDEVICE',
   subdeviceId: 'zeDeviceGetProperties.subdeviceId (only with SUBDEVICE)',
   subDeviceCount: 'zeDeviceGetSubDevices count',
+  subDevices:
+    'zeDeviceGetSubDevices, then zeDeviceGetProperties and zeDeviceGetCommandQueueGroupProperties of each',
   maxGroupSize: 'zeDeviceGetComputeProperties.maxGroupSizeX/Y/Z',
   maxGroupCount: 'zeDeviceGetComputeProperties.maxGroupCountX/Y/Z',
   engines: 'zeDeviceGetCommandQueueGroupProperties',
@@ -213,6 +230,40 @@ function arrayQuery<S extends typeof L.ze_device_memory_properties_t | typeof L.
   return out;
 }
 
+/**
+ * The device's IP version from ze_device_ip_version_ext_t chained to zeDeviceGetProperties; 0 when the
+ * driver does not fill it (drivers leave chained structures they do not know untouched, so a driver
+ * without ZE_extension_device_ip_version simply reports nothing).
+ */
+function ipVersionOf(ze: ZeLib, dev: bigint): number {
+  const ext = Buffer.alloc(24); // { stype u32, pad, pNext ptr, ipVersion u32, pad }
+  ext.writeUInt32LE(STYPE_DEVICE_IP_VERSION_EXT, 0);
+  const props = new Struct(L.ze_device_properties_t, STYPE.DEVICE_PROPERTIES);
+  props.buf.writeBigUInt64LE(ze.koffi.address(ext), L.ze_device_properties_t.fields.pNext.off);
+  if (ze.fn.zeDeviceGetProperties(dev, props.buf) !== 0) return 0;
+  return ext.readUInt32LE(16);
+}
+
+/** The sub-devices (tiles) of `dev`; [] when it has none or the driver cannot list them. */
+function subDevicesOf(ze: ZeLib, dev: bigint, count: number): SubDevice[] {
+  if (count === 0) return [];
+  const n = new Uint32Array([count]);
+  const hs = new BigUint64Array(count);
+  if (ze.fn.zeDeviceGetSubDevices(dev, n, hs) !== 0) return [];
+  const out: SubDevice[] = [];
+  for (const h of hs.subarray(0, Math.min(n[0] ?? 0, count))) {
+    const sp = struct(L.ze_device_properties_t);
+    if (ze.fn.zeDeviceGetProperties(h, sp.buf) !== 0) continue;
+    out.push({
+      subdeviceId: sp.num('subdeviceId'),
+      name: sp.str('name'),
+      euCount: sp.num('numSlices') * sp.num('numSubslicesPerSlice') * sp.num('numEUsPerSubslice'),
+      engines: queueGroups(ze, h),
+    });
+  }
+  return out;
+}
+
 const cache = new Map<DeviceRecord, DeviceProperties>();
 
 export function queryProperties(ze: ZeLib, d: DeviceRecord): DeviceProperties {
@@ -220,14 +271,7 @@ export function queryProperties(ze: ZeLib, d: DeviceRecord): DeviceProperties {
   if (hit) return hit;
   const p = d.props;
   const dev = d.handle;
-  const unavailable: string[] = [
-    'version',
-    'architecture',
-    'hasBfloat16Conversions',
-    'hasSubgroupMatrixMultiplyAccumulate',
-    'hasSubgroupMatrixMultiplyAccumulateTensorFloat32',
-    'hasSubgroup2dBlockIo',
-  ];
+  const unavailable: string[] = ['hasBfloat16Conversions', 'hasSubgroup2dBlockIo'];
   const compute = struct(L.ze_device_compute_properties_t);
   check('zeDeviceGetComputeProperties', ze.fn.zeDeviceGetComputeProperties(dev, compute.buf));
   const module = struct(L.ze_device_module_properties_t);
@@ -280,6 +324,7 @@ export function queryProperties(ze: ZeLib, d: DeviceRecord): DeviceProperties {
     flags,
     isSubdevice: (flags & 2) !== 0,
     subDeviceCount: subOk ? (sub[0] ?? 0) : 0,
+    subDevices: subOk ? subDevicesOf(ze, dev, sub[0] ?? 0) : [],
     maxGroupSize: [compute.num('maxGroupSizeX'), compute.num('maxGroupSizeY'), compute.num('maxGroupSizeZ')],
     maxGroupCount: [
       compute.num('maxGroupCountX'),
@@ -291,6 +336,18 @@ export function queryProperties(ze: ZeLib, d: DeviceRecord): DeviceProperties {
     sources: SOURCES,
     unavailable,
   };
+  const arch = archInfo(ipVersionOf(ze, dev));
+  if (arch) {
+    props.version = arch.version;
+    props.architecture = arch.architecture;
+    if (arch.matrix !== undefined) props.hasSubgroupMatrixMultiplyAccumulate = arch.matrix;
+    if (arch.tf32 !== undefined) props.hasSubgroupMatrixMultiplyAccumulateTensorFloat32 = arch.tf32;
+  } else unavailable.push('version', 'architecture');
+  if (arch?.matrix === undefined)
+    unavailable.push(
+      'hasSubgroupMatrixMultiplyAccumulate',
+      'hasSubgroupMatrixMultiplyAccumulateTensorFloat32',
+    );
   if (freq > 0) props.timerFrequency = freq;
   else unavailable.push('timerFrequency');
   const res = p.num('timerResolution');

@@ -1,8 +1,9 @@
-// xpu.simLiveObjects(): the simulated driver's live-object counts summed over its drivers (leak checks).
+// xpu.simLiveObjects(): the simulated driver's live-object counts summed over its drivers (leak checks),
+// and simRegistryStats(): the size of its handle registry (bounded-memory checks, bench/soak.mjs).
 import { enumerate } from './core.js';
-import { xpusimLiveObjects, type LiveObjects } from './ze/xpusim.js';
+import { xpusimLiveObjects, xpusimRegistryStats, type LiveObjects, type RegistryStats } from './ze/xpusim.js';
 
-export type { LiveObjects };
+export type { LiveObjects, RegistryStats };
 
 /** Undefined when no enumerated driver is the simulated one (or enumeration fails). Never throws. */
 export function simLiveObjects(): LiveObjects | undefined {
@@ -21,4 +22,21 @@ export function simLiveObjects(): LiveObjects | undefined {
     return undefined;
   }
   return sum;
+}
+
+/**
+ * The simulated driver's handle registry (one per driver library, shared by its drivers). Undefined
+ * when no enumerated driver is the simulated one. Never throws.
+ */
+export function simRegistryStats(): RegistryStats | undefined {
+  try {
+    const en = enumerate();
+    for (const d of en.drivers) {
+      const rs = xpusimRegistryStats(en.ze, d.handle);
+      if (rs) return rs;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }

@@ -10,14 +10,19 @@ import {
   deviceRuntime,
   existingDeviceRuntimes,
   KERNEL_TS,
-  lastGlobalHost,
-  lastGlobalTicks,
+  KERNEL_TS_U32,
+  lastGlobalHostNs,
+  lastGlobalTicksHi,
+  lastGlobalTicksLo,
   readGlobalTimestamps,
   resolveTimeout,
+  waitStrategy,
+  tickSpan32,
+  ticksToHost32,
   type DeviceRuntime,
   type NativeEvent,
 } from './device-runtime.js';
-import { XpuError, XpuTimeoutError, ZeError, check } from './errors.js';
+import { XpuError, XpuTimeoutError, ZeError, check, isDeviceLost } from './errors.js';
 import type { EngineGroup } from './properties.js';
 import {
   countRecorderError,
@@ -93,8 +98,10 @@ class Pending {
   event: WeakRef<Event> | undefined = undefined;
   /** Recorder op id; 0 when the op is not recorded (the fields below are then unused). */
   recId = 0;
-  submitHost = 0n;
-  submitTicks = 0n;
+  /** Submit time: host ns (Number, as the record carries it) and the device tick count's 32-bit words. */
+  submitHost = 0;
+  submitTicksLo = 0;
+  submitTicksHi = 0;
   constructor(
     readonly ev: NativeEvent,
     readonly kind: OpKind,
@@ -144,8 +151,18 @@ export class Stream {
   readonly external!: boolean;
   private dr!: DeviceRuntime;
   private list = 0n;
-  private pending: Pending[] = [];
-  private brokenBy: XpuTimeoutError | undefined;
+  /**
+   * Submitted, not yet retired, in submission order: pending[head .. length). A queue with a head
+   * index, because Array.prototype.shift() moves every element (O(n) per retired op: ~6 µs at 10 000
+   * ops in flight). Retired slots are cleared; the array is compacted when mostly retired.
+   */
+  private pending: (Pending | undefined)[] = [];
+  private head = 0;
+  /** End (host ns) of the last recorded op retired on this stream; 0 before one. */
+  private lastEndNs = 0;
+  /** The device's op-duration history (opEstimates), cached. */
+  private est: Map<string, ServiceTimes> | undefined;
+  private brokenBy: XpuTimeoutError | ZeError | undefined;
 
   /** torch.xpu.Stream(device, priority): the next pool stream of the device (round-robin). */
   constructor(opts: StreamOptions = {}) {
@@ -182,16 +199,22 @@ export class Stream {
     w.dr = dr;
     w.list = list;
     w.pending = [];
+    w.head = 0;
+    w.lastEndNs = 0;
+    w.est = undefined;
     w.brokenBy = undefined;
     return s;
   }
 
-  /** True after a wait on this stream timed out: its earlier work never finished; it takes no more work. */
+  /**
+   * True after a wait on this stream timed out or its device was lost: its earlier work never
+   * finished; it takes no more work.
+   */
   get broken(): boolean {
     return this.brokenBy !== undefined;
   }
-  /** The timeout that broke this stream, if any. */
-  get brokenReason(): XpuTimeoutError | undefined {
+  /** What broke this stream, if anything: the timeout, or the DEVICE_LOST error naming this stream. */
+  get brokenReason(): XpuTimeoutError | ZeError | undefined {
     return this.brokenBy;
   }
   /** @internal true once xpu.shutdown() destroyed this stream's runtime. */
@@ -206,6 +229,7 @@ export class Stream {
   /** Throws when this stream cannot take work: its runtime was shut down, or it is broken. */
   private usable(): void {
     if (this.dr.closed) throw closedError(`xpu.Stream ${this.streamId} on device ${this.deviceIndex}`);
+    if (this.brokenBy instanceof ZeError) throw this.brokenBy;
     if (this.brokenBy) {
       throw new XpuError(
         `${this.label()} is broken: an earlier wait on it timed out after ${this.brokenBy.timeoutMs} ms, ` +
@@ -216,7 +240,7 @@ export class Stream {
   }
 
   /** @internal mark broken after a timed-out wait; the pool hands out a fresh stream in its place. */
-  markBroken(timeoutMs: number): XpuTimeoutError {
+  markBroken(timeoutMs: number): XpuTimeoutError | ZeError {
     if (!this.brokenBy) {
       this.brokenBy = new XpuTimeoutError(
         `${this.label()} did not finish within ${timeoutMs} ms — the GPU may be hung (a kernel that ` +
@@ -227,6 +251,28 @@ export class Stream {
         { deviceIndex: this.deviceIndex, streamId: this.streamId },
       );
       busy.delete(this);
+      if (!this.external) replaceInPool(this.dr, this);
+    }
+    return this.brokenBy;
+  }
+
+  /**
+   * @internal mark broken after the driver reported DEVICE_LOST for this stream's work (a GPU can be
+   * lost alone: other devices keep working). The error names the stream; the device's synchronize()
+   * keeps reporting it. Other errors pass through unchanged.
+   */
+  failed(e: unknown): unknown {
+    if (!isDeviceLost(e)) return e;
+    if (!this.brokenBy) {
+      this.brokenBy = new ZeError(
+        e.call,
+        e.result,
+        `${this.label()}: its work did not complete. The stream is now marked broken and takes no ` +
+          'more work; streams of other devices keep working',
+      );
+      busy.delete(this);
+      const p = pools(this.dr);
+      p.lost ??= this.brokenBy;
       if (!this.external) replaceInPool(this.dr, this);
     }
     return this.brokenBy;
@@ -286,26 +332,27 @@ export class Stream {
   query(): boolean {
     if (this.dr.closed) throw closedError(`xpu.Stream ${this.streamId} on device ${this.deviceIndex}`);
     this.sweep();
-    return this.pending.length === 0;
+    return this.pendingCount === 0;
   }
 
   /**
-   * Resolves when all work submitted so far has completed (never blocks the event loop). Rejects with
-   * an XpuTimeoutError after the wait timeout (xpu.setWaitTimeout, default 30 s) and marks the stream
-   * broken; a broken stream rejects at once.
+   * Resolves when all work submitted so far has completed. Rejects with an XpuTimeoutError after the
+   * wait timeout (xpu.setWaitTimeout, default 30 s) and marks the stream broken; a broken stream
+   * rejects at once. The event loop is blocked at most for the 'auto' wait strategy's bounded
+   * synchronous wait near the expected end (xpu.setWaitStrategy, runtime/README.md "Waiting").
    */
   async synchronize(opts: SyncOptions = {}): Promise<void> {
     const timeoutMs = resolveTimeout(opts.timeoutMs);
     if (this.dr.closed) throw closedError(`xpu.Stream ${this.streamId} on device ${this.deviceIndex}`);
     if (this.brokenBy) throw this.brokenBy;
-    const last = this.pending[this.pending.length - 1];
+    const last = this.lastPending();
     if (!last) return;
     const ev = last.ev.ref();
     try {
-      await ev.wait(timeoutMs);
+      await ev.wait(timeoutMs, waitStrategy() === 'auto' ? this.expectedEndMs() : undefined);
     } catch (e) {
       if (e instanceof XpuTimeoutError) throw this.markBroken(timeoutMs);
-      throw e;
+      throw this.failed(e);
     } finally {
       ev.unref();
     }
@@ -316,13 +363,13 @@ export class Stream {
   synchronizeBlocking(timeoutMs?: number): void {
     const t = resolveTimeout(timeoutMs);
     if (this.brokenBy) throw this.brokenBy;
-    const last = this.pending[this.pending.length - 1];
+    const last = this.lastPending();
     if (last) {
       try {
         last.ev.waitBlocking(t);
       } catch (e) {
         if (e instanceof XpuTimeoutError) throw this.markBroken(t);
-        throw e;
+        throw this.failed(e);
       }
     }
     this.sweep();
@@ -485,7 +532,13 @@ export class Stream {
   ): Pending {
     this.usable();
     this.cmdList();
-    if (this.pending.length > 0) this.sweep();
+    if (this.pending.length > this.head) {
+      try {
+        this.sweep();
+      } catch (e) {
+        throw this.failed(e);
+      }
+    }
     const rec = recorder();
     const dr = this.dr;
     const ev = signal ? signal.ref() : dr.events.acquire(rec !== null && dr.timer !== undefined);
@@ -497,8 +550,9 @@ export class Stream {
         ev.unref();
         throw e;
       }
-      p.submitHost = lastGlobalHost();
-      p.submitTicks = lastGlobalTicks();
+      p.submitHost = lastGlobalHostNs();
+      p.submitTicksLo = lastGlobalTicksLo();
+      p.submitTicksHi = lastGlobalTicksHi();
       p.recId = takeOpId();
       ev.opId = p.recId;
     }
@@ -510,7 +564,7 @@ export class Stream {
     if (r !== 0) {
       p.ev.unref();
       for (const h of p.holds) h.unref();
-      throw new ZeError(call, r);
+      throw this.failed(new ZeError(call, r));
     }
     for (const b of p.buffers) b.retain?.();
     this.pending.push(p);
@@ -521,17 +575,58 @@ export class Stream {
   /** Retire completed work from the front (in-order: completion is in submission order). */
   sweep(): void {
     const rec = recorder();
-    while (this.pending.length > 0) {
-      const p = this.pending[0] as Pending;
+    const q = this.pending;
+    while (this.head < q.length) {
+      const p = q[this.head] as Pending;
       if (!p.ev.done()) break;
-      this.pending.shift();
+      q[this.head++] = undefined;
       if (p.recId !== 0 && rec) this.deliverRecord(p, rec);
       p.event?.deref()?.retire(p.ev);
       for (const h of p.holds) h.unref();
       for (const b of p.buffers) b.release?.();
       p.ev.unref();
     }
-    if (this.pending.length === 0) busy.delete(this);
+    if (this.head === q.length) {
+      q.length = 0;
+      this.head = 0;
+      busy.delete(this);
+    } else if (this.head >= 1024 && this.head * 2 >= q.length) {
+      this.pending = q.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /**
+   * When the work pending on this stream is expected to be complete, as a performance.now() time, for
+   * the 'auto' wait strategy: each pending op ends one "service time" (end − max(submit, previous
+   * op's end); the shortest of the last 8 measured for an op of that name on this device) after the
+   * later of its submit time and the previous op's expected end. The shortest, because arriving early
+   * costs a bounded block while arriving late costs the slow wake-up. Undefined when an op is
+   * unrecorded (no recorder or timer) or its name has no history yet.
+   */
+  private expectedEndMs(): number | undefined {
+    const q = this.pending;
+    const est = this.est;
+    if (!est || !this.dr.timer) return undefined;
+    let end = this.lastEndNs;
+    for (let i = this.head; i < q.length; i++) {
+      const p = q[i] as Pending;
+      if (p.recId === 0) return undefined;
+      const service = est.get(p.name)?.low();
+      if (service === undefined) return undefined;
+      end = Math.max(end, p.submitHost) + service;
+    }
+    try {
+      readGlobalTimestamps(this.dr); // host now, on the clock submit times use
+    } catch {
+      return undefined;
+    }
+    return performance.now() + (end - lastGlobalHostNs()) / 1e6;
+  }
+
+  /** The most recently submitted operation not yet retired. */
+  private lastPending(): Pending | undefined {
+    return this.pending.length > this.head ? this.pending[this.pending.length - 1] : undefined;
   }
 
   /** Convert and hand a completed recorded op to the recorder (timestamp read failures are counted, not thrown). */
@@ -544,7 +639,35 @@ export class Stream {
       countRecorderError();
       return;
     }
-    const t = ticksToHost(timer, p.submitHost, p.submitTicks, KERNEL_TS[0] as bigint, KERNEL_TS[1] as bigint);
+    const mask = timer.kernelMask32;
+    let startNs: number;
+    let endNs: number;
+    if (mask !== undefined) {
+      // No BigInt allocation: with a counter of at most 32 bits only the low words matter.
+      const nsPerTick = 1e9 / timer.frequency;
+      const start = KERNEL_TS_U32[0] as number;
+      startNs = ticksToHost32(mask, nsPerTick, p.submitHost, p.submitTicksLo, start);
+      endNs = startNs + tickSpan32(mask, start, KERNEL_TS_U32[2] as number) * nsPerTick;
+    } else {
+      const ticks = (BigInt(p.submitTicksHi) << 32n) | BigInt(p.submitTicksLo);
+      const t = ticksToHost(
+        timer,
+        BigInt(p.submitHost),
+        ticks,
+        KERNEL_TS[0] as bigint,
+        KERNEL_TS[1] as bigint,
+      );
+      startNs = t.startNs;
+      endNs = t.endNs;
+    }
+    // duration history for expectedEndMs(), kept only while the 'auto' wait strategy can use it
+    if (waitStrategy() === 'auto') {
+      const est = (this.est ??= opEstimates(this.dr));
+      let times = est.get(p.name);
+      if (!times) est.set(p.name, (times = new ServiceTimes()));
+      times.add(endNs - Math.max(p.submitHost, this.lastEndNs));
+    }
+    this.lastEndNs = endNs;
     deliver(rec, {
       id: p.recId,
       device: this.deviceIndex,
@@ -553,21 +676,21 @@ export class Stream {
       kind: p.kind,
       name: p.name,
       bytes: p.bytes,
-      submitNs: Number(p.submitHost),
-      startNs: t.startNs,
-      endNs: t.endNs,
+      submitNs: p.submitHost,
+      startNs,
+      endNs,
       deps: p.deps ? [...p.deps] : [],
     });
   }
 
   /** @internal number of operations not yet retired. */
   get pendingCount(): number {
-    return this.pending.length;
+    return this.pending.length - this.head;
   }
 
   /** @internal the last submitted operation has neither completed nor failed (device lost). */
   stillRunning(): boolean {
-    const last = this.pending[this.pending.length - 1];
+    const last = this.lastPending();
     if (!last) return false;
     try {
       return !last.ev.done();
@@ -582,7 +705,10 @@ export class Stream {
    * of failed destroy calls.
    */
   close(): number {
-    for (const p of this.pending.splice(0)) {
+    const q = this.pending.slice(this.head) as Pending[];
+    this.pending = [];
+    this.head = 0;
+    for (const p of q) {
       for (const h of p.holds) h.unref();
       for (const b of p.buffers) b.release?.();
       p.ev.unref();
@@ -602,6 +728,32 @@ function kindLetter(m: MemoryRef): string {
   return k === 'device' ? 'D' : k === 'host' ? 'H' : k === 'shared' ? 'S' : 'M';
 }
 
+/** The last 8 service times (ns) measured for ops of one name (Stream.expectedEndMs). */
+class ServiceTimes {
+  private readonly xs = new Float64Array(8);
+  private n = 0;
+  add(ns: number): void {
+    this.xs[this.n++ & 7] = ns;
+  }
+  /** The shortest of those kept (undefined before the first). */
+  low(): number | undefined {
+    if (this.n === 0) return undefined;
+    let m = Infinity;
+    for (let i = Math.min(this.n, 8) - 1; i >= 0; i--) m = Math.min(m, this.xs[i] as number);
+    return m;
+  }
+}
+
+/** Per device: op name → its recent service times (Stream.expectedEndMs). */
+function opEstimates(dr: DeviceRuntime): Map<string, ServiceTimes> {
+  let m = dr.ext.get('opEstimates') as Map<string, ServiceTimes> | undefined;
+  if (!m) {
+    m = new Map();
+    dr.ext.set('opEstimates', m);
+  }
+  return m;
+}
+
 // ---- recorder background delivery ----
 let deliveryTimer: NodeJS.Timeout | undefined;
 function scheduleDelivery(): void {
@@ -612,8 +764,9 @@ function scheduleDelivery(): void {
     for (const s of [...busy]) {
       try {
         s.sweep();
-      } catch {
-        /* surfaced by the stream's own calls */
+      } catch (e) {
+        // surfaced by the stream's own calls; a lost device marks it broken (and out of `busy`) now
+        s.failed(e);
       }
       if (s.pendingCount > 0) again = true;
     }
@@ -632,6 +785,8 @@ interface Pools {
   nextExternal: number;
   /** Pool streams replaced after they broke (closed at shutdown). */
   broken: Stream[];
+  /** The first DEVICE_LOST a stream of this device reported (device synchronize rejects with it). */
+  lost?: ZeError;
 }
 
 function pools(dr: DeviceRuntime): Pools {
@@ -793,6 +948,8 @@ export async function synchronize(d?: DeviceLike | null, opts: SyncOptions = {})
   const results = await Promise.allSettled(all);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+  // A lost device stays lost: its broken streams are skipped above, so report the loss itself.
+  if (p.lost) throw p.lost;
 }
 
 /** Wrap an existing immediate command list (torch get_stream_from_external). */
@@ -962,7 +1119,7 @@ export class Event {
       await this.native.wait(timeoutMs);
     } catch (e) {
       if (e instanceof XpuTimeoutError && this.recordedOn) throw this.recordedOn.markBroken(timeoutMs);
-      throw e;
+      throw this.recordedOn ? this.recordedOn.failed(e) : e;
     }
   }
 

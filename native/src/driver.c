@@ -44,6 +44,27 @@ void xs_set_lost(void) {
     pthread_mutex_unlock(&xs_ev_mu);
 }
 
+// One GPU is lost (hang, page fault, device_lost_after_ops@D): its root device and every sub-device of
+// it; the other devices of the process keep working, as with i915/xe, which reset one GPU at a time.
+void xs_set_device_lost(xs_device *d) {
+    pthread_mutex_lock(&xs_ev_mu);
+    d->root->lost = 1;
+    pthread_cond_broadcast(&xs_ev_cv);
+    pthread_mutex_unlock(&xs_ev_mu);
+    xs_debug("device %u lost", d->root->ordinal);
+}
+
+// The hang_call fault: a host-side driver call that never returns (a driver stuck in the kernel). It
+// blocks before taking any lock, so other threads keep working; only the calling thread is stuck.
+void xs_hang_point(const char *fn) {
+    static uint64_t calls;
+    if (!strncmp(fn, "xs_", 3)) fn += 3;
+    if (strcmp(fn, xs_drv.faults.hang_call)) return;
+    if (__atomic_fetch_add(&calls, 1, __ATOMIC_SEQ_CST) < xs_drv.faults.hang_call_after) return;
+    xs_debug("%s: hanging forever (XPUSIM_FAULTS hang_call)", fn);
+    for (;;) xs_sleep_until_ns(xs_now_ns() + 1000000000ull);
+}
+
 // ---- device construction ----------------------------------------------------------------------
 static xs_card_res *new_card(void) {
     if (xs_drv.n_cards >= XS_MAX_DEVICES) return NULL;
@@ -133,9 +154,19 @@ static bool parse_faults(const char *s, xs_faults *f) {
         *eq = 0;
         const char *k = tok, *v = eq + 1;
         if (!strcmp(k, "device_lost_after_ops")) f->device_lost_after_ops = strtoull(v, NULL, 0);
+        else if (!strncmp(k, "device_lost_after_ops@", 22)) {
+            // per device: device_lost_after_ops@D=N (D = index in zeDeviceGet order; N = 0 loses it at its first op)
+            char *end;
+            unsigned long d = strtoul(k + 22, &end, 10);
+            if (end == k + 22 || *end || d >= XS_MAX_DEVICES) { ok = false; break; }
+            f->dev_lost_set[d] = true;
+            f->dev_lost_after_ops[d] = strtoull(v, NULL, 0);
+        }
         else if (!strcmp(k, "oom_after_bytes")) f->oom_after_bytes = strtoull(v, NULL, 0);
         else if (!strcmp(k, "hang_kernel")) snprintf(f->hang_kernel, sizeof f->hang_kernel, "%s", v);
         else if (!strcmp(k, "hang_ms")) f->hang_ms = strtoull(v, NULL, 0);
+        else if (!strcmp(k, "hang_call")) snprintf(f->hang_call, sizeof f->hang_call, "%s", v);
+        else if (!strcmp(k, "hang_call_after")) f->hang_call_after = strtoull(v, NULL, 0);
         else if (!strcmp(k, "slow")) { f->slow = strtod(v, NULL); if (!(f->slow > 0)) ok = false; }
         else { ok = false; break; }
     }
@@ -147,7 +178,7 @@ static ze_result_t do_init(void) {
     char err[256] = "";
     if (!xs_profiles_load(err, sizeof err)) { fprintf(stderr, "xpusim: profile error: %s\n", err); return ZE_RESULT_ERROR_UNINITIALIZED; }
     if (!parse_faults(getenv("XPUSIM_FAULTS"), &xs_drv.faults)) {
-        fprintf(stderr, "xpusim: bad XPUSIM_FAULTS (expected device_lost_after_ops=N,oom_after_bytes=N,hang_kernel=NAME,hang_ms=N,slow=F)\n");
+        fprintf(stderr, "xpusim: bad XPUSIM_FAULTS (expected device_lost_after_ops=N,device_lost_after_ops@D=N,oom_after_bytes=N,hang_kernel=NAME,hang_ms=N,hang_call=NAME,hang_call_after=N,slow=F)\n");
         return ZE_RESULT_ERROR_UNINITIALIZED;
     }
     // XPUSIM_TICK_OFFSET=N adds N ticks to the device clock; XPUSIM_TICK_OFFSET=wrap:MS picks the
@@ -311,6 +342,7 @@ XS_IMPL ze_result_t xs_zeDriverGetIpcProperties(ze_driver_handle_t h, ze_driver_
 static const struct { const char *name; uint32_t version; } xs_extensions[] = {
     { "ZE_extension_pci_properties", ZE_MAKE_VERSION(1, 0) },
     { "ZE_extension_memory_free_policies", ZE_MAKE_VERSION(1, 0) },
+    { "ZE_extension_device_ip_version", ZE_MAKE_VERSION(1, 0) },
     { "ZE_experimental_event_query_timestamps", ZE_MAKE_VERSION(1, 0) },
     { "ZE_experimental_xpusim", ZE_MAKE_VERSION(1, 0) },
 };
@@ -366,6 +398,10 @@ static ze_result_t ZE_APICALL zexXpusimGetLiveObjects(ze_driver_handle_t h, xs_l
     return ZE_RESULT_SUCCESS;
 }
 
+// zexXpusimGetRegistryStats (handles.c): { capacity, live, tombstones } of the handle registry.
+struct xs_registry_stats;
+extern ze_result_t ZE_APICALL xs_registry_stats_ext(ze_driver_handle_t h, struct xs_registry_stats *out);
+
 // Returns the profile key of a device ("arc-a770"...), tile index (-1 = composite root).
 static ze_result_t ZE_APICALL zexXpusimGetDeviceProfile(ze_device_handle_t hd, char *key, uint32_t keyLen, int32_t *tile) {
     XS_CHECK_INIT();
@@ -382,6 +418,7 @@ XS_IMPL ze_result_t xs_zeDriverGetExtensionFunctionAddress(ze_driver_handle_t h,
     XS_CHECK_PTR(pfn);
     if (!strcmp(name, "zexXpusimGetLiveObjects")) { *pfn = (void *)zexXpusimGetLiveObjects; return ZE_RESULT_SUCCESS; }
     if (!strcmp(name, "zexXpusimGetDeviceProfile")) { *pfn = (void *)zexXpusimGetDeviceProfile; return ZE_RESULT_SUCCESS; }
+    if (!strcmp(name, "zexXpusimGetRegistryStats")) { *pfn = (void *)xs_registry_stats_ext; return ZE_RESULT_SUCCESS; }
     *pfn = NULL;
     return ZE_RESULT_ERROR_INVALID_ARGUMENT;
 }
@@ -454,6 +491,10 @@ XS_IMPL ze_result_t xs_zeDeviceGetProperties(ze_device_handle_t hd, ze_device_pr
     DEV(hd);
     XS_CHECK_PTR(p);
     xs_fill_device_properties(d, p);
+    // Chained extension structures we know are filled; unknown ones are left untouched (as the spec asks).
+    for (ze_base_properties_t *ext = (ze_base_properties_t *)p->pNext; ext; ext = (ze_base_properties_t *)ext->pNext)
+        if ((uint32_t)ext->stype == XS_STYPE_DEVICE_IP_VERSION_EXT)
+            ((xs_device_ip_version_ext_t *)ext)->ipVersion = d->prof->ip_version;
     return ZE_RESULT_SUCCESS;
 }
 
@@ -593,8 +634,7 @@ XS_IMPL ze_result_t xs_zeDeviceCanAccessPeer(ze_device_handle_t hd, ze_device_ha
 
 XS_IMPL ze_result_t xs_zeDeviceGetStatus(ze_device_handle_t hd) {
     DEV(hd);
-    (void)d;
-    return xs_drv.device_lost ? ZE_RESULT_ERROR_DEVICE_LOST : ZE_RESULT_SUCCESS;
+    return xs_dev_lost(d) ? ZE_RESULT_ERROR_DEVICE_LOST : ZE_RESULT_SUCCESS;
 }
 
 XS_IMPL ze_result_t xs_zeDeviceGetGlobalTimestamps(ze_device_handle_t hd, uint64_t *host, uint64_t *dev) {

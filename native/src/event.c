@@ -160,7 +160,7 @@ XS_IMPL ze_result_t xs_zeEventHostSynchronize(ze_event_handle_t h, uint64_t time
     ze_result_t r = ZE_RESULT_NOT_READY;
     pthread_mutex_lock(&xs_ev_mu);
     for (;;) {
-        if (xs_drv.device_lost) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
+        if (xs_event_lost(e)) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
         if (e->state) { r = ZE_RESULT_SUCCESS; break; }
         if (timeout == 0 || !xs_ev_wait_until(deadline)) break;
     }
@@ -189,7 +189,7 @@ XS_IMPL ze_result_t xs_zeEventQueryKernelTimestamp(ze_event_handle_t h, ze_kerne
     bool ready = e->state && e->has_ts;
     uint64_t s = e->ts_start, en = e->ts_end;
     pthread_mutex_unlock(&xs_ev_mu);
-    if (!ready) return xs_drv.device_lost ? ZE_RESULT_ERROR_DEVICE_LOST : ZE_RESULT_NOT_READY;
+    if (!ready) return xs_event_lost(e) ? ZE_RESULT_ERROR_DEVICE_LOST : ZE_RESULT_NOT_READY;
     // Kernel timestamps are kernelTimestampValidBits wide (32 on current Intel GPUs) and wrap.
     uint32_t bits = xs_drv.n_devices ? xs_drv.devices[0]->prof->kernel_timestamp_bits : 32;
     uint64_t mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;

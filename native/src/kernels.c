@@ -125,14 +125,14 @@ bool xs_kernel_run(xs_engine *e, xs_cmd *c, volatile int *abort_flag) {
         uint64_t until = t0 + xs_drv.faults.hang_ms * 1000000ull;
         while (xs_now_ns() < until && !*abort_flag) xs_sleep_until_ns(xs_now_ns() + 10000000ull < until ? xs_now_ns() + 10000000ull : until);
         xs_debug("kernel %s hung: device lost", c->u.k.info->name);
-        xs_set_lost();
+        xs_set_device_lost(d);
         return false;
     }
     double cycles = 1000, bytes = 0;  // unknown kernels: 1000 cycles per work-item, no memory traffic
     const xs_native_kernel *nk = find_native(c->u.k.info);
     if (nk && n && !nk->exec(c, n, &cycles, &bytes)) {
         xs_debug("kernel %s: out-of-bounds access (page fault): device lost", c->u.k.info->name);
-        xs_set_lost();
+        xs_set_device_lost(d);
         return false;
     }
     if (n == 0) return true;

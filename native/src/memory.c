@@ -170,17 +170,13 @@ static ze_result_t do_alloc(xs_context *ctx, xs_device *dev, ze_memory_type_t ty
     return ZE_RESULT_SUCCESS;
 }
 
-static ze_result_t check_ctx(ze_context_handle_t h) {
-    XS_CHECK_INIT();
-    XS_CHECK_HANDLE(h, XS_T_CONTEXT);
-    XS_CHECK_LOST();
-    return ZE_RESULT_SUCCESS;
-}
+// A macro, not a function: XS_CHECK_INIT names the entry point (__func__) for the hang_call fault.
+#define CHECK_CTX(h) do { XS_CHECK_INIT(); XS_CHECK_HANDLE(h, XS_T_CONTEXT); XS_CHECK_LOST(); } while (0)
 
 XS_IMPL ze_result_t xs_zeMemAllocDevice(ze_context_handle_t h, const ze_device_mem_alloc_desc_t *desc, size_t size, size_t alignment, ze_device_handle_t hd, void **pptr) {
-    ze_result_t r = check_ctx(h);
-    if (r) return r;
+    CHECK_CTX(h);
     XS_CHECK_HANDLE(hd, XS_T_DEVICE);
+    XS_CHECK_DEV_LOST((xs_device *)hd);
     XS_CHECK_PTR(desc);
     XS_CHECK_PTR(pptr);
     if (desc->flags > 0x3) return ZE_RESULT_ERROR_INVALID_ENUMERATION;
@@ -188,8 +184,7 @@ XS_IMPL ze_result_t xs_zeMemAllocDevice(ze_context_handle_t h, const ze_device_m
 }
 
 XS_IMPL ze_result_t xs_zeMemAllocHost(ze_context_handle_t h, const ze_host_mem_alloc_desc_t *desc, size_t size, size_t alignment, void **pptr) {
-    ze_result_t r = check_ctx(h);
-    if (r) return r;
+    CHECK_CTX(h);
     XS_CHECK_PTR(desc);
     XS_CHECK_PTR(pptr);
     if (desc->flags > 0x7) return ZE_RESULT_ERROR_INVALID_ENUMERATION;
@@ -197,12 +192,12 @@ XS_IMPL ze_result_t xs_zeMemAllocHost(ze_context_handle_t h, const ze_host_mem_a
 }
 
 XS_IMPL ze_result_t xs_zeMemAllocShared(ze_context_handle_t h, const ze_device_mem_alloc_desc_t *ddesc, const ze_host_mem_alloc_desc_t *hdesc, size_t size, size_t alignment, ze_device_handle_t hd, void **pptr) {
-    ze_result_t r = check_ctx(h);
-    if (r) return r;
+    CHECK_CTX(h);
     XS_CHECK_PTR(ddesc);
     XS_CHECK_PTR(hdesc);
     XS_CHECK_PTR(pptr);
     if (hd) XS_CHECK_HANDLE(hd, XS_T_DEVICE);
+    if (hd) XS_CHECK_DEV_LOST((xs_device *)hd);
     return do_alloc((xs_context *)h, hd ? (xs_device *)hd : NULL, ZE_MEMORY_TYPE_SHARED, size, alignment, pptr);
 }
 

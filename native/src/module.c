@@ -146,7 +146,7 @@ XS_IMPL ze_result_t xs_zeModuleCreate(ze_context_handle_t hc, ze_device_handle_t
     XS_CHECK_HANDLE(hd, XS_T_DEVICE);
     XS_CHECK_PTR(desc);
     XS_CHECK_PTR(ph);
-    XS_CHECK_LOST();
+    XS_CHECK_DEV_LOST((xs_device *)hd);
     if (phLog) *phLog = NULL;
     if (desc->format > ZE_MODULE_FORMAT_NATIVE) return ZE_RESULT_ERROR_INVALID_ENUMERATION;
     if (!desc->pInputModule) return ZE_RESULT_ERROR_INVALID_NULL_POINTER;

@@ -61,6 +61,16 @@ static bool apply(xs_profile *p, const xj *o, char *err, size_t errlen) {
     p->l2_kb = (uint32_t)u64_or(o, "l2KB", p->l2_kb);
     p->pci_bus = (uint32_t)u64_or(o, "pciBus", p->pci_bus);
     p->driver_build = (uint32_t)u64_or(o, "driverBuild", p->driver_build);
+    const xj *ipv = xj_get(o, "ipVersion");
+    if (ipv && ipv->type == XJ_STR) {  // "12.55.8" (architecture.release.revision), as sycl-ls prints it
+        unsigned a, r, v;
+        char tail;
+        if (sscanf(ipv->str, "%u.%u.%u%c", &a, &r, &v, &tail) != 3 || a > 1023 || r > 255 || v > 16383) {
+            snprintf(err, errlen, "%s: ipVersion must be \"arch.release.revision\", got '%s'", p->key, ipv->str);
+            return false;
+        }
+        p->ip_version = (a << 22) | (r << 14) | v;
+    }
     const xj *sg = xj_get(o, "subGroupSizes");
     if (sg && sg->type == XJ_ARR) {
         p->n_subgroup_sizes = 0;

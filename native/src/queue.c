@@ -76,9 +76,16 @@ static bool range_ok(const void *p, size_t n) {
 }
 
 // ---- engine worker --------------------------------------------------------------------------------
-static bool count_op(void) {
+static bool count_op(xs_engine *e) {
     uint64_t n = __atomic_add_fetch(&xs_drv.ops_total, 1, __ATOMIC_SEQ_CST);
     if (xs_drv.faults.device_lost_after_ops && n > xs_drv.faults.device_lost_after_ops) { xs_set_lost(); return false; }
+    xs_device *root = e->dev->root;
+    uint64_t dn = __atomic_add_fetch(&root->ops, 1, __ATOMIC_SEQ_CST);
+    uint32_t o = root->ordinal;
+    if (o < XS_MAX_DEVICES && xs_drv.faults.dev_lost_set[o] && dn > xs_drv.faults.dev_lost_after_ops[o]) {
+        xs_set_device_lost(root);
+        return false;
+    }
     return true;
 }
 
@@ -89,12 +96,12 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
         for (;;) {
             bool all = true;
             for (uint32_t i = 0; i < c->nwait; i++) if (!c->waits[i]->state) { all = false; break; }
-            if (all || xs_drv.device_lost || shutting_down) break;
+            if (all || xs_dev_lost(e->dev) || shutting_down) break;
             xs_ev_wait_until(xs_deadline(100000000ull));
         }
         pthread_mutex_unlock(&xs_ev_mu);
     }
-    if (xs_drv.device_lost || shutting_down) return;
+    if (xs_dev_lost(e->dev) || shutting_down) return;
     uint64_t t0 = xs_now_ns();
     uint64_t start = xs_ticks_from_ns(t0);
     bool ok = true;
@@ -106,46 +113,46 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
     }
     switch (c->kind) {
     case XS_C_COPY:
-        if (!(ok = count_op())) break;
+        if (!(ok = count_op(e))) break;
         if (!range_ok(c->u.copy.dst, c->u.copy.size) || !range_ok(c->u.copy.src, c->u.copy.size)) {
             xs_debug("copy beyond the end of an allocation (page fault): device lost");
-            xs_set_lost();
+            xs_set_device_lost(e->dev);
             ok = false;
             break;
         }
         transfer(e, c->u.copy.dst, c->u.copy.src, c->u.copy.size, do_copy, c);
         break;
     case XS_C_FILL:
-        if (!(ok = count_op())) break;
+        if (!(ok = count_op(e))) break;
         if (!range_ok(c->u.fill.dst, c->u.fill.size)) {
             xs_debug("fill beyond the end of an allocation (page fault): device lost");
-            xs_set_lost();
+            xs_set_device_lost(e->dev);
             ok = false;
             break;
         }
         transfer(e, c->u.fill.dst, NULL, c->u.fill.size, do_fill, c);
         break;
     case XS_C_TIMESTAMP: {
-        if (!(ok = count_op())) break;
+        if (!(ok = count_op(e))) break;
         uint32_t bits = e->dev->prof->timestamp_bits;
         uint64_t t = xs_now_ticks();
         *c->u.ts.dst = bits >= 64 ? t : (t & ((1ull << bits) - 1));
         break;
     }
     case XS_C_KERNEL:
-        if (!(ok = count_op())) break;
+        if (!(ok = count_op(e))) break;
         ok = xs_kernel_run(e, c, &shutting_down);
         break;
     case XS_C_RESET:
         xs_event_reset(c->u.reset.ev);
         break;
     case XS_C_COPY_REGION: {
-        if (!(ok = count_op())) break;
+        if (!(ok = count_op(e))) break;
         size_t dend = region_end(&c->u.region.dr, c->u.region.dpitch, c->u.region.dslice);
         size_t send = region_end(&c->u.region.sr, c->u.region.spitch, c->u.region.sslice);
         if (!range_ok(c->u.region.dst, dend) || !range_ok(c->u.region.src, send)) {
             xs_debug("region copy beyond the end of an allocation (page fault): device lost");
-            xs_set_lost();
+            xs_set_device_lost(e->dev);
             ok = false;
             break;
         }
@@ -183,7 +190,7 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
         pthread_mutex_unlock(&e->mu);
     }
     xs_debug("engine %u.%u: cmd %d took %.3f ms", e->ordinal, e->index, c->kind, (double)(t1 - t0) * 1e-6);
-    if (!ok || xs_drv.device_lost) return;
+    if (!ok || xs_dev_lost(e->dev)) return;
     if (c->signal) {
         uint64_t end = xs_ticks_from_ns(t1);
         xs_event_signal(c->signal, (c->signal->pool->flags & ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP) != 0, start, end);
@@ -291,6 +298,7 @@ static ze_result_t new_list(ze_context_handle_t hc, ze_device_handle_t hd, uint3
     XS_CHECK_HANDLE(hc, XS_T_CONTEXT);
     XS_CHECK_HANDLE(hd, XS_T_DEVICE);
     xs_device *d = (xs_device *)hd;
+    XS_CHECK_DEV_LOST(d);
     if (ordinal >= d->prof->n_groups) return ZE_RESULT_ERROR_INVALID_ARGUMENT;
     if (index >= d->prof->groups[ordinal].count) return ZE_RESULT_ERROR_INVALID_ARGUMENT;
     xs_cmdlist *l = calloc(1, sizeof *l);
@@ -405,7 +413,7 @@ XS_IMPL ze_result_t xs_zeCommandListHostSynchronize(ze_command_list_handle_t h, 
     pthread_mutex_lock(&xs_ev_mu);
     uint64_t target = l->imm_submitted;
     for (;;) {
-        if (xs_drv.device_lost) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
+        if (xs_dev_lost(l->dev)) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
         if (l->imm_done >= target) { r = ZE_RESULT_SUCCESS; break; }
         if (timeout == 0 || !xs_ev_wait_until(deadline)) break;
     }
@@ -423,7 +431,9 @@ static xs_engine *list_engine(const xs_cmdlist *l) { return &l->dev->engines[l->
 // Appends (regular list) or submits (immediate list) a prepared command; takes ownership of c's
 // allocations in every case.
 static ze_result_t list_push(xs_cmdlist *l, xs_cmd *c) {
-    if (xs_drv.device_lost) { xs_cmd_free(c); return ZE_RESULT_ERROR_DEVICE_LOST; }
+    if (xs_dev_lost(l->dev)) { xs_cmd_free(c); return ZE_RESULT_ERROR_DEVICE_LOST; }
+    // the event now belongs to this device: if the device is lost, waiting on it reports the loss
+    if (c->signal) __atomic_store_n(&c->signal->signaller, l->dev, __ATOMIC_RELEASE);
     if (l->immediate) {
         xs_batch *b = calloc(1, sizeof *b);
         xs_cmd *own = malloc(sizeof *own);
@@ -439,8 +449,8 @@ static ze_result_t list_push(xs_cmdlist *l, xs_cmd *c) {
         if (l->mode == ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS) {
             ze_result_t r = ZE_RESULT_SUCCESS;
             pthread_mutex_lock(&xs_ev_mu);
-            while (l->imm_done < target && !xs_drv.device_lost) xs_ev_wait_until(UINT64_MAX);
-            if (xs_drv.device_lost) r = ZE_RESULT_ERROR_DEVICE_LOST;
+            while (l->imm_done < target && !xs_dev_lost(l->dev)) xs_ev_wait_until(UINT64_MAX);
+            if (xs_dev_lost(l->dev)) r = ZE_RESULT_ERROR_DEVICE_LOST;
             pthread_mutex_unlock(&xs_ev_mu);
             return r;
         }
@@ -633,8 +643,8 @@ XS_IMPL ze_result_t xs_zeCommandQueueCreate(ze_context_handle_t hc, ze_device_ha
     XS_CHECK_HANDLE(hd, XS_T_DEVICE);
     XS_CHECK_PTR(desc);
     XS_CHECK_PTR(ph);
-    XS_CHECK_LOST();
     xs_device *d = (xs_device *)hd;
+    XS_CHECK_DEV_LOST(d);
     if (desc->flags > 0x7 || desc->mode > ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS || desc->priority > ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_HIGH)
         return ZE_RESULT_ERROR_INVALID_ENUMERATION;
     if (desc->ordinal >= d->prof->n_groups || desc->index >= d->prof->groups[desc->ordinal].count) return ZE_RESULT_ERROR_INVALID_ARGUMENT;
@@ -656,7 +666,7 @@ static ze_result_t queue_sync(xs_queue *q, uint64_t target, uint64_t timeout) {
     ze_result_t r = ZE_RESULT_NOT_READY;
     pthread_mutex_lock(&xs_ev_mu);
     for (;;) {
-        if (xs_drv.device_lost) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
+        if (xs_dev_lost(q->dev)) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
         if (q->done >= target) { r = ZE_RESULT_SUCCESS; break; }
         if (timeout == 0 || !xs_ev_wait_until(deadline)) break;
     }
@@ -688,7 +698,7 @@ XS_IMPL ze_result_t xs_zeCommandQueueExecuteCommandLists(ze_command_queue_handle
     if (n == 0) return ZE_RESULT_ERROR_INVALID_SIZE;
     XS_CHECK_PTR(lists);
     if (hf) XS_CHECK_HANDLE(hf, XS_T_FENCE);
-    XS_CHECK_LOST();
+    XS_CHECK_DEV_LOST(q->dev);
     for (uint32_t i = 0; i < n; i++) {
         XS_CHECK_HANDLE(lists[i], XS_T_LIST);
         xs_cmdlist *l = (xs_cmdlist *)lists[i];
@@ -747,6 +757,7 @@ XS_IMPL ze_result_t xs_zeFenceCreate(ze_command_queue_handle_t hq, const ze_fenc
     if (!f) return ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     f->magic = XS_MAGIC;
     f->q = (xs_queue *)hq;
+    f->dev = f->q->dev;
     f->state = (desc->flags & ZE_FENCE_FLAG_SIGNALED) ? 1 : 0;
     xs_reg_add(f, XS_T_FENCE);
     *ph = (ze_fence_handle_t)f;
@@ -778,7 +789,7 @@ XS_IMPL ze_result_t xs_zeFenceHostSynchronize(ze_fence_handle_t h, uint64_t time
     ze_result_t r = ZE_RESULT_NOT_READY;
     pthread_mutex_lock(&xs_ev_mu);
     for (;;) {
-        if (xs_drv.device_lost) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
+        if (xs_dev_lost(f->dev)) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
         if (f->state) { r = ZE_RESULT_SUCCESS; break; }
         if (timeout == 0 || !xs_ev_wait_until(deadline)) break;
     }

@@ -340,7 +340,7 @@ XS_IMPL ze_result_t xs_zesDeviceGetState(zes_device_handle_t h, zes_device_state
     (void)d;
     XS_CHECK_PTR(st);
     // after a simulated device loss the device "needs a reset" (wedged), as i915/xe report it
-    st->reset = xs_drv.device_lost ? ZES_RESET_REASON_FLAG_WEDGED : 0;
+    st->reset = xs_dev_lost(d) ? ZES_RESET_REASON_FLAG_WEDGED : 0;
     st->repaired = ZES_REPAIR_STATUS_UNSUPPORTED;
     return ZE_RESULT_SUCCESS;
 }

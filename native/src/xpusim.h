@@ -68,6 +68,7 @@ typedef struct xs_profile {
     uint32_t l1_kb, l2_kb;
     uint32_t pci_bus;
     uint32_t driver_build;
+    uint32_t ip_version;  // architecture << 22 | release << 14 | revision; 0 = not reported
 } xs_profile;
 
 // Loads the embedded profiles plus XPUSIM_CONFIG; returns false with a message on error.
@@ -168,6 +169,8 @@ struct xs_device {
     pthread_mutex_t mem_mu;
     uint64_t mem_used;
     uint64_t created_ns;
+    volatile int lost;        // this device was lost (only set on root devices; subs follow their root)
+    uint64_t ops;             // operations executed on this device and its sub-devices (root devices)
     struct xs_sysman *sysman;  // sysman objects (sysman.c), created on first enumeration
 };
 void xs_sysman_free(xs_device *d);
@@ -206,6 +209,7 @@ typedef struct xs_event_pool {
 struct xs_event {
     uint32_t magic;
     xs_event_pool *pool;
+    xs_device *signaller;  // device of the last command appended to signal it (atomic); NULL = host only
     uint32_t index;
     bool created;
     int state;           // 0 = not signalled, 1 = signalled
@@ -290,6 +294,7 @@ typedef struct xs_cmdlist {
 typedef struct xs_fence {
     uint32_t magic;
     struct xs_queue *q;
+    xs_device *dev;          // the queue's device (the queue may be destroyed before the fence)
     int state;
 } xs_fence;
 
@@ -324,6 +329,13 @@ typedef struct xs_faults {
     char hang_kernel[128];
     uint64_t hang_ms;
     double slow;
+    // device_lost_after_ops@D=N: root device D (zeDeviceGet order) is lost after N of its own ops
+    bool dev_lost_set[XS_MAX_DEVICES];
+    uint64_t dev_lost_after_ops[XS_MAX_DEVICES];
+    // hang_call=zeFoo (+ hang_call_after=N): call N+1 of zeFoo (and every later one) never returns,
+    // like a driver stuck in an ioctl; the calling thread sleeps until the process ends
+    char hang_call[96];
+    uint64_t hang_call_after;
 } xs_faults;
 
 typedef struct xs_driver {
@@ -348,12 +360,21 @@ ze_result_t xs_ensure_init(void);
 ze_result_t xs_unsupported(const char *fn);
 void xs_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool xs_device_valid(ze_device_handle_t h);
-void xs_set_lost(void);
+void xs_set_lost(void);                  // every device of the process is lost
+void xs_set_device_lost(xs_device *d);   // only d (and its root's other sub-devices) is lost
+// A device is lost when the whole process lost its devices or its root device was lost.
+static inline bool xs_dev_lost(const xs_device *d) { return xs_drv.device_lost || (d && d->root->lost); }
+static inline bool xs_event_lost(xs_event *e) {
+    return xs_drv.device_lost || xs_dev_lost(__atomic_load_n(&e->signaller, __ATOMIC_ACQUIRE));
+}
 void xs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void xs_hang_point(const char *fn);   // the hang_call fault (driver.c); fn = "xs_zeFoo"
 
-// Check helpers
-#define XS_CHECK_INIT() do { if (!xs_drv.initialised) return ZE_RESULT_ERROR_UNINITIALIZED; } while (0)
+// Check helpers (every entry point starts with XS_CHECK_INIT, which is also where hang_call strikes)
+#define XS_CHECK_INIT() do { if (!xs_drv.initialised) return ZE_RESULT_ERROR_UNINITIALIZED; \
+    if (xs_drv.faults.hang_call[0]) xs_hang_point(__func__); } while (0)
 #define XS_CHECK_HANDLE(h, t) do { if ((h) == NULL) return ZE_RESULT_ERROR_INVALID_NULL_HANDLE; \
     if (!xs_reg_is((h), (t))) return ZE_RESULT_ERROR_INVALID_ARGUMENT; } while (0)
 #define XS_CHECK_PTR(p) do { if ((p) == NULL) return ZE_RESULT_ERROR_INVALID_NULL_POINTER; } while (0)
 #define XS_CHECK_LOST() do { if (xs_drv.device_lost) return ZE_RESULT_ERROR_DEVICE_LOST; } while (0)
+#define XS_CHECK_DEV_LOST(d) do { if (xs_dev_lost(d)) return ZE_RESULT_ERROR_DEVICE_LOST; } while (0)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,14 @@ static void t_basic(void) {
     CHECK_RC(zeDeviceGetProperties(devs[0], &p2), "zeDeviceGetProperties 1_2");
     check(p2.timerResolution == 19200000, "timerResolution ticks/s (DEVICE_PROPERTIES_1_2)", "%llu", (unsigned long long)p2.timerResolution);
     check(p2.stype == ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES_1_2 && p2.pNext == NULL, "stype/pNext untouched", "changed");
+    // ZE_extension_device_ip_version (spec 1.6, not in the 1.4 headers): a chained struct gets the IP
+    // version; a chained struct the driver does not know is left untouched.
+    struct { ze_structure_type_t stype; void *pNext; uint32_t ipVersion; } ipv = { (ze_structure_type_t)0x1000f, NULL, 0 };
+    struct { ze_structure_type_t stype; void *pNext; uint32_t value; } unknown = { (ze_structure_type_t)0x7ff0, &ipv, 0xabcd };
+    ze_device_properties_t p3 = { .stype = ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES, .pNext = &unknown };
+    CHECK_RC(zeDeviceGetProperties(devs[0], &p3), "zeDeviceGetProperties + ip version");
+    check(ipv.ipVersion == ((12u << 22) | (55u << 14) | 8u), "ip version 12.55.8 (DG2-G10)", "0x%x", ipv.ipVersion);
+    check(unknown.value == 0xabcd && unknown.stype == (ze_structure_type_t)0x7ff0, "unknown chained struct untouched", "0x%x", unknown.value);
     // bad handles never crash
     if (intercept()) return;
     EXPECT_RC(zeDeviceGetProperties(NULL, &p), ZE_RESULT_ERROR_INVALID_NULL_HANDLE, "null device handle");
@@ -294,6 +303,12 @@ static void t_queries(void) {
     uint32_t ne = 0;
     CHECK_RC(zeDriverGetExtensionProperties(drv, &ne, NULL), "extension count");
     check(ne >= 1, "extensions advertised", "%u", ne);
+    ze_driver_extension_properties_t ext[16];
+    uint32_t ne2 = ne < 16 ? ne : 16;
+    CHECK_RC(zeDriverGetExtensionProperties(drv, &ne2, ext), "extension list");
+    bool has_ipv = false;
+    for (uint32_t i = 0; i < ne2; i++) has_ipv |= !strcmp(ext[i].name, "ZE_extension_device_ip_version");
+    check(has_ipv, "ZE_extension_device_ip_version advertised", "missing");
     ze_driver_ipc_properties_t ipc = { .stype = ZE_STRUCTURE_TYPE_DRIVER_IPC_PROPERTIES };
     CHECK_RC(zeDriverGetIpcProperties(drv, &ipc), "IPC properties");
     void *fn = NULL;
@@ -896,6 +911,172 @@ static void t_faults(void) {
     check_no_leaks("no live objects at the end");
 }
 
+// ---- one device lost, the others keep working -----------------------------------------------------------
+// XPUSIM_FAULTS=device_lost_after_ops@1=N, or (XPUSIM_TEST_FAULT=page_fault) an out-of-bounds copy on
+// device 1: only device 1's lists, queues, fences, events, allocations and modules report DEVICE_LOST;
+// device 0 executes, synchronizes and allocates as before.
+static ze_result_t dev_fill(ze_command_list_handle_t l, void *p, uint32_t v, ze_event_handle_t ev) {
+    return zeCommandListAppendMemoryFill(l, p, &v, 4, 4096, ev, 0, NULL);
+}
+static void t_fault_device(void) {
+    if (!init_all()) return;
+    check(ndev >= 2, "two devices", "got %u", ndev);
+    if (ndev < 2) return;
+    bool page_fault = getenv("XPUSIM_TEST_FAULT") && strstr(getenv("XPUSIM_TEST_FAULT"), "page_fault");
+    ze_device_handle_t d0 = devs[0], d1 = devs[1];
+    ze_context_handle_t ctx = mk_ctx();
+    uint32_t c0, b0, c1, b1;
+    find_groups(d0, &c0, &b0, NULL);
+    find_groups(d1, &c1, &b1, NULL);
+    ze_event_pool_handle_t pool = mk_pool(ctx, 16, ZE_EVENT_POOL_FLAG_HOST_VISIBLE | ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP);
+    ze_event_handle_t ev[12];
+    for (int i = 0; i < 12; i++) ev[i] = mk_ev(pool, (uint32_t)i);
+    ze_command_list_handle_t l0 = mk_imm(ctx, d0, c0, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, in_order_flag());
+    ze_command_list_handle_t l1 = mk_imm(ctx, d1, c1, 0, ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS, in_order_flag());
+    uint32_t *m0 = dev_alloc(ctx, d0, 4096), *m1 = dev_alloc(ctx, d1, 4096);
+    uint32_t *s0 = shared_alloc(ctx, d0, 4096);
+    // a regular list + queue + fence per device, created before the loss
+    ze_command_queue_desc_t qd = { .stype = ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC, .mode = ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS };
+    ze_command_list_desc_t ld = { .stype = ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC };
+    ze_fence_desc_t fd = { .stype = ZE_STRUCTURE_TYPE_FENCE_DESC };
+    ze_command_queue_handle_t q[2] = { NULL, NULL };
+    ze_command_list_handle_t rl[2] = { NULL, NULL };
+    ze_fence_handle_t fe[2] = { NULL, NULL };
+    for (int i = 0; i < 2; i++) {
+        qd.ordinal = ld.commandQueueGroupOrdinal = i ? c1 : c0;
+        CHECK_RC(zeCommandQueueCreate(ctx, devs[i], &qd, &q[i]), "queue per device");
+        CHECK_RC(zeCommandListCreate(ctx, devs[i], &ld, &rl[i]), "regular list per device");
+        CHECK_RC(zeFenceCreate(q[i], &fd, &fe[i]), "fence per device");
+        uint32_t v = 9;
+        zeCommandListAppendMemoryFill(rl[i], i ? (void *)m1 : (void *)m0, &v, 4, 4096, NULL, 0, NULL);
+        zeCommandListClose(rl[i]);
+    }
+    // device 1: two ops complete, then the device is lost
+    CHECK_RC(dev_fill(l1, m1, 1, ev[0]), "device 1: op 1");
+    CHECK_RC(dev_fill(l1, m1, 2, ev[1]), "device 1: op 2");
+    CHECK_RC(zeEventHostSynchronize(ev[1], LONG_WAIT), "device 1: the first two ops complete");
+    CHECK_RC(zeDeviceGetStatus(d1), "device 1 is fine before the loss");
+    if (page_fault) {
+        static uint8_t hostbuf[8192];
+        CHECK_RC(zeCommandListAppendMemoryCopy(l1, m1, hostbuf, 8192, ev[2], 0, NULL), "device 1: an out-of-bounds copy is accepted");
+    } else {
+        CHECK_RC(dev_fill(l1, m1, 3, ev[2]), "device 1: op 3 is accepted");
+    }
+    EXPECT_RC(zeEventHostSynchronize(ev[2], LONG_WAIT), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: event sync reports DEVICE_LOST");
+    EXPECT_RC(zeEventQueryStatus(ev[2]), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: event query reports DEVICE_LOST");
+    EXPECT_RC(zeDeviceGetStatus(d1), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: GetStatus reports DEVICE_LOST");
+    EXPECT_RC(dev_fill(l1, m1, 4, ev[3]), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: appends fail after the loss");
+    EXPECT_RC(zeCommandQueueExecuteCommandLists(q[1], 1, &rl[1], fe[1]), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: queue execute fails");
+    EXPECT_RC(zeCommandQueueSynchronize(q[1], LONG_WAIT), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: queue synchronize fails");
+    EXPECT_RC(zeFenceHostSynchronize(fe[1], LONG_WAIT), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: fence synchronize fails");
+    ze_command_list_handle_t nl = NULL;
+    ze_command_queue_handle_t nq = NULL;
+    void *np = NULL;
+    ze_device_mem_alloc_desc_t dd = { .stype = ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC };
+    ze_command_queue_desc_t id = { .stype = ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC, .ordinal = c1, .mode = ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS };
+    EXPECT_RC(zeCommandListCreateImmediate(ctx, d1, &id, &nl), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: new lists fail");
+    qd.ordinal = c1;
+    EXPECT_RC(zeCommandQueueCreate(ctx, d1, &qd, &nq), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: new queues fail");
+    EXPECT_RC(zeMemAllocDevice(ctx, &dd, 4096, 64, d1, &np), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: allocations fail");
+    // device 0 keeps working: immediate list, regular list + queue + fence, allocations, kernels
+    CHECK_RC(zeDeviceGetStatus(d0), "device 0: GetStatus is SUCCESS");
+    CHECK_RC(zeContextGetStatus(ctx), "the shared context is fine (only device 1 was lost)");
+    CHECK_RC(dev_fill(l0, m0, 5, ev[4]), "device 0: append");
+    CHECK_RC(zeCommandListAppendMemoryCopy(l0, s0, m0, 4096, ev[5], 1, &ev[4]), "device 0: copy waiting on the fill");
+    CHECK_RC(zeEventHostSynchronize(ev[5], LONG_WAIT), "device 0: event sync");
+    check(s0 && s0[0] == 5 && s0[1023] == 5, "device 0: results are right", "%u", s0 ? s0[0] : 0);
+    CHECK_RC(zeCommandQueueExecuteCommandLists(q[0], 1, &rl[0], fe[0]), "device 0: queue execute");
+    CHECK_RC(zeFenceHostSynchronize(fe[0], LONG_WAIT), "device 0: fence synchronize");
+    CHECK_RC(zeCommandQueueSynchronize(q[0], LONG_WAIT), "device 0: queue synchronize");
+    CHECK_RC(zeMemAllocDevice(ctx, &dd, 4096, 64, d0, &np), "device 0: allocations work");
+    if (np) zeMemFree(ctx, np);
+    ze_module_handle_t mod = mk_module(ctx, d0);
+    ze_kernel_handle_t busy = mod ? mk_kernel(mod, "busy") : NULL;
+    float *kout = shared_alloc(ctx, d0, 64 * sizeof(float));
+    if (busy) {
+        CHECK_RC(launch_busy(l0, busy, kout, 10, 1, 64, ev[6], 0, NULL), "device 0: kernel launch");
+        CHECK_RC(zeEventHostSynchronize(ev[6], LONG_WAIT), "device 0: kernel completes");
+        uint64_t ks = 0, ke = 0;
+        check(ts_of(ev[6], 0, &ks, &ke), "device 0: kernel timestamps readable", "query failed");
+    }
+    ze_module_handle_t mod1 = NULL;
+    {
+        size_t n = 0;
+        uint8_t *spv = load_spv(&n);
+        ze_module_desc_t md = { .stype = ZE_STRUCTURE_TYPE_MODULE_DESC, .format = ZE_MODULE_FORMAT_IL_SPIRV, .inputSize = n, .pInputModule = spv };
+        EXPECT_RC(zeModuleCreate(ctx, d1, &md, &mod1, NULL), ZE_RESULT_ERROR_DEVICE_LOST, "device 1: module build fails");
+    }
+    if (getenv("ZES_ENABLE_SYSMAN")) {
+        zes_device_state_t st0 = { .stype = ZES_STRUCTURE_TYPE_DEVICE_STATE }, st1 = st0;
+        CHECK_RC(zesDeviceGetState((zes_device_handle_t)d0, &st0), "sysman state device 0");
+        CHECK_RC(zesDeviceGetState((zes_device_handle_t)d1, &st1), "sysman state device 1");
+        check(st0.reset == 0 && (st1.reset & ZES_RESET_REASON_FLAG_WEDGED), "sysman: device 1 wedged, device 0 not", "reset 0x%x / 0x%x", st0.reset, st1.reset);
+    }
+    // everything is released, on the lost device too
+    if (busy) zeKernelDestroy(busy);
+    if (mod) zeModuleDestroy(mod);
+    zeMemFree(ctx, kout);
+    for (int i = 0; i < 2; i++) { zeFenceDestroy(fe[i]); zeCommandListDestroy(rl[i]); zeCommandQueueDestroy(q[i]); }
+    zeMemFree(ctx, m0); zeMemFree(ctx, m1); zeMemFree(ctx, s0);
+    zeCommandListDestroy(l0); zeCommandListDestroy(l1);
+    for (int i = 0; i < 12; i++) zeEventDestroy(ev[i]);
+    zeEventPoolDestroy(pool);
+    zeContextDestroy(ctx);
+    check_no_leaks("no live objects at the end");
+}
+
+// ---- a host-side driver call that never returns (XPUSIM_FAULTS=hang_call=zeMemAllocHost,hang_call_after=1) ----
+// The hang runs in a forked process that is killed afterwards (as a watchdog would), so no thread is
+// left inside the driver when this scenario's process exits (valgrind would report its stack).
+static volatile int hung_returned;
+static void *hang_thread(void *ctx) {
+    void *p = host_alloc((ze_context_handle_t)ctx, 4096);  // the 2nd zeMemAllocHost: never returns
+    (void)p;
+    hung_returned = 1;
+    return NULL;
+}
+static void t_hang_call(void) {
+    if (!init_all()) return;
+    ze_context_handle_t ctx = mk_ctx();
+    void *first = host_alloc(ctx, 4096);
+    check(first != NULL, "hang_call_after=1: the first call returns", "NULL");
+    int fds[2];
+    if (pipe(fds)) { check(0, "pipe", "failed"); return; }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        // 4 bytes: hung after 300 ms, other calls work, allocations of other kinds work, still hung
+        char r[4];
+        pthread_t t;
+        pthread_create(&t, NULL, hang_thread, ctx);
+        struct timespec ts = { 0, 300000000 };
+        nanosleep(&ts, NULL);
+        r[0] = hung_returned ? 'n' : 'y';
+        ze_device_properties_t p = { .stype = ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES };
+        r[1] = zeDeviceGetProperties(devs[0], &p) == ZE_RESULT_SUCCESS ? 'y' : 'n';
+        r[2] = dev_alloc(ctx, devs[0], 4096) != NULL ? 'y' : 'n';
+        nanosleep(&ts, NULL);
+        r[3] = hung_returned ? 'n' : 'y';
+        if (write(fds[1], r, sizeof r) != (ssize_t)sizeof r) _exit(3);
+        for (;;) pause();  // killed by the parent
+    }
+    close(fds[1]);
+    char r[4] = { 0 };
+    ssize_t n = read(fds[0], r, sizeof r);
+    close(fds[0]);
+    check(n == 4 && r[0] == 'y', "the next zeMemAllocHost does not return", "got %zd '%.4s'", n, r);
+    check(n == 4 && r[1] == 'y', "other calls keep working (the hang holds no lock)", "got %zd '%.4s'", n, r);
+    check(n == 4 && r[2] == 'y', "allocations of other kinds keep working", "got %zd '%.4s'", n, r);
+    check(n == 4 && r[3] == 'y', "still hung", "got %zd '%.4s'", n, r);
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    check(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the hung process is ended by SIGKILL", "status 0x%x", st);
+    zeMemFree(ctx, first);
+    zeContextDestroy(ctx);
+    check_no_leaks("no live objects at the end");
+}
+
 // ---- 32-bit kernel timestamps wrap (XPUSIM_TICK_OFFSET=wrap:MS) --------------------------------------------
 static void t_wrap(void) {
     if (!init_all()) return;
@@ -1141,6 +1322,11 @@ static void t_badconfig(void) {
     check(r == ZE_RESULT_ERROR_UNINITIALIZED, "zeInit fails with a broken XPUSIM_CONFIG", "0x%x", r);
 }
 
+static void t_badfaults(void) {
+    ze_result_t r = zeInit(0);
+    check(r == ZE_RESULT_ERROR_UNINITIALIZED, "zeInit fails with a malformed XPUSIM_FAULTS", "0x%x", r);
+}
+
 // ---- scenario table ---------------------------------------------------------------------------------
 typedef struct { const char *name; const char *env; void (*fn)(void); } scen_t;
 static const scen_t scenarios[] = {
@@ -1171,6 +1357,10 @@ static const scen_t scenarios[] = {
     { "fault-pagefault", "XPUSIM_FAULTS=slow=1 XPUSIM_TEST_FAULT=page_fault", t_faults },
     { "fault-hang", "XPUSIM_FAULTS=hang_kernel=busy,hang_ms=300", t_faults },
     { "fault-slow", "XPUSIM_FAULTS=slow=4", t_faults },
+    { "fault-lost-dev1", "XPUSIM_PROFILE=arc-a770,arc-a770 ZES_ENABLE_SYSMAN=1 XPUSIM_FAULTS=device_lost_after_ops@1=2", t_fault_device },
+    { "fault-lost-dev1-flat", "XPUSIM_PROFILE=max-1550 ZE_FLAT_DEVICE_HIERARCHY=FLAT XPUSIM_FAULTS=device_lost_after_ops@1=2", t_fault_device },
+    { "fault-hang-call", "XPUSIM_FAULTS=hang_call=zeMemAllocHost,hang_call_after=1", t_hang_call },
+    { "fault-pagefault-dev1", "XPUSIM_PROFILE=arc-a770,mtl-igpu XPUSIM_TEST_FAULT=page_fault", t_fault_device },
     { "wrap", "XPUSIM_TICK_OFFSET=wrap:1000", t_wrap },
     { "sysman-off", "", t_sysman },
     { "sysman-arc", "ZES_ENABLE_SYSMAN=1 XPUSIM_PROFILE=arc-a770", t_sysman },
@@ -1180,6 +1370,7 @@ static const scen_t scenarios[] = {
     { "threads-arc", "XPUSIM_PROFILE=arc-a770", t_threads },
     { "threads-max", "XPUSIM_PROFILE=max-1550", t_threads },
     { "badconfig", "XPUSIM_CONFIG=/nonexistent/xpusim.json", t_badconfig },
+    { "badfaults", "XPUSIM_FAULTS=device_lost_after_ops@x=1", t_badfaults },
     { "intercept-exec", "ZE_ENABLE_LOADER_INTERCEPT=1 XPUSIM_PROFILE=arc-a770,max-1550", t_exec },
     { "intercept-modules", "ZE_ENABLE_LOADER_INTERCEPT=1", t_modules },
     { "validation", "ZE_ENABLE_VALIDATION_LAYER=1 ZE_ENABLE_PARAMETER_VALIDATION=1 XPUSIM_PROFILE=arc-a770,max-1550", t_validation },
@@ -1246,6 +1437,7 @@ static int run_child(const scen_t *s, const char *self) {
         unlink(errpath);
         buf[n] = 0;
         if (n && !strcmp(s->name, "badconfig")) { check(strstr(buf, "XPUSIM_CONFIG") != NULL, "badconfig: the driver says why on stderr", "'%.200s'", buf); }
+        else if (n && !strcmp(s->name, "badfaults")) { check(strstr(buf, "XPUSIM_FAULTS") != NULL, "badfaults: the driver says why on stderr", "'%.200s'", buf); }
         else if (n) { printf("not ok - %s: nothing on stderr: got '%.300s'\n", s->name, buf); fail++; }
         else { printf("ok - %s: nothing on stderr\n", s->name); pass++; }
     }

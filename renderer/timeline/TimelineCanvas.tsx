@@ -18,6 +18,9 @@ import {
 } from './draw.js';
 import { isTyping } from '../keys.js';
 
+/** While spans stream in, the overview strip's content is redrawn at most this often. */
+const OVERVIEW_REFRESH_MS = 250;
+
 function currentTheme(): Theme {
   return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: light)').matches
     ? LIGHT_THEME
@@ -53,7 +56,9 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     let raf = 0;
     const c = controller;
     const overviewCache = document.createElement('canvas');
-    let overviewKey = '';
+    let overviewSize = '';
+    let overviewVersion = -1;
+    let overviewAt = -Infinity;
 
     /** Canvas as wide as the plot and as tall as the lanes need (the plot scrolls vertically). */
     const size = (h: number) => {
@@ -76,7 +81,14 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     };
     const frame = () => {
       raf = requestAnimationFrame(frame);
-      if (!forced && !c.dirty && lastVersion === c.store.version) return;
+      // (A skipped overview refresh — see below — also brings the next frame once it is due.)
+      if (
+        !forced &&
+        !c.dirty &&
+        lastVersion === c.store.version &&
+        (overviewVersion === c.store.version || performance.now() - overviewAt < OVERVIEW_REFRESH_MS)
+      )
+        return;
       const need = Math.max(viewH, contentHeight(c.store));
       if (need !== height) size(need);
       const t = performance.now();
@@ -97,15 +109,23 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
       });
       rows = stats.rows;
       // The overview's lanes only change with the data, size or theme: cached, then the window box on top.
-      const ovKey = `${c.store.version}/${width}/${dpr}/${theme.bg}`;
-      if (ovKey !== overviewKey) {
+      // While data streams in (only the version changed), its content is redrawn at most every
+      // OVERVIEW_REFRESH_MS — a 40 px strip of the whole capture need not track every batch, and redrawing
+      // all lanes on every frame of a live capture doubled the frame's draw time.
+      const ovSize = `${width}/${dpr}/${theme.bg}`;
+      if (
+        ovSize !== overviewSize ||
+        (overviewVersion !== c.store.version && t - overviewAt >= OVERVIEW_REFRESH_MS)
+      ) {
+        overviewAt = t;
         overviewCache.width = overview.width;
         overviewCache.height = overview.height;
         const cctx = overviewCache.getContext('2d', { alpha: false });
         if (cctx) {
           cctx.setTransform(dpr, 0, 0, dpr, 0, 0);
           drawOverviewContent(cctx, c.store, width, 40, theme);
-          overviewKey = ovKey;
+          overviewSize = ovSize;
+          overviewVersion = c.store.version;
         }
       }
       octx.setTransform(1, 0, 0, 1, 0, 0);

@@ -210,21 +210,44 @@ interface EngineInfo {
   numQueues: number;
 }
 
-/** Engines (queue groups) and sub-device count from a device's raw properties. */
-export function enginesOf(view: DevicePropertiesView | undefined): {
+interface TileInfo {
+  subdeviceId: number;
+  euCount?: number;
   engines: EngineInfo[];
-  subDevices: number;
-} {
-  const raw = view?.raw ?? {};
-  const engines = Array.isArray(raw.engines)
-    ? (raw.engines as Partial<EngineInfo>[]).map((e, i) => ({
+}
+
+function engineList(v: unknown): EngineInfo[] {
+  return Array.isArray(v)
+    ? (v as Partial<EngineInfo>[]).map((e, i) => ({
         ordinal: typeof e.ordinal === 'number' ? e.ordinal : i,
         kind: typeof e.kind === 'string' ? e.kind : 'other',
         numQueues: typeof e.numQueues === 'number' ? e.numQueues : 1,
       }))
     : [];
+}
+
+/**
+ * Engines (queue groups) and sub-devices (tiles, each with its own engines) from a device's raw
+ * properties. An older service reports only `subDeviceCount`: the tiles are then listed without engines.
+ */
+export function enginesOf(view: DevicePropertiesView | undefined): {
+  engines: EngineInfo[];
+  subDevices: number;
+  tiles: TileInfo[];
+} {
+  const raw = view?.raw ?? {};
+  const engines = engineList(raw.engines);
   const subDevices = typeof raw.subDeviceCount === 'number' ? raw.subDeviceCount : 0;
-  return { engines, subDevices };
+  const listed = Array.isArray(raw.subDevices) ? (raw.subDevices as Partial<TileInfo>[]) : [];
+  const tiles: TileInfo[] =
+    listed.length > 0
+      ? listed.map((t, i) => ({
+          subdeviceId: typeof t.subdeviceId === 'number' ? t.subdeviceId : i,
+          ...(typeof t.euCount === 'number' ? { euCount: t.euCount } : {}),
+          engines: engineList(t.engines),
+        }))
+      : Array.from({ length: subDevices }, (_, i) => ({ subdeviceId: i, engines: [] }));
+  return { engines, subDevices: Math.max(subDevices, tiles.length), tiles };
 }
 
 function DeviceTable({
@@ -287,7 +310,7 @@ function EngineTree({ state }: { state: Async<DevicePropertiesView> | undefined 
         unavailable
       </span>
     );
-  const { engines, subDevices } = enginesOf(state.value);
+  const { engines, subDevices, tiles } = enginesOf(state.value);
   return (
     <ul className="tree" aria-label="Engines and sub-devices">
       {engines.map((e) => (
@@ -302,8 +325,23 @@ function EngineTree({ state }: { state: Async<DevicePropertiesView> | undefined 
         <li data-testid="device-subdevices">
           {subDevices} sub-device{subDevices === 1 ? '' : 's'}
           <ul className="tree">
-            {Array.from({ length: subDevices }, (_, i) => (
-              <li key={i}>tile {i}</li>
+            {tiles.map((t) => (
+              <li key={t.subdeviceId} data-testid="device-tile">
+                tile {t.subdeviceId}
+                {t.euCount !== undefined ? <span className="muted"> · {t.euCount} EUs</span> : null}
+                {t.engines.length > 0 ? (
+                  <ul className="tree">
+                    {t.engines.map((e) => (
+                      <li key={e.ordinal}>
+                        {e.kind}{' '}
+                        <span className="muted">
+                          · group {e.ordinal} · {e.numQueues} queue{e.numQueues === 1 ? '' : 's'}
+                        </span>
+                      </li>
+                    ))}
+                  </ul>
+                ) : null}
+              </li>
             ))}
           </ul>
         </li>

@@ -184,6 +184,13 @@ export class Timeline {
   private readonly laneInfo: LaneInfo[] = [];
   private readonly laneRing: Ring[] = [];
   private readonly laneIndex = new Map<string, number>();
+  /**
+   * Lane cache by engine object: producers reuse one EngineRef per stream (the runtime's streams, the
+   * importers), so append() resolves a record's lane with a WeakMap + Map lookup instead of building
+   * the string key per record. Entries are checked against the record's fields, so a mutated or
+   * shared engine object still lands in the right lane.
+   */
+  private readonly laneByEngine = new WeakMap<EngineRef, Map<number, LaneInfo>>();
   private readonly edgeRing: Ring;
   private appended = 0;
 
@@ -230,12 +237,33 @@ export class Timeline {
     this.append([record]);
   }
 
+  /** lane() through the per-engine-object cache (see laneByEngine). */
+  private laneOf(device: number, stream: number, engine: EngineRef): LaneInfo {
+    let byStream = this.laneByEngine.get(engine);
+    if (byStream === undefined) this.laneByEngine.set(engine, (byStream = new Map()));
+    const hit = byStream.get(stream);
+    if (
+      hit !== undefined &&
+      hit.device === device &&
+      hit.engine.kind === engine.kind &&
+      hit.engine.ordinal === engine.ordinal &&
+      hit.engine.index === engine.index
+    )
+      return hit;
+    const lane = this.lane(device, stream, engine);
+    byStream.set(stream, lane);
+    return lane;
+  }
+
   /** Appends completed operations; returns how many. Oldest operations of a full lane are dropped. */
   append(records: Iterable<OpRecord>): number {
     let n = 0;
+    let lastKind = '';
+    let lastKindCode = 0;
     for (const r of records) {
-      const kind = opKindCode(r.kind); // validate before touching the rings
-      const lane = this.lane(r.device, r.stream, r.engine);
+      // validate before touching the rings
+      const kind = r.kind === lastKind ? lastKindCode : (lastKindCode = opKindCode((lastKind = r.kind)));
+      const lane = this.laneOf(r.device, r.stream, r.engine);
       const ring = this.laneRing[lane.id]!;
       const s = ring.push();
       ring.f64[F_ID]![s] = r.id;

@@ -110,7 +110,8 @@ export class ChromeTraceWriter {
   private timer: ReturnType<typeof setInterval> | undefined;
 
   private readonly devices = new Set<number>();
-  private readonly lanes = new Map<string, LaneState>();
+  /** Lanes by device, then stream, then engine (numeric keys: looked up for every record, no key string). */
+  private readonly lanes = new Map<number, Map<number, LaneState[]>>();
   private readonly nextTid = new Map<number, number>();
   private readonly engineStreams = new Map<string, number>();
   private readonly placed = new Map<number, Placed>();
@@ -214,8 +215,19 @@ export class ChromeTraceWriter {
   }
 
   private laneTid(r: OpRecord, rel0: number, rel1: number): number {
-    const key = `${r.device}/${r.stream}/${r.engine.kind}/${r.engine.ordinal}/${r.engine.index}`;
-    let lane = this.lanes.get(key);
+    let byStream = this.lanes.get(r.device);
+    if (byStream === undefined) this.lanes.set(r.device, (byStream = new Map()));
+    let list = byStream.get(r.stream);
+    if (list === undefined) byStream.set(r.stream, (list = []));
+    const e = r.engine;
+    let lane: LaneState | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const l = list[i]!;
+      if (l.engine.kind === e.kind && l.engine.ordinal === e.ordinal && l.engine.index === e.index) {
+        lane = l;
+        break;
+      }
+    }
     if (!lane) {
       const pid = this.device(r.device);
       const ek = `${r.device}/${engineLabel(r.engine)}`;
@@ -232,7 +244,7 @@ export class ChromeTraceWriter {
         sortBase,
         ...this.counterColumn(r, pid),
       };
-      this.lanes.set(key, lane);
+      list.push(lane);
     }
     // First level whose last op ended at or before this start (conservative: never overlaps on a tid).
     let level = 0;

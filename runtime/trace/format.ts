@@ -31,17 +31,43 @@ export function formatUs(ns: number): string {
  */
 export function usTextToNs(text: string | number, originUs = 0): number {
   if (typeof text === 'number') return Math.round((text - originUs) * 1000);
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!m) return Math.round((Number(text) - originUs) * 1000);
-  const neg = m[1] === '-';
-  const intUs = Number(m[2]);
-  const fracDigits = m[3] ?? '';
-  // Nanoseconds from the fraction, rounded to an integer (digits past the third are sub-ns).
-  let fracNs =
-    fracDigits.length <= 3
-      ? Number(fracDigits.padEnd(3, '0'))
-      : Math.round(Number(`${fracDigits.slice(0, 3)}.${fracDigits.slice(3)}`));
-  if (!Number.isFinite(fracNs)) fracNs = 0;
+  // -?\d+(\.\d+)? by hand (this runs per imported timestamp); anything else goes through Number().
+  const n = text.length;
+  const neg = n > 0 && text.charCodeAt(0) === 0x2d;
+  let i = neg ? 1 : 0;
+  const intStart = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  const intEnd = i;
+  let fracNs = 0;
+  let ok = intEnd > intStart;
+  if (ok && i < n) {
+    const fracStart = ++i;
+    ok = text.charCodeAt(intEnd) === 0x2e;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+    ok = ok && i === n && i > fracStart;
+    if (ok) {
+      const fracDigits = text.slice(fracStart);
+      // Nanoseconds from the fraction, rounded to an integer (digits past the third are sub-ns).
+      fracNs =
+        fracDigits.length <= 3
+          ? Number(fracDigits.padEnd(3, '0'))
+          : Math.round(Number(`${fracDigits.slice(0, 3)}.${fracDigits.slice(3)}`));
+      if (!Number.isFinite(fracNs)) fracNs = 0;
+    }
+  }
+  if (!ok) return Math.round((Number(text) - originUs) * 1000);
+  return usPartsToNs(neg, Number(text.slice(intStart, intEnd)), fracNs, originUs);
+}
+
+/**
+ * usTextToNs of a number already split into sign, integer microseconds and the fraction's ns (0…1000):
+ * the importer's direct decoder reads these from the bytes without making the text.
+ */
+export function usPartsToNs(neg: boolean, intUs: number, fracNs: number, originUs: number): number {
   const abs = (intUs - (neg ? -originUs : originUs)) * 1000 + fracNs;
   return neg ? -abs : abs;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
 }

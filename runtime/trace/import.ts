@@ -9,7 +9,8 @@ import {
   type OpRecord,
 } from '../../protocol/timeline.js';
 import { type ByteSource, type JsonStreamOptions, TraceJsonParser, byteChunks } from './json-stream.js';
-import { usTextToNs } from './format.js';
+import { usPartsToNs, usTextToNs } from './format.js';
+import { EMPTY_DEPS, EventDecoder } from './event-decoder.js';
 
 export type TraceFormat = 'xpuscope' | 'unitrace' | 'kineto' | 'chrome';
 
@@ -23,6 +24,11 @@ export interface ImportOptions extends Omit<JsonStreamOptions, 'preciseKeys'> {
   onRecords?: (records: OpRecord[]) => void;
   /** Records per onRecords call (default 4096). */
   batchSize?: number;
+  /**
+   * Decode the common event shape straight from the bytes (default true); false: every event goes
+   * through JSON.parse (same results, slower — kept for comparison tests).
+   */
+  directDecode?: boolean;
 }
 
 export interface ImportSummary {
@@ -61,15 +67,30 @@ export interface ImportResult {
   summary: ImportSummary;
 }
 
+type SpanFormat = 'xpuscope' | 'unitrace' | 'kineto';
+
+/** What build() needs of an X event, filled by either decoding path (one reused object per import). */
 interface Span {
   pid: number;
   tid: number;
-  ts: string | number;
-  dur: string | number;
+  fmt: SpanFormat;
   name: string;
   cat: string;
-  args: Record<string, unknown>;
-  fmt: 'xpuscope' | 'unitrace' | 'kineto';
+  /** ts in ns relative to the format's origin (0 for xpuscope files, originUs for foreign ones). */
+  tsNs: number;
+  durNs: number;
+  // args, as num() reads them
+  id: number | undefined;
+  kind: string | undefined;
+  bytes: number | undefined;
+  submitNs: number | undefined;
+  startNs: number | undefined;
+  endNs: number | undefined;
+  /** xpuscope files only (foreign formats have none). */
+  deps: number[];
+  correlation: number | undefined;
+  device: number | undefined;
+  stream: number | undefined;
 }
 
 interface Pending {
@@ -78,9 +99,11 @@ interface Pending {
   tid: number;
   /** Kineto correlation id / unitrace kernel id whose launch (submit) time was not seen yet. */
   corr: number | undefined;
-  fmt: Span['fmt'];
+  fmt: SpanFormat;
 }
 
+// Engine objects are shared by all records of a lane (records are read-only), so they are frozen.
+const OTHER_ENGINE: EngineRef = Object.freeze({ ordinal: 0, index: 0, kind: 'other' as const });
 const KINETO_ENGINE: EngineRef = Object.freeze({ ordinal: 0, index: 0, kind: 'compute' as const });
 
 interface ThreadMeta {
@@ -138,16 +161,40 @@ class Importer {
   private ours: Record<string, unknown> | undefined;
   private baseNs = 0;
   private readonly processNames = new Map<number, string>();
-  private readonly threads = new Map<string, ThreadMeta>();
+  /** Thread metadata by pid, then tid (numeric keys: looked up per span). */
+  private readonly threads = new Map<number, Map<number, ThreadMeta>>();
   private readonly pending: Pending[] = [];
   private readonly names = new Map<string, string>();
-  private readonly engines = new Map<string, EngineRef>();
+  private readonly engines = new Map<number, Map<number, EngineRef>>();
   private readonly submitByCorrelation = new Map<number, string | number>();
   private readonly appendByKernelId = new Map<number, string | number>();
   private kinetoBaseNs: number | undefined;
   private deviceProps = new Map<number, string>();
   private originUs: number | undefined;
   private nextId = 1;
+  private readonly unitraceNames = new Map<string, { kind: OpKind; name: string; bytes: number }>();
+  private readonly dec: EventDecoder;
+  private fix = false;
+  private fixCorr: number | undefined;
+  private readonly sp: Span = {
+    pid: 0,
+    tid: 0,
+    fmt: 'xpuscope',
+    name: '',
+    cat: '',
+    tsNs: 0,
+    durNs: 0,
+    id: undefined,
+    kind: undefined,
+    bytes: undefined,
+    submitNs: undefined,
+    startNs: undefined,
+    endNs: undefined,
+    deps: EMPTY_DEPS,
+    correlation: undefined,
+    device: undefined,
+    stream: undefined,
+  };
   private sawUnitrace = false;
   private sawKineto = false;
   readonly records: OpRecord[] = [];
@@ -155,7 +202,9 @@ class Importer {
   readonly summary = { eventsRead: 0, spans: 0, flows: 0, edges: 0, skipped: {} as Record<string, number> };
   private readonly ourDevices = new Map<number, string>();
 
-  constructor(private readonly opts: ImportOptions) {}
+  constructor(private readonly opts: ImportOptions) {
+    this.dec = new EventDecoder(opts.maxStringBytes, opts.maxNumberLength);
+  }
 
   skip(reason: string): void {
     this.summary.skipped[reason] = (this.summary.skipped[reason] ?? 0) + 1;
@@ -233,15 +282,100 @@ class Importer {
         m.xpuscope = {
           device: num(x.device) ?? pid - 1,
           stream: num(x.stream) ?? tid,
-          engine: {
+          engine: Object.freeze({
             ordinal: num(x.engine.ordinal) ?? 0,
             index: num(x.engine.index) ?? 0,
             kind: ENGINE_KINDS.has(kind) ? kind : 'other',
-          },
+          }),
         };
       }
-      this.threads.set(`${pid}/${tid}`, m);
+      let byTid = this.threads.get(pid);
+      if (byTid === undefined) this.threads.set(pid, (byTid = new Map()));
+      byTid.set(tid, m);
     }
+  }
+
+  /**
+   * The direct path: the decoder read the event from the bytes; this does what onEvent would do with the
+   * JSON.parse'd object. Returns the index past the event, or -1 (declined, no side effects).
+   */
+  onEventBytes(buf: Buffer, start: number, end: number, lines: { count: number; last: number }): number {
+    const d = this.dec;
+    const e = d.decode(buf, start, end, lines);
+    if (e < 0) return -1;
+    const ph = d.ph;
+    if (ph === 0x4d) return -1; // metadata (a few per lane): JSON.parse, meta()
+    this.summary.eventsRead++;
+    const flow = ph === 0x73 || ph === 0x74 || ph === 0x66; // s t f
+    if (this.originUs === undefined && !this.ours && (ph === 0x58 || flow) && d.hasTs)
+      this.originUs = d.tsNeg ? -d.tsInt : d.tsInt; // floor of an integer, or the text's integer part
+    if (ph === 0x58) this.spanDecoded(d);
+    else if (flow) {
+      this.summary.flows++;
+      const cat = d.cat;
+      if (ph === 0x73 && cat !== undefined && (cat === 'ac2g' || cat.startsWith('Flow_H2D_'))) {
+        if (d.id !== undefined && d.hasTs) {
+          // As the JSON.parse path sees ts: its source text when it has a fraction, else the number.
+          const ts = d.tsDot ? buf.toString('latin1', d.tsA, d.tsB) : d.tsNeg ? -d.tsInt : d.tsInt;
+          (cat === 'ac2g' ? this.submitByCorrelation : this.appendByKernelId).set(d.id, ts);
+        }
+      }
+    } else if (ph === 0x43) this.skip('counter');
+    else if (ph === 0x42 || ph === 0x45) this.skip('B/E event (not imported)');
+    else if (ph === 0x69 || ph === 0x49 || ph === 0x6e) this.skip('instant event');
+    else this.skip(ph === 0 ? 'no ph' : `unsupported ph "${String.fromCharCode(ph)}"`);
+    return e;
+  }
+
+  /** Which format an X event belongs to, or undefined (counted as skipped). */
+  private spanFormat(cat: string, kind: unknown, id: number | undefined): SpanFormat | undefined {
+    if (this.ours && typeof kind === 'string' && KIND_SET.has(kind) && id !== undefined) return 'xpuscope';
+    if (cat === 'gpu_op') {
+      this.sawUnitrace = true;
+      return 'unitrace';
+    }
+    if (cat in KINETO_CATS) {
+      this.sawKineto = true;
+      return 'kineto';
+    }
+    const c = cat === '' ? 'no cat' : cat.length > 24 ? `${cat.slice(0, 24)}…` : cat;
+    this.skip(Object.keys(this.summary.skipped).length < 40 ? `non-device span (${c})` : 'non-device span');
+    return undefined;
+  }
+
+  private spanDecoded(d: EventDecoder): void {
+    const pid = d.pid,
+      tid = d.tid;
+    const cat = d.cat ?? '';
+    if (pid === undefined || tid === undefined) return this.skip('span without numeric pid/tid');
+    if (!d.hasTs || !d.hasDur) return this.skip('span without ts/dur');
+    const fmt = this.spanFormat(cat, d.aKind, d.aId);
+    if (fmt === undefined) return;
+    const sp = this.sp;
+    const origin = fmt === 'xpuscope' ? 0 : (this.originUs ?? 0);
+    sp.pid = pid;
+    sp.tid = tid;
+    sp.fmt = fmt;
+    sp.name = this.intern(d.name ?? '');
+    sp.cat = cat;
+    // As usTextToNs of what the JSON.parse path sees: the text of a number with a fraction, else the number.
+    sp.tsNs = d.tsDot
+      ? usPartsToNs(d.tsNeg, d.tsInt, d.tsFracNs, origin)
+      : Math.round(((d.tsNeg ? -d.tsInt : d.tsInt) - origin) * 1000);
+    sp.durNs = d.durDot
+      ? usPartsToNs(d.durNeg, d.durInt, d.durFracNs, 0)
+      : Math.round((d.durNeg ? -d.durInt : d.durInt) * 1000);
+    sp.id = d.aId;
+    sp.kind = d.aKind;
+    sp.bytes = d.aBytes;
+    sp.submitNs = d.aSubmitNs;
+    sp.startNs = d.aStartNs;
+    sp.endNs = d.aEndNs;
+    sp.deps = fmt === 'xpuscope' && d.aDeps !== undefined ? d.aDeps : EMPTY_DEPS;
+    sp.correlation = d.aCorrelation;
+    sp.device = d.aDevice;
+    sp.stream = d.aStream;
+    this.emit(sp);
   }
 
   private span(ev: Record<string, unknown>): void {
@@ -257,34 +391,39 @@ class Importer {
       !(typeof dur === 'string' || typeof dur === 'number')
     )
       return this.skip('span without ts/dur');
-    let fmt: Span['fmt'];
-    if (this.ours && typeof args.kind === 'string' && KIND_SET.has(args.kind) && num(args.id) !== undefined)
-      fmt = 'xpuscope';
-    else if (cat === 'gpu_op') {
-      fmt = 'unitrace';
-      this.sawUnitrace = true;
-    } else if (cat in KINETO_CATS) {
-      fmt = 'kineto';
-      this.sawKineto = true;
-    } else {
-      const c = cat === '' ? 'no cat' : cat.length > 24 ? `${cat.slice(0, 24)}…` : cat;
-      return this.skip(
-        Object.keys(this.summary.skipped).length < 40 ? `non-device span (${c})` : 'non-device span',
-      );
+    const fmt = this.spanFormat(cat, args.kind, num(args.id));
+    if (fmt === undefined) return;
+    const sp = this.sp;
+    const origin = fmt === 'xpuscope' ? 0 : (this.originUs ?? 0);
+    sp.pid = pid;
+    sp.tid = tid;
+    sp.fmt = fmt;
+    sp.name = this.intern(typeof ev.name === 'string' ? ev.name : '');
+    sp.cat = cat;
+    sp.tsNs = usTextToNs(ts, origin);
+    sp.durNs = usTextToNs(dur, 0);
+    sp.id = num(args.id);
+    sp.kind = typeof args.kind === 'string' ? args.kind : undefined;
+    sp.bytes = num(args.bytes);
+    sp.submitNs = num(args.submitNs);
+    sp.startNs = num(args.startNs);
+    sp.endNs = num(args.endNs);
+    let deps = EMPTY_DEPS;
+    if (fmt === 'xpuscope' && Array.isArray(args.deps)) {
+      const ds = args.deps.map(num).filter((x): x is number => x !== undefined);
+      if (ds.length) deps = ds;
     }
-    const sp: Span = {
-      pid,
-      tid,
-      ts,
-      dur,
-      name: this.intern(typeof ev.name === 'string' ? ev.name : ''),
-      cat,
-      args,
-      fmt,
-    };
+    sp.deps = deps;
+    sp.correlation = num(args.correlation);
+    sp.device = num(args.device);
+    sp.stream = num(args.stream);
+    this.emit(sp);
+  }
+
+  private emit(sp: Span): void {
     const rec = this.build(sp);
-    if (rec.fix) this.pending.push({ rec: rec.rec, pid, tid, corr: rec.corr, fmt: sp.fmt });
-    else this.out(rec.rec);
+    if (this.fix) this.pending.push({ rec, pid: sp.pid, tid: sp.tid, corr: this.fixCorr, fmt: sp.fmt });
+    else this.out(rec);
   }
 
   private intern(s: string): string {
@@ -317,51 +456,54 @@ class Importer {
   }
 
   private unitraceEngine(pid: number, tid: number): { engine: EngineRef; known: boolean } {
-    const key = `${pid}/${tid}`;
-    const cached = this.engines.get(key);
+    const cached = this.engines.get(pid)?.get(tid);
     if (cached) return { engine: cached, known: true };
-    const name = this.threads.get(key)?.name;
+    const name = this.threads.get(pid)?.get(tid)?.name;
     const engine = parseUnitraceEngine(name);
-    if (name !== undefined) this.engines.set(key, engine);
+    if (name !== undefined) {
+      let byTid = this.engines.get(pid);
+      if (byTid === undefined) this.engines.set(pid, (byTid = new Map()));
+      byTid.set(tid, Object.freeze(engine));
+    }
     return { engine, known: name !== undefined };
   }
 
   /**
-   * The OpRecord of a span. `fix`: lane metadata (or a Kineto launch time) is not known yet; the record is
-   * held back and completed in finish().
+   * The OpRecord of a span. Sets `fix`: lane metadata (or a Kineto launch time) is not known yet; the
+   * record is held back and completed in finish() (`fixCorr`: the id whose launch/append time is missing).
    */
-  private build(sp: Span): { rec: OpRecord; fix: boolean; corr?: number } {
+  private build(sp: Span): OpRecord {
+    this.fixCorr = undefined;
     const origin = this.originUs ?? 0;
     if (sp.fmt === 'xpuscope') {
-      const meta = this.threads.get(`${sp.pid}/${sp.tid}`)?.xpuscope;
-      const a = sp.args;
-      const rel0 = usTextToNs(sp.ts),
-        d = usTextToNs(sp.dur);
-      const startNs = num(a.startNs) ?? this.baseNs + rel0;
-      const endNs = num(a.endNs) ?? this.baseNs + (rel0 + d);
-      const deps = Array.isArray(a.deps) ? a.deps.map(num).filter((x): x is number => x !== undefined) : [];
+      const meta = this.threads.get(sp.pid)?.get(sp.tid)?.xpuscope;
+      const rel0 = sp.tsNs,
+        d = sp.durNs;
+      const startNs = sp.startNs ?? this.baseNs + rel0;
+      const endNs = sp.endNs ?? this.baseNs + (rel0 + d);
       const rec: OpRecord = {
-        id: num(a.id)!,
+        id: sp.id!,
         device: meta?.device ?? sp.pid - 1,
         stream: meta?.stream ?? sp.tid,
-        engine: meta ? { ...meta.engine } : { ordinal: 0, index: 0, kind: 'other' },
-        kind: a.kind as OpKind,
+        engine: meta ? meta.engine : OTHER_ENGINE,
+        kind: sp.kind as OpKind,
         name: sp.name,
-        bytes: num(a.bytes) ?? 0,
-        submitNs: num(a.submitNs) ?? startNs,
+        bytes: sp.bytes ?? 0,
+        submitNs: sp.submitNs ?? startNs,
         startNs,
         endNs,
-        deps,
+        deps: sp.deps,
       };
-      return { rec, fix: meta === undefined };
+      this.fix = meta === undefined;
+      return rec;
     }
-    const startNs = usTextToNs(sp.ts, origin);
-    const endNs = startNs + Math.max(0, usTextToNs(sp.dur, 0));
+    const startNs = sp.tsNs;
+    const endNs = startNs + Math.max(0, sp.durNs);
     if (sp.fmt === 'unitrace') {
-      const { kind, name, bytes } = parseUnitraceName(sp.name);
+      const { kind, name, bytes } = this.unitraceName(sp.name);
       const dev = this.unitraceDevice(sp.pid);
       const eng = this.unitraceEngine(sp.pid, sp.tid);
-      const kid = num(sp.args.id);
+      const kid = sp.id;
       const appended = kid !== undefined ? this.appendByKernelId.get(kid) : undefined;
       const rec: OpRecord = {
         id: this.nextId++,
@@ -369,35 +511,49 @@ class Importer {
         stream: sp.tid,
         engine: eng.engine,
         kind,
-        name: this.intern(name),
+        name,
         bytes,
         submitNs: appended !== undefined ? usTextToNs(appended, origin) : startNs,
         startNs,
         endNs,
-        deps: [],
+        deps: EMPTY_DEPS,
       };
       const waitSubmit = kid !== undefined && appended === undefined;
-      return { rec, fix: !dev.known || !eng.known || waitSubmit, ...(waitSubmit ? { corr: kid } : {}) };
+      this.fix = !dev.known || !eng.known || waitSubmit;
+      if (waitSubmit) this.fixCorr = kid;
+      return rec;
     }
     // Kineto.
-    const a = sp.args;
-    const corr = num(a.correlation);
+    const corr = sp.correlation;
     const launched = corr !== undefined ? this.submitByCorrelation.get(corr) : undefined;
     const submitNs = launched !== undefined ? usTextToNs(launched, origin) : startNs;
     const rec: OpRecord = {
       id: this.nextId++,
-      device: num(a.device) ?? sp.pid,
-      stream: num(a.stream) ?? sp.tid,
+      device: sp.device ?? sp.pid,
+      stream: sp.stream ?? sp.tid,
       engine: KINETO_ENGINE,
       kind: KINETO_CATS[sp.cat] ?? 'kernel',
       name: sp.name,
-      bytes: num(a.bytes) ?? 0,
+      bytes: sp.bytes ?? 0,
       submitNs,
       startNs,
       endNs,
-      deps: [],
+      deps: EMPTY_DEPS,
     };
-    return corr !== undefined && launched === undefined ? { rec, fix: true, corr } : { rec, fix: false };
+    this.fix = corr !== undefined && launched === undefined;
+    if (this.fix) this.fixCorr = corr;
+    return rec;
+  }
+
+  /** parseUnitraceName, cached (a trace has few distinct names); names are interned. */
+  private unitraceName(raw: string): { kind: OpKind; name: string; bytes: number } {
+    let hit = this.unitraceNames.get(raw);
+    if (hit === undefined) {
+      const p = parseUnitraceName(raw);
+      hit = { kind: p.kind, name: this.intern(p.name), bytes: p.bytes };
+      if (this.unitraceNames.size < 100_000) this.unitraceNames.set(raw, hit);
+    }
+    return hit;
   }
 
   /** Completes a held-back record with what is known at the end. */
@@ -405,11 +561,11 @@ class Importer {
     const r = p.rec;
     const origin = this.originUs ?? 0;
     if (p.fmt === 'xpuscope') {
-      const meta = this.threads.get(`${p.pid}/${p.tid}`)?.xpuscope;
+      const meta = this.threads.get(p.pid)?.get(p.tid)?.xpuscope;
       if (meta) {
         r.device = meta.device;
         r.stream = meta.stream;
-        r.engine = { ...meta.engine };
+        r.engine = meta.engine;
       }
     } else if (p.fmt === 'kineto') {
       const launched = p.corr !== undefined ? this.submitByCorrelation.get(p.corr) : undefined;
@@ -466,7 +622,13 @@ class Importer {
 export async function importTrace(source: ByteSource, options: ImportOptions = {}): Promise<ImportResult> {
   const imp = new Importer(options);
   const parser = new TraceJsonParser(
-    { onEvent: (ev) => imp.onEvent(ev), onTopLevel: (k, v) => imp.onTopLevel(k, v) },
+    {
+      onEvent: (ev) => imp.onEvent(ev),
+      onTopLevel: (k, v) => imp.onTopLevel(k, v),
+      ...(options.directDecode !== false
+        ? { onEventBytes: (buf, start, end, _offset, lines) => imp.onEventBytes(buf, start, end, lines) }
+        : {}),
+    },
     { ...options, preciseKeys: new Set(['ts', 'dur']) },
   );
   for await (const chunk of byteChunks(source, options.chunkSize)) parser.feed(chunk);

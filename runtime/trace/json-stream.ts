@@ -36,7 +36,26 @@ export interface JsonStreamSink {
   onEvent(event: unknown, offset: number): void;
   /** A top-level key's value (object form only, keys other than traceEvents), once complete. */
   onTopLevel?(key: string, value: unknown): void;
+  /**
+   * Optional direct decoder (fast path only): called with the chunk and the index of an event object's
+   * '{' (byte offset `offset` in the input). It may handle the event itself and return the index just
+   * past its '}' (the event then counts as delivered; onEvent is not called), or return -1 to decline
+   * without side effects — e.g. the event goes on past `end` (the chunk or maxEventBytes) or is anything
+   * it does not decode exactly like JSON.parse — and the event takes the normal path. Must not throw on
+   * malformed input (declining lets the normal path say where it is broken). `lines` gets the newlines
+   * inside the event.
+   */
+  onEventBytes?(
+    buf: Buffer,
+    start: number,
+    end: number,
+    offset: number,
+    lines: { count: number; last: number },
+  ): number;
 }
+
+/** Deepest nesting a sink's onEventBytes may follow inside an event (the parser checks maxDepth with it). */
+export const EVENT_BYTES_MAX_DEPTH = 8;
 
 export interface JsonStreamResult {
   /** Bytes consumed. */
@@ -126,6 +145,8 @@ export class TraceJsonParser {
   private elBytes = 0;
   private elLine = 1;
   private elCol = 1;
+  private readonly lineCount = { count: 0, last: -1 };
+  private readonly direct: boolean;
 
   private state = S_START;
   private readonly stack: Frame[] = [];
@@ -166,6 +187,7 @@ export class TraceJsonParser {
     this.preciseKeys = options.preciseKeys;
     this.maxEventBytes = options.maxEventBytes ?? 64 * 1024 * 1024;
     this.fast = options.fastElements ?? true;
+    this.direct = this.fast && sink.onEventBytes !== undefined;
     this.options = options;
     const keys = [...(options.preciseKeys ?? [])].filter((k) => /^[A-Za-z0-9_]+$/.test(k));
     // Quotes the fractional numbers of precise keys so that JSON.parse keeps their text.
@@ -248,6 +270,20 @@ export class TraceJsonParser {
           }
           if (c === 0x7b && this.fast && this.stack[this.stack.length - 1]!.role === R_EVENTS) {
             if (this.stack.length >= this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth}`, at);
+            if (this.direct && this.stack.length + EVENT_BYTES_MAX_DEPTH <= this.maxDepth) {
+              const lines = this.lineCount;
+              const e = this.sink.onEventBytes!(buf, i, Math.min(len, i + this.maxEventBytes), at, lines);
+              if (e > 0) {
+                if (lines.count > 0) {
+                  this.line += lines.count;
+                  this.lineStart = this.pos + lines.last + 1;
+                }
+                this.events++;
+                this.state = S_AFTER;
+                i = e;
+                break;
+              }
+            }
             this.eventStart = at;
             this.elLine = this.line;
             this.elCol = at - this.lineStart + 1;

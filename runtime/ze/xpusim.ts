@@ -51,3 +51,26 @@ export function xpusimLiveObjects(ze: ZeLib, driver: bigint): LiveObjects | unde
   FIELDS.forEach((f, i) => (res[f] = Number(buf[i])));
   return res;
 }
+
+/** The simulated driver's handle registry (an open-addressing hash set of live handles). */
+export interface RegistryStats {
+  /** Slots in the table (16 bytes each). */
+  capacity: number;
+  live: number;
+  /** Slots of destroyed handles not yet reclaimed by a rebuild. */
+  tombstones: number;
+}
+
+let registryProto: ReturnType<ZeLib['koffi']['proto']> | undefined;
+
+/** `zexXpusimGetRegistryStats`; undefined when `driver` is not the simulated driver (or it lacks it). */
+export function xpusimRegistryStats(ze: ZeLib, driver: bigint): RegistryStats | undefined {
+  const get = ze.optional.zeDriverGetExtensionFunctionAddress;
+  if (!get) return undefined;
+  const out = new BigUint64Array(1);
+  if ((get(driver, 'zexXpusimGetRegistryStats', out) as number) !== 0 || !out[0]) return undefined;
+  registryProto ??= ze.koffi.proto('int32_t zexXpusimGetRegistryStats_t(void *hDriver, void *pOut)');
+  const buf = new BigUint64Array(3);
+  if ((ze.koffi.call(out[0], registryProto, driver, buf) as number) !== 0) return undefined;
+  return { capacity: Number(buf[0]), live: Number(buf[1]), tombstones: Number(buf[2]) };
+}

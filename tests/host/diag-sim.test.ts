@@ -232,7 +232,8 @@ describe.skipIf(!SIM_BUILT)('info --driver sim (arc-a770)', () => {
     const byKey = new Map(entries.map((e) => [e.key, e]));
     expect(byKey.get('name')).toMatchObject({ source: 'zeDeviceGetProperties.name', available: true });
     expect(byKey.get('totalMemory')).toMatchObject({ unit: 'B', available: true });
-    expect(byKey.get('architecture')).toMatchObject({ available: false, value: null });
+    expect(byKey.get('architecture')).toMatchObject({ available: true, value: 'intel_gpu_dg2_g10' });
+    expect(byKey.get('hasBfloat16Conversions')).toMatchObject({ available: false, value: null });
     // every runtime property is shown somewhere
     for (const key of Object.keys(info.raw)) {
       if (key !== 'sources' && key !== 'unavailable') expect(byKey.has(key), key).toBe(true);

@@ -3,7 +3,8 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatDeviceType, formatPciId } from '../../renderer/format.js';
-import { DevicesPanel } from '../../renderer/views/DevicesView.js';
+import type { DevicePropertiesView } from '../../protocol/views.js';
+import { DevicesPanel, enginesOf } from '../../renderer/views/DevicesView.js';
 import { noDriverList, simulatedList } from './fixtures.js';
 
 const open = { state: 'open', attempt: 0 } as const;
@@ -87,6 +88,45 @@ describe('DevicesPanel', () => {
 });
 
 describe('formatting', () => {
+  it('shows each sub-device (tile) with its own engines, under the device', () => {
+    const engines = [
+      { ordinal: 0, kind: 'compute', numQueues: 4 },
+      { ordinal: 1, kind: 'copy', numQueues: 8 },
+    ];
+    const raw = {
+      engines,
+      subDeviceCount: 2,
+      subDevices: [
+        { subdeviceId: 0, euCount: 512, engines },
+        { subdeviceId: 1, euCount: 512, engines: engines.slice(0, 1) },
+      ],
+    };
+    const view: DevicePropertiesView = {
+      schema: 'xpuscope.properties/1',
+      device: 0,
+      name: 'x',
+      simulated: true,
+      groups: [],
+      raw,
+    };
+    const html = renderToStaticMarkup(
+      <DevicesPanel
+        devices={{ status: 'ready', list: simulatedList }}
+        connection={open}
+        properties={{ 0: { status: 'ready', value: view } }}
+      />,
+    );
+    expect(html.match(/data-testid="device-tile"/g)).toHaveLength(2);
+    const t = text(html);
+    expect(t).toContain('2 sub-devices');
+    expect(t).toContain('tile 1 · 512 EUs compute · group 0 · 4 queues');
+    // An older service reports only the count: the tiles are still listed.
+    expect(enginesOf({ ...view, raw: { engines, subDeviceCount: 2 } }).tiles).toEqual([
+      { subdeviceId: 0, engines: [] },
+      { subdeviceId: 1, engines: [] },
+    ]);
+  });
+
   it('formats bytes, device types and PCI ids', () => {
     expect(formatBytes(undefined)).toBe('—');
     expect(formatBytes(512)).toBe('512 B');

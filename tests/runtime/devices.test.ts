@@ -70,7 +70,15 @@ describe.skipIf(!haveSim)('devices', () => {
     for (const k of Object.keys(p))
       if (k !== 'sources' && k !== 'unavailable') expect(p.sources[k], k).toBeTruthy();
     for (const k of p.unavailable) expect((p as unknown as Record<string, unknown>)[k], k).toBeUndefined();
-    expect(p.unavailable).toContain('architecture');
+    // The IP version the driver reports through ze_device_ip_version_ext_t, mapped as SYCL maps it.
+    expect(p).toMatchObject({
+      version: '12.55.8',
+      architecture: 'intel_gpu_dg2_g10',
+      hasSubgroupMatrixMultiplyAccumulate: true,
+      hasSubgroupMatrixMultiplyAccumulateTensorFloat32: false,
+    });
+    expect(p.unavailable).toContain('hasBfloat16Conversions');
+    expect(p.unavailable).not.toContain('architecture');
     expect(p.engines.map((e) => [e.ordinal, e.kind, e.numQueues])).toEqual([
       [0, 'compute', 1],
       [1, 'render', 1],
@@ -78,8 +86,23 @@ describe.skipIf(!haveSim)('devices', () => {
     ]);
     const m = xpu.getDeviceProperties(1);
     expect(m.hasFp64).toBe(true);
+    expect(m).toMatchObject({
+      version: '12.60.7',
+      architecture: 'intel_gpu_pvc',
+      hasSubgroupMatrixMultiplyAccumulateTensorFloat32: true,
+    });
     expect(m.engines[0]).toMatchObject({ kind: 'compute', numQueues: 4 });
     expect(m.engines.filter((e) => e.kind === 'copy').length).toBeGreaterThan(0);
+  });
+
+  it('is_bf16_supported / is_tf32_supported follow the current device', () => {
+    xpu.setDevice(0);
+    expect(xpu.isBf16Supported()).toBe(true); // emulation counts by default, as in torch
+    expect(xpu.isBf16Supported(false)).toBe(false); // conversions are not reported by Level Zero
+    expect(xpu.isTf32Supported()).toBe(false); // DG2 has no tf32 matrix engine
+    xpu.setDevice(1);
+    expect(xpu.isTf32Supported()).toBe(true); // Ponte Vecchio has
+    xpu.setDevice(0);
   });
 
   it('capability holds the plain-data fields', () => {

@@ -1,8 +1,7 @@
 // Issue 8: a device lost mid-work (XPUSIM_FAULTS=device_lost_after_ops=N). Operations and waits reject
 // with a ZeError naming DEVICE_LOST, with a plain explanation and what to do; queries keep working and
-// shutdown still releases everything. (The simulated driver loses every device of the process at once,
-// so "other devices keep working" after a loss cannot be shown with it; see the hang tests for a
-// failure confined to one device.)
+// shutdown still releases everything. (This form of the fault loses every device of the process at
+// once; faults-device-lost-one.test.ts loses one device of two and shows the other keeps working.)
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runChild, simBuilt, type Json } from './helpers/child.js';
 

@@ -1,7 +1,8 @@
 // The profiling hook: completed operations with device times converted to host ns.
 import { describe, expect, it, vi } from 'vitest';
 import { xpu, type OpRecord } from '../../runtime/index.js';
-import { deviceRuntime } from '../../runtime/device-runtime.js';
+import { deviceRuntime, tickSpan32, ticksToHost32 } from '../../runtime/device-runtime.js';
+import { mulberry32 } from '../../runtime/prng.js';
 import { ticksToHost } from '../../runtime/recorder.js';
 import { haveSim, useSim } from './helpers/sim.js';
 
@@ -22,6 +23,41 @@ describe('tick conversion', () => {
     expect(a.endNs - a.startNs).toBeCloseTo(15 * ns, 6);
     const b = ticksToHost(timer, 0n, (1n << 32n) - 100n, (1n << 32n) - 5n, 7n);
     expect(b.endNs - b.startNs).toBeCloseTo(12 * ns, 6);
+  });
+});
+
+describe('tick conversion without BigInt (counters of at most 32 bits)', () => {
+  it('gives exactly what ticksToHost gives, wraps and "start before submit" included', () => {
+    const rnd = mulberry32(7);
+    const u32 = (): number => Math.floor(rnd() * 2 ** 32);
+    for (const bits of [32, 31, 20, 1]) {
+      const mask = 2 ** bits - 1;
+      const timer = {
+        frequency: 19_200_000,
+        kernelMask: (1n << BigInt(bits)) - 1n,
+        globalMask: (1n << 64n) - 1n,
+      };
+      const nsPerTick = 1e9 / timer.frequency;
+      const cases: [number, number, number, number, number][] = [
+        // [submit host ns, submit ticks hi, submit ticks lo, start (low word), end (low word)]
+        [1_000_000, 0, 100, 110, 130],
+        [0, 5, 2 ** 32 - 10, 5, 20], // wrap between submit and start
+        [123_456_789, 0, 2 ** 32 - 100, 2 ** 32 - 5, 7], // wrap between start and end
+        [5e12, 1, 1000, 990, 1010], // start "before" submit: a small negative distance
+      ];
+      for (let i = 0; i < 2000; i++)
+        cases.push([Math.floor(rnd() * 2 ** 52), u32() >>> 8, u32(), u32(), u32()]);
+      for (const [host, hi, lo, start, end] of cases) {
+        const ticks = (BigInt(hi) << 32n) | BigInt(lo);
+        // the device writes kernel timestamps already masked to the valid bits
+        const s = start & mask;
+        const e = end & mask;
+        const ref = ticksToHost(timer, BigInt(host), ticks, BigInt(s >>> 0), BigInt(e >>> 0));
+        const startNs = ticksToHost32(mask, nsPerTick, host, lo, s >>> 0);
+        const endNs = startNs + tickSpan32(mask, s >>> 0, e >>> 0) * nsPerTick;
+        expect([startNs, endNs]).toEqual([ref.startNs, ref.endNs]);
+      }
+    }
   });
 });
 

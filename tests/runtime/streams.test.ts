@@ -241,6 +241,78 @@ describe.skipIf(!haveSim)('ordering and synchronisation', () => {
     expect(streams.every((s) => s.query())).toBe(true);
   });
 
+  describe("'auto' wait strategy (bounded synchronous wait near the expected end)", () => {
+    // A stream whose last ops are known (from history) to take almost no time, but are held by a gate:
+    // the wait expects them done at once, so it blocks (bounded), then continues asynchronously.
+    async function gatedAfterHistory(device: number): Promise<{ s: Stream; open(): void }> {
+      const s = new xpu.Stream({ device });
+      const g0 = await gate(device);
+      g0.open();
+      s.waitEvent(g0.event);
+      s.barrier();
+      await s.synchronize(); // history for 'wait event' and 'barrier'
+      const g = await gate(device);
+      s.waitEvent(g.event);
+      s.barrier();
+      return { s, open: g.open };
+    }
+
+    it('blocks once, for at most the budget, then leaves the event loop free until the work ends', async () => {
+      const { blockingWaitStats: stats } = await import('../../runtime/device-runtime.js');
+      xpu.setWaitStrategy('auto', { blockUs: 300 });
+      expect(xpu.waitBlockUs()).toBe(300);
+      xpu.setRecorder(() => {});
+      try {
+        const { s, open } = await gatedAfterHistory(0);
+        const before = { ...stats };
+        let ticks = 0;
+        const t = setInterval(() => ticks++, 1);
+        setTimeout(open, 30); // only runs if the wait gives the event loop back
+        await s.synchronize();
+        clearInterval(t);
+        expect(stats.waits - before.waits).toBe(1); // one bounded block, not a spin
+        expect(stats.woken - before.woken).toBe(0); // the gate was still closed then
+        expect(ticks).toBeGreaterThan(0);
+        expect(s.query()).toBe(true);
+      } finally {
+        xpu.setRecorder(null);
+        xpu.setWaitStrategy('async', { blockUs: 300 });
+      }
+    });
+
+    it('keeps the wait timeout (the stream is marked broken), and blockUs 0 never blocks', async () => {
+      const { blockingWaitStats: stats } = await import('../../runtime/device-runtime.js');
+      xpu.setRecorder(() => {});
+      try {
+        xpu.setWaitStrategy('auto');
+        const a = await gatedAfterHistory(1);
+        const before = stats.waits;
+        await expect(a.s.synchronize({ timeoutMs: 50 })).rejects.toThrow(/did not finish within 50 ms/);
+        expect(a.s.broken).toBe(true);
+        expect(stats.waits - before).toBe(1);
+        a.open();
+
+        xpu.setWaitStrategy('auto', { blockUs: 0 });
+        const b = await gatedAfterHistory(1);
+        const before0 = stats.waits;
+        setTimeout(b.open, 20);
+        await b.s.synchronize();
+        expect(stats.waits).toBe(before0);
+        expect(b.s.query()).toBe(true);
+      } finally {
+        xpu.setRecorder(null);
+        xpu.setWaitStrategy('async', { blockUs: 300 });
+      }
+    });
+
+    it('rejects an unknown strategy and a block budget out of range', () => {
+      expect(() => xpu.setWaitStrategy('spin' as 'auto')).toThrow(/Invalid wait strategy/);
+      expect(() => xpu.setWaitStrategy('auto', { blockUs: -1 })).toThrow(/Invalid blockUs/);
+      expect(() => xpu.setWaitStrategy('auto', { blockUs: 10_000 })).toThrow(/Invalid blockUs/);
+      expect(xpu.waitStrategy()).toBe('async');
+    });
+  });
+
   it('wraps an external immediate command list', async () => {
     const pool = new xpu.Stream({ device: 2 });
     const ext = xpu.externalStream(pool.nativeHandle, 2);

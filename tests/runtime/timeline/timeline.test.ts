@@ -35,6 +35,29 @@ describe('Timeline storage', () => {
     expect(Array.from(c.start)).toEqual([60, 70, 80, 90]);
   });
 
+  it('resolves lanes through the engine-object cache exactly like the string key (shared and mutated engines)', () => {
+    const t = new Timeline();
+    const shared = { ordinal: 0, index: 0, kind: 'compute' as const };
+    t.append([
+      op({ startNs: 0, endNs: 1, device: 0, stream: 1, engine: shared }),
+      op({ startNs: 0, endNs: 1, device: 1, stream: 1, engine: shared }), // same object, other device
+      op({ startNs: 0, endNs: 1, device: 0, stream: 2, engine: shared }), // same object, other stream
+      op({ startNs: 1, endNs: 2, device: 0, stream: 1, engine: { ...shared } }), // equal copy: same lane
+    ]);
+    expect(t.lanes().map((l) => [l.device, l.stream])).toEqual([
+      [0, 1],
+      [1, 1],
+      [0, 2],
+    ]);
+    expect(t.laneColumns(0).count).toBe(2);
+    shared.index = 3; // a producer reusing (mutating) its engine object must not land in the old lane
+    t.append([op({ startNs: 2, endNs: 3, device: 0, stream: 1, engine: shared })]);
+    expect(t.lanes()).toHaveLength(4);
+    expect(t.lanes()[3]!.engine).toEqual({ ordinal: 0, index: 3, kind: 'compute' });
+    expect(t.laneColumns(0).count).toBe(2);
+    expect(() => t.append([op({ startNs: 0, endNs: 1, kind: 'bogus' as never })])).toThrow(/unknown op kind/);
+  });
+
   it('grows lazily past the initial allocation and wraps correctly', () => {
     const t = new Timeline({ laneCapacity: 1000 });
     for (let i = 0; i < 2500; i++) t.append([op({ id: i, startNs: i, endNs: i + 1 })]);

@@ -113,7 +113,9 @@ describe.skipIf(!SIM_BUILT)('scenarios and capture', () => {
     const result = (await service.call('scenario.run', {
       name: 'concurrency',
       device: 0,
-      params: { streams: 4, kernels: 2, durationMs: 2 },
+      // 20 ms kernels: long next to the host's submission gaps even on a loaded machine, so the overlap
+      // of 4 streams on 4 engines shows however the submitting thread is scheduled.
+      params: { streams: 4, kernels: 2, durationMs: 20 },
     })) as ScenarioResult;
     expect(result).toMatchObject({
       schema: 'xpuscope.scenario/1',

@@ -66,7 +66,7 @@ describe.skipIf(!simBuilt())('slow device', () => {
     const dst = xpu.alloc(8 << 20), src = xpu.alloc(8 << 20, { kind: 'host' });
     x.write(new Float32Array(n).fill(2)); y.write(new Float32Array(n).fill(1));
     const times = { kernel: [], copy: [] };
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const a = new xpu.Event({ enableTiming: true }), b = new xpu.Event({ enableTiming: true }), c = new xpu.Event({ enableTiming: true });
       a.record(s);
       // one work-item: the modelled time (4 cycles × iterations) dominates the host's own execution
@@ -81,15 +81,17 @@ describe.skipIf(!simBuilt())('slow device', () => {
     await s.synchronize();
     const out = new Float32Array(y.read().buffer.slice(0));
     done({ times, kms: times.kernel, allSeven: out.every((v) => v === 7), first: out[0] });`;
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  // The fastest of 5: descheduling on a loaded machine only ever adds host time (to the host's memmove
+  // and the busy loop), so the minimum is the run closest to the modelled time on both sides.
+  const fastest = (xs: number[]) => Math.min(...xs);
 
   it('results stay correct and device times scale with the slow factor', () => {
     const fast = runChild<Json>(workload, env('slow=1'));
     const slow = runChild<Json>(workload, env('slow=20'));
     expect(fast.allSeven).toBe(true);
     expect(slow.allSeven).toBe(true);
-    const kr = median(slow.times.kernel) / median(fast.times.kernel);
-    const cr = median(slow.times.copy) / median(fast.times.copy);
+    const kr = fastest(slow.times.kernel) / fastest(fast.times.kernel);
+    const cr = fastest(slow.times.copy) / fastest(fast.times.copy);
     // Modelled durations × 20; the host's own execution time does not scale, so accept a wide band.
     expect(kr).toBeGreaterThan(6);
     expect(kr).toBeLessThan(30);

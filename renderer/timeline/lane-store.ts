@@ -239,6 +239,61 @@ export class LaneColumns {
     }
   }
 
+  /**
+   * Appends batch rows [from, to) — all of this lane — in bulk (typed-array copies instead of one push
+   * per span: batches arrive as per-lane runs). Only for the common case: the run is in start order
+   * after the lane's last span, every end ≥ its start, and it fits without dropping spans; returns false
+   * having changed nothing otherwise, and the caller pushes the rows one by one. Same result as pushing.
+   */
+  appendRun(b: TimelineBatch, from: number, to: number): boolean {
+    const S = b.start,
+      E = b.end;
+    let prev = this.n > 0 ? this.start[this.n - 1]! : -Infinity;
+    for (let i = from; i < to; i++) {
+      const s = S[i]!;
+      // Negated comparisons so NaN falls back to push too.
+      if (!(s >= prev) || !(E[i]! >= s)) return false;
+      prev = s;
+    }
+    const len = to - from,
+      n = this.n,
+      need = n + len;
+    if (need > this.start.length) {
+      let size = this.start.length;
+      while (size < need) size *= 2;
+      size = Math.min(this.capacity, size);
+      if (size < need) return false;
+      this.start = growF64(this.start, size);
+      this.end = growF64(this.end, size);
+      this.submit = growF64(this.submit, size);
+      this.bytes = growF64(this.bytes, size);
+      this.id = growF64(this.id, size);
+      this.name = growU32(this.name, size);
+      this.kind = growU8(this.kind, size);
+      this.endMax = growF64(this.endMax, size);
+    }
+    this.start.set(S.subarray(from, to), n);
+    this.end.set(E.subarray(from, to), n);
+    this.submit.set(b.submit.subarray(from, to), n);
+    this.bytes.set(b.bytes.subarray(from, to), n);
+    this.id.set(b.id.subarray(from, to), n);
+    this.name.set(b.name.subarray(from, to), n);
+    this.kind.set(b.kind.subarray(from, to), n);
+    const endMax = this.endMax;
+    let m = n > 0 ? endMax[n - 1]! : -Infinity,
+      maxDur = this.maxDur;
+    for (let i = from, j = n; i < to; i++, j++) {
+      const e = E[i]!,
+        d = e - S[i]!;
+      if (e > m) m = e;
+      endMax[j] = m;
+      if (d > maxDur) maxDur = d;
+    }
+    this.maxDur = maxDur;
+    this.n = need;
+    return true;
+  }
+
   /** Inserts one span keeping the columns sorted by start (appends when in order, the usual case). */
   push(
     id: number,
@@ -643,22 +698,34 @@ export class TimelineStore {
       throw new RangeError(`timeline batch: missed strings ${this.strings.length}…${b.stringBase - 1}`);
     for (let i = 0; i < b.strings.length; i++) this.strings[b.stringBase + i] = b.strings[i]!;
     this.droppedByService += b.dropped;
-    let last: LaneColumns | undefined;
-    let lastId = -1;
-    for (let i = 0; i < b.count; i++) {
-      const laneId = b.lane[i]!;
-      if (laneId !== lastId) {
-        last = this.lanes.get(laneId);
-        lastId = laneId;
-        if (!last) throw new RangeError(`timeline batch: row ${i} names unknown lane ${laneId}`);
+    // Rows come as runs of one lane (Timeline.batchSince is lane-major): each run is appended in bulk
+    // when it can be (LaneColumns.appendRun), else span by span.
+    const L = b.lane,
+      S = b.start,
+      E = b.end;
+    let minStart = this.minStart,
+      maxEnd = this.maxEnd;
+    for (let i = 0; i < b.count;) {
+      const laneId = L[i]!;
+      const lane = this.lanes.get(laneId);
+      if (!lane) throw new RangeError(`timeline batch: row ${i} names unknown lane ${laneId}`);
+      let to = i + 1;
+      while (to < b.count && L[to] === laneId) to++;
+      if (!lane.appendRun(b, i, to))
+        for (let k = i; k < to; k++)
+          lane.push(b.id[k]!, b.kind[k]!, b.name[k]!, b.bytes[k]!, b.submit[k]!, S[k]!, E[k]!);
+      for (let k = i; k < to; k++) {
+        const s = S[k]!,
+          e = E[k]!;
+        if (s < minStart) minStart = s;
+        if (e > maxEnd) maxEnd = e;
       }
-      const s = b.start[i]!,
-        e = b.end[i]!;
-      last!.push(b.id[i]!, b.kind[i]!, b.name[i]!, b.bytes[i]!, b.submit[i]!, s, e);
-      if (this.opLoc.size < OP_INDEX_CAP) this.indexOp(b.id[i]!, laneId, s, e);
-      if (s < this.minStart) this.minStart = s;
-      if (e > this.maxEnd) this.maxEnd = e;
+      for (let k = i; k < to && this.opLoc.size < OP_INDEX_CAP; k++)
+        this.indexOp(b.id[k]!, laneId, S[k]!, E[k]!);
+      i = to;
     }
+    this.minStart = minStart;
+    this.maxEnd = maxEnd;
     this.total += b.count;
     for (let j = 0; j < b.edgeFrom.length; j++) this.pushEdge(b.edgeFrom[j]!, b.edgeTo[j]!);
     if (b.count > 0 || b.lanes.length > 0 || b.edgeFrom.length > 0) this.changed();

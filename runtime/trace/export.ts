@@ -51,6 +51,8 @@ interface LaneState {
   device: number;
   stream: number;
   tids: number[];
+  /** Per level, the index of its (pid, tid) in the writer's `wheres`. */
+  whereIx: number[];
   lastEnd: number[];
   sortBase: number;
   engine: OpRecord['engine'];
@@ -71,15 +73,17 @@ interface DeviceCounters {
   last: number | undefined;
 }
 
+/** Where an op was drawn (pid, tid, middle time): the end of a flow arrow. */
 interface Placed {
   pid: number;
   tid: number;
   mid: number;
-  /** Placement sequence number (for eviction). */
-  seq: number;
 }
 
 const TRAILER = '\n]}\n';
+const TRAILER_BYTES = Buffer.from(TRAILER, 'latin1');
+/** Worst case UTF-8 bytes per UTF-16 code unit (a lone surrogate or a BMP char ≥ U+0800). */
+const MAX_UTF8_PER_UNIT = 3;
 
 /** A number as JSON (shortest round-trip text; non-finite → null). */
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
@@ -101,7 +105,13 @@ export class ChromeTraceWriter {
   private readonly flowMemory: number;
   private readonly doFsync: boolean;
 
-  private pending: string[] = [];
+  /**
+   * Pending output, encoded as it is emitted into one reused buffer (no per-flush join + copy of all the
+   * pieces). `pendingLen` counts UTF-16 units as before, so the flush points (and with them the counter
+   * output) are the same as when pieces were kept as strings.
+   */
+  private out: Buffer = Buffer.allocUnsafe(0);
+  private outLen = 0;
   private pendingLen = 0;
   private headerWritten = false;
   private position = 0; // where the trailer starts in the file
@@ -114,19 +124,31 @@ export class ChromeTraceWriter {
   private readonly lanes = new Map<number, Map<number, LaneState[]>>();
   private readonly nextTid = new Map<number, number>();
   private readonly engineStreams = new Map<string, number>();
-  private readonly placed = new Map<number, Placed>();
+  /**
+   * The last flowMemory ops placed, as a ring of columns (id, lane level, middle) indexed by placement
+   * sequence % flowMemory, and an open-addressing table op id → ring slot (`placedIndex`, -1 = empty;
+   * the key of an entry is its slot's id). No object or Map entry per op: most ops are never a
+   * dependency, and a Placed is only built when a flow is drawn.
+   */
+  private readonly placedIndex: Int32Array;
+  private readonly placedMask: number;
+  /** (pid, tid) of each lane level, by the index the ring stores. */
+  private readonly wheres: Placed[] = [];
+  private readonly placedWhere: Int32Array;
   private readonly waiting = new Map<number, Placed[]>();
   private waitingCount = 0;
   private flowId = 1;
-  private readonly nameJson = new Map<string, string>();
+  private readonly nameJson = new Map<string, { json: string; bytes: Buffer }>();
   private placedSeq = 0;
-  private placedRing: Float64Array;
+  private readonly placedRing: Float64Array;
+  private readonly placedMid: Float64Array;
 
   // Utilization counters.
   private readonly counters = new Map<number, DeviceCounters>();
   private maxEndRel = -Infinity;
   private counterLate = 0;
   private curLane: LaneState | undefined;
+  private curWhere = 0;
 
   readonly stats: ChromeTraceWriterStats = {
     records: 0,
@@ -157,6 +179,12 @@ export class ChromeTraceWriter {
     this.flowsOn = options.flows ?? true;
     this.flowMemory = Math.min(1 << 24, Math.max(1, Math.floor(options.flowMemory ?? 1 << 16)));
     this.placedRing = new Float64Array(this.flowMemory);
+    this.placedWhere = new Int32Array(this.flowMemory);
+    this.placedMid = new Float64Array(this.flowMemory);
+    let size = 16;
+    while (size < 2 * this.flowMemory) size *= 2;
+    this.placedIndex = new Int32Array(size).fill(-1);
+    this.placedMask = size - 1;
     this.doFsync = options.fsync ?? false;
     if (options.flushIntervalMs !== undefined && options.flushIntervalMs > 0) {
       this.timer = setInterval(() => this.flush(), options.flushIntervalMs);
@@ -180,7 +208,7 @@ export class ChromeTraceWriter {
   /** Queues records (any order; each call's records are placed in start order). Flushes when chunkBytes is exceeded. */
   write(records: Iterable<OpRecord>): void {
     if (this.closed) throw new Error('ChromeTraceWriter: write after close');
-    const list = [...records].sort((a, b) => a.startNs - b.startNs);
+    const list = inStartOrder(records);
     if (list.length === 0) return;
     if (this.base === undefined) {
       let b = Infinity;
@@ -194,11 +222,43 @@ export class ChromeTraceWriter {
   }
 
   private emit(s: string): void {
-    const piece = this.eventsInFile === 0 ? s : `,\n${s}`;
+    if (!this.headerWritten) this.header();
+    this.reserve(s.length * MAX_UTF8_PER_UNIT + 2);
+    const out = this.out;
+    if (this.eventsInFile !== 0) {
+      out[this.outLen++] = 0x2c; // ,
+      out[this.outLen++] = 0x0a; // \n
+      this.pendingLen += 2;
+    }
+    this.outLen += out.write(s, this.outLen);
+    this.pendingLen += s.length;
     this.eventsInFile++;
     this.stats.events++;
-    this.pending.push(piece);
-    this.pendingLen += piece.length;
+  }
+
+  /** Makes room for `bytes` more bytes of pending output. */
+  private reserve(bytes: number): void {
+    if (this.outLen + bytes <= this.out.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(64 * 1024, this.out.length * 2, this.outLen + bytes));
+    this.out.copy(grown, 0, 0, this.outLen);
+    this.out = grown;
+  }
+
+  /** Queues the file header (first thing in the file; needs the time origin). */
+  private header(): void {
+    const other = JSON.stringify({
+      xpuscope: {
+        version: this.version,
+        format: TRACE_FORMAT_VERSION,
+        baseNs: this.base,
+        clock: 'host ns',
+      },
+    });
+    const header = `{"displayTimeUnit":"ns","otherData":${other},"traceEvents":[\n`;
+    this.headerWritten = true;
+    // Not counted in pendingLen (as before: it does not move the flush points).
+    this.reserve(header.length * MAX_UTF8_PER_UNIT);
+    this.outLen += this.out.write(header, this.outLen);
   }
 
   private device(d: number): number {
@@ -240,6 +300,7 @@ export class ChromeTraceWriter {
         stream: r.stream,
         engine: { ...r.engine },
         tids: [],
+        whereIx: [],
         lastEnd: [],
         sortBase,
         ...this.counterColumn(r, pid),
@@ -253,6 +314,8 @@ export class ChromeTraceWriter {
       const tid = this.nextTid.get(lane.pid) ?? 1;
       this.nextTid.set(lane.pid, tid + 1);
       lane.tids.push(tid);
+      lane.whereIx.push(this.wheres.length);
+      this.wheres.push({ pid: lane.pid, tid, mid: 0 });
       lane.lastEnd.push(-Infinity);
       if (level > 0) this.stats.overlapLanes++;
       const meta = `"device":${lane.device},"stream":${lane.stream},"engine":${JSON.stringify(lane.engine)},"level":${level}`;
@@ -265,6 +328,7 @@ export class ChromeTraceWriter {
     }
     lane.lastEnd[level] = Math.max(lane.lastEnd[level]!, rel1);
     this.curLane = lane;
+    this.curWhere = lane.whereIx[level]!;
     return lane.tids[level]!;
   }
 
@@ -291,56 +355,213 @@ export class ChromeTraceWriter {
     const rel1 = rel0 + durNs;
     const tid = this.laneTid(r, rel0, rel1);
     const pid = r.device + 1;
-    let extra = '';
-    if (base + rel0 !== r.startNs || base + rel1 !== r.endNs)
-      extra = `,"startNs":${num(r.startNs)},"endNs":${num(r.endNs)}`;
-    let deps = '';
-    for (let i = 0; i < r.deps.length; i++) deps += i ? `,${num(r.deps[i]!)}` : num(r.deps[i]!);
-    const kind = JSON.stringify(r.kind);
-    this.emit(
-      `{"ph":"X","cat":${kind},"name":${this.jsonName(r.name)},"pid":${pid},"tid":${tid},"ts":${formatUs(rel0)},"dur":${formatUs(durNs)},"args":{"id":${num(r.id)},"kind":${kind},"bytes":${num(r.bytes)},"submitNs":${num(r.submitNs)},"deps":[${deps}]${extra}}}`,
-    );
+    this.emitX(r, pid, tid, rel0, durNs, base + rel0 !== r.startNs || base + rel1 !== r.endNs);
     this.stats.records++;
-    if (this.flowsOn) this.flows(r, { pid, tid, mid: rel0 + Math.floor(durNs / 2), seq: 0 });
+    if (this.flowsOn) this.flows(r, pid, tid, this.curWhere, rel0 + Math.floor(durNs / 2));
     if (this.counterInterval > 0) this.count(this.curLane!, rel0, rel1);
   }
 
-  /** JSON text of an op name, cached (names repeat). */
-  private jsonName(name: string): string {
+  /**
+   * The X event of an op, encoded straight into the output buffer (no per-op string: this runs once per
+   * op). Byte for byte what
+   * `{"ph":"X","cat":<kind>,"name":<name>,"pid":…,"tid":…,"ts":<formatUs>,"dur":<formatUs>,"args":{"id":…,
+   * "kind":<kind>,"bytes":…,"submitNs":…,"deps":[…](,"startNs":…,"endNs":…)}}` would encode to.
+   */
+  private emitX(r: OpRecord, pid: number, tid: number, rel0: number, durNs: number, exact: boolean): void {
+    if (!this.headerWritten) this.header();
+    const kind = this.jsonText(r.kind),
+      name = this.jsonText(r.name);
+    this.reserve(512 + name.bytes.length + 2 * kind.bytes.length + 25 * r.deps.length);
+    const start = this.outLen;
+    if (this.eventsInFile !== 0) this.ascii(',\n');
+    this.ascii('{"ph":"X","cat":');
+    this.bytes(kind.bytes);
+    this.ascii(',"name":');
+    this.bytes(name.bytes);
+    this.ascii(',"pid":');
+    this.number(pid);
+    this.ascii(',"tid":');
+    this.number(tid);
+    this.ascii(',"ts":');
+    this.us(rel0);
+    this.ascii(',"dur":');
+    this.us(durNs);
+    this.ascii(',"args":{"id":');
+    this.number(r.id);
+    this.ascii(',"kind":');
+    this.bytes(kind.bytes);
+    this.ascii(',"bytes":');
+    this.number(r.bytes);
+    this.ascii(',"submitNs":');
+    this.number(r.submitNs);
+    this.ascii(',"deps":[');
+    for (let i = 0; i < r.deps.length; i++) {
+      if (i) this.out[this.outLen++] = 0x2c;
+      this.number(r.deps[i]!);
+    }
+    this.out[this.outLen++] = 0x5d; // ]
+    if (exact) {
+      this.ascii(',"startNs":');
+      this.number(r.startNs);
+      this.ascii(',"endNs":');
+      this.number(r.endNs);
+    }
+    this.ascii('}}');
+    // pendingLen counts UTF-16 units (see `out`): the names' byte counts differ from their lengths.
+    this.pendingLen +=
+      this.outLen -
+      start -
+      (name.bytes.length - name.json.length) -
+      2 * (kind.bytes.length - kind.json.length);
+    this.eventsInFile++;
+    this.stats.events++;
+  }
+
+  /** Appends an ASCII string (capacity reserved by the caller). */
+  private ascii(s: string): void {
+    const out = this.out;
+    let o = this.outLen;
+    for (let i = 0; i < s.length; i++) out[o++] = s.charCodeAt(i);
+    this.outLen = o;
+  }
+
+  private bytes(b: Buffer): void {
+    const out = this.out;
+    let o = this.outLen;
+    for (let i = 0; i < b.length; i++) out[o++] = b[i]!;
+    this.outLen = o;
+  }
+
+  /** Appends `num(n)`: digits for safe integers, else the number's JSON text. */
+  private number(n: number): void {
+    if (!Number.isSafeInteger(n)) return this.ascii(num(n));
+    if (n < 0) {
+      this.out[this.outLen++] = 0x2d;
+      n = -n;
+    }
+    this.digits(n);
+  }
+
+  /** Appends a non-negative safe integer in decimal. */
+  private digits(n: number): void {
+    const out = this.out;
+    let len = 1;
+    for (let p = 10; p <= n; p *= 10) len++;
+    let o = this.outLen + len;
+    this.outLen = o;
+    do {
+      const q = Math.floor(n / 10);
+      out[--o] = 0x30 + (n - q * 10);
+      n = q;
+    } while (n > 0);
+  }
+
+  /** Appends `formatUs(ns)` (integer ns as µs with 3 decimals). */
+  private us(ns: number): void {
+    if (!Number.isSafeInteger(ns)) return this.ascii(formatUs(ns));
+    if (ns < 0) {
+      this.out[this.outLen++] = 0x2d;
+      ns = -ns;
+    }
+    const int = Math.floor(ns / 1000);
+    const frac = ns - int * 1000;
+    this.digits(int);
+    const out = this.out;
+    out[this.outLen] = 0x2e; // .
+    out[this.outLen + 1] = 0x30 + Math.floor(frac / 100);
+    out[this.outLen + 2] = 0x30 + (Math.floor(frac / 10) % 10);
+    out[this.outLen + 3] = 0x30 + (frac % 10);
+    this.outLen += 4;
+  }
+
+  /** JSON text of an op name or kind and its UTF-8 bytes, cached (names repeat). */
+  private jsonText(name: string): { json: string; bytes: Buffer } {
     let j = this.nameJson.get(name);
     if (j === undefined) {
-      j = JSON.stringify(name);
+      const json = JSON.stringify(name);
+      j = { json, bytes: Buffer.from(json, 'utf8') };
       if (this.nameJson.size < 65_536) this.nameJson.set(name, j);
     }
     return j;
   }
 
-  private flows(r: OpRecord, here: Placed): void {
-    for (const dep of r.deps) {
-      const from = this.placed.get(dep);
-      if (from) this.flow(from, here);
-      else if (this.waitingCount < this.flowMemory) {
+  private flows(r: OpRecord, pid: number, tid: number, where: number, mid: number): void {
+    let here: Placed | undefined;
+    for (let i = 0; i < r.deps.length; i++) {
+      const dep = r.deps[i]!;
+      const at = this.findPlaced(dep);
+      if (at >= 0) {
+        const s = this.placedIndex[at]!;
+        const from = this.wheres[this.placedWhere[s]!]!;
+        here ??= { pid, tid, mid };
+        this.flow({ pid: from.pid, tid: from.tid, mid: this.placedMid[s]! }, here);
+      } else if (this.waitingCount < this.flowMemory) {
         let w = this.waiting.get(dep);
         if (!w) this.waiting.set(dep, (w = []));
-        w.push(here);
+        w.push((here ??= { pid, tid, mid }));
         this.waitingCount++;
       } else this.stats.flowsDropped++;
     }
-    const w = this.waiting.get(r.id);
-    if (w) {
-      this.waiting.delete(r.id);
-      this.waitingCount -= w.length;
-      for (const to of w) this.flow(here, to);
+    if (this.waitingCount > 0) {
+      const w = this.waiting.get(r.id);
+      if (w) {
+        this.waiting.delete(r.id);
+        this.waitingCount -= w.length;
+        here ??= { pid, tid, mid };
+        for (const to of w) this.flow(here, to);
+      }
     }
     // Remember where this op is; forget the op placed flowMemory ops ago (a ring of ids, no Map iteration).
-    const slot = this.placedSeq++ % this.flowMemory;
-    if (this.placedSeq > this.flowMemory) {
-      const old = this.placedRing[slot]!;
-      if (this.placed.get(old)?.seq === this.placedSeq - 1 - this.flowMemory) this.placed.delete(old);
+    const seq = this.placedSeq++;
+    const slot = seq % this.flowMemory;
+    if (seq >= this.flowMemory) {
+      const at = this.findPlaced(this.placedRing[slot]!);
+      // Only if the id was not placed again since (then the entry points to the newer placement).
+      if (at >= 0 && this.placedIndex[at] === slot) this.unplace(at);
     }
     this.placedRing[slot] = r.id;
-    here.seq = this.placedSeq - 1;
-    this.placed.set(r.id, here);
+    this.placedWhere[slot] = where;
+    this.placedMid[slot] = mid;
+    const at = this.findPlaced(r.id);
+    this.placedIndex[at >= 0 ? at : this.freeSlot(r.id)] = slot;
+  }
+
+  private home(id: number): number {
+    const h = Math.imul((id | 0) ^ ((id / 4294967296) | 0), 0x9e3779b1);
+    return (h ^ (h >>> 16)) & this.placedMask;
+  }
+
+  /** Table slot of op `id` among the remembered placements, or -1. Ids compare as Map keys do (NaN = NaN). */
+  private findPlaced(id: number): number {
+    const idx = this.placedIndex,
+      mask = this.placedMask;
+    for (let i = this.home(id); ; i = (i + 1) & mask) {
+      const slot = idx[i]!;
+      if (slot < 0) return -1;
+      const k = this.placedRing[slot]!;
+      if (k === id || (k !== k && id !== id)) return i;
+    }
+  }
+
+  /** The empty table slot where `id` (not in the table) goes. */
+  private freeSlot(id: number): number {
+    let i = this.home(id);
+    while (this.placedIndex[i]! >= 0) i = (i + 1) & this.placedMask;
+    return i;
+  }
+
+  /** Removes table slot `i` (linear probing: later entries of the cluster move back over the hole). */
+  private unplace(i: number): void {
+    const idx = this.placedIndex,
+      mask = this.placedMask;
+    for (let j = (i + 1) & mask; idx[j]! >= 0; j = (j + 1) & mask) {
+      const h = this.home(this.placedRing[idx[j]!]!);
+      // Move j's entry to the hole unless its home lies cyclically in (i, j].
+      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
+      idx[i] = idx[j]!;
+      i = j;
+    }
+    idx[i] = -1;
   }
 
   private flow(from: Placed, to: Placed): void {
@@ -441,26 +662,20 @@ export class ChromeTraceWriter {
   private writeOut(): void {
     if (!this.headerWritten) {
       if (this.base === undefined) return; // nothing to write yet
-      const other = JSON.stringify({
-        xpuscope: {
-          version: this.version,
-          format: TRACE_FORMAT_VERSION,
-          baseNs: this.base,
-          clock: 'host ns',
-        },
-      });
-      const header = `{"displayTimeUnit":"ns","otherData":${other},"traceEvents":[\n`;
-      this.pending.unshift(header);
-      this.headerWritten = true;
+      this.header();
     }
-    const body = Buffer.from(this.pending.join('') + TRAILER, 'utf8');
-    this.pending = [];
-    this.pendingLen = 0;
+    this.reserve(TRAILER_BYTES.length);
+    const eventsLen = this.outLen;
+    const body = this.out;
+    const end = eventsLen + TRAILER_BYTES.copy(body, eventsLen);
     let off = 0;
-    while (off < body.length) off += writeSync(this.fd, body, off, body.length - off, this.position + off);
-    const trailerBytes = Buffer.byteLength(TRAILER);
-    this.position += body.length - trailerBytes;
-    this.stats.bytes = this.position + trailerBytes;
+    while (off < end) off += writeSync(this.fd, body, off, end - off, this.position + off);
+    this.outLen = 0;
+    this.pendingLen = 0;
+    // A burst (e.g. counters at close) may have grown the buffer far past a chunk; don't keep that.
+    if (body.length > 4 * Math.max(this.chunkBytes, 64 * 1024)) this.out = Buffer.allocUnsafe(0);
+    this.position += eventsLen;
+    this.stats.bytes = this.position + TRAILER_BYTES.length;
     this.stats.flushes++;
     if (this.doFsync) fsyncSync(this.fd);
   }
@@ -483,6 +698,17 @@ export class ChromeTraceWriter {
   get lateCounterSamples(): number {
     return this.counterLate;
   }
+}
+
+/** The records sorted by start (stable); an array already in start order is used as it is, not copied. */
+function inStartOrder(records: Iterable<OpRecord>): readonly OpRecord[] {
+  if (Array.isArray(records)) {
+    const a = records as readonly OpRecord[];
+    let i = 1;
+    while (i < a.length && a[i - 1]!.startNs <= a[i]!.startNs) i++;
+    if (i >= a.length) return a;
+  }
+  return [...records].sort((a, b) => a.startNs - b.startNs);
 }
 
 /** Writes records to `path` in one go (a convenience over ChromeTraceWriter). */

@@ -279,3 +279,75 @@ describe('level prebuild', () => {
     expect(store.prebuildLevels(8, clock)).toBe(true);
   });
 });
+
+describe('bulk ingest of per-lane runs', () => {
+  // TimelineStore.ingest appends a lane's run with typed-array copies (LaneColumns.appendRun) when it is
+  // in order and fits, and falls back to push per span otherwise: both must leave identical lanes.
+  it('matches pushing every span, through out-of-order runs, end < start, growth and the capacity cap', () => {
+    const r = rng(11);
+    const capacity = 3_000;
+    const store = new TimelineStore({ laneCapacity: capacity });
+    const ref = new Map<number, LaneColumns>();
+    const nLanes = 3;
+    const t = [1_000, 1_000, 1_000];
+    let id = 1;
+    let minStart = Infinity,
+      maxEnd = -Infinity;
+    for (let batch = 0; batch < 40; batch++) {
+      const spans: SpanSpec[] = [];
+      for (let l = 0; l < nLanes; l++) {
+        const run = Math.floor(r() * 300);
+        // about one run in five has one span that starts before the lane's last one or ends before it starts
+        const bad = r() < 0.2 ? Math.floor(r() * run) : -1;
+        const badKind = r();
+        for (let j = 0; j < run; j++) {
+          const u = j === bad ? badKind : 0.5;
+          const start = u < 0.5 ? t[l]! - Math.floor(r() * 5_000) : (t[l]! += Math.floor(r() * 2_000));
+          const end = u > 0.5 ? start - 10 : start + 50 + Math.floor(r() * 4_000);
+          spans.push({
+            lane: l,
+            id: id++,
+            start,
+            end,
+            kind: id % 3,
+            name: 0,
+            bytes: id * 8,
+            submit: start - 7,
+          });
+        }
+      }
+      const b = makeBatch(spans, {
+        lanes: batch === 0 ? [lane(0), lane(1), lane(2)] : [],
+        strings: batch === 0 ? ['k'] : [],
+      });
+      store.ingest(b);
+      for (const s of spans) {
+        minStart = Math.min(minStart, s.start);
+        maxEnd = Math.max(maxEnd, s.end);
+        let c = ref.get(s.lane);
+        if (!c) ref.set(s.lane, (c = new LaneColumns(lane(s.lane), capacity)));
+        c.push(s.id, s.kind!, s.name!, s.bytes!, s.submit!, s.start, s.end);
+      }
+      // levels exist while spans stream in, as in the page (prebuildLevels after each batch)
+      store.prebuildLevels(Infinity);
+      for (const c of ref.values()) for (let k = 1; k <= 4; k++) c.level(k);
+    }
+    for (const [laneId, c] of ref) {
+      const got = store.lanes.get(laneId)!;
+      expect(got.n).toBe(c.n);
+      expect(got.dropped).toBe(c.dropped);
+      expect(got.maxDur).toBe(c.maxDur);
+      for (const col of ['start', 'end', 'submit', 'bytes', 'id', 'name', 'kind', 'endMax'] as const)
+        expect(Array.from(got[col].subarray(0, got.n)), col).toEqual(Array.from(c[col].subarray(0, c.n)));
+      const t0 = c.start[0]!,
+        t1 = c.endMax[c.n - 1]!;
+      for (const width of [50, 400, 3_000])
+        expect(collect(got, t0, t1, width)).toEqual(collect(c, t0, t1, width));
+    }
+    expect(store.minStart).toBe(minStart);
+    expect(store.maxEnd).toBe(maxEnd);
+    expect(store.ingested).toBe(id - 1);
+    // the cap was reached (oldest halves dropped) and out-of-order spans took the fallback
+    expect([...store.lanes.values()].some((l) => l.dropped > 0)).toBe(true);
+  });
+});

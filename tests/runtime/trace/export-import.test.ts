@@ -267,6 +267,41 @@ describe('Chrome trace export', () => {
     expect(w.stats.flushes).toBeGreaterThan(10);
     w.close();
   });
+
+  it('flowMemory: flows reach ops placed within the last flowMemory ops, older sources are dropped', () => {
+    const path = join(dir, 'flowmem.json');
+    // Ops 1..8 back to back on one stream (1 µs each); op 6 depends on op 1 (5 placements back, forgotten
+    // with flowMemory 4), op 7 on op 4 (still remembered) and on op 2 (forgotten).
+    const recs: OpRecord[] = [];
+    for (let i = 1; i <= 8; i++)
+      recs.push({
+        id: i,
+        device: 0,
+        stream: 1,
+        engine: C0,
+        kind: 'kernel',
+        name: `k${i}`,
+        bytes: 0,
+        submitNs: i * 1000,
+        startNs: i * 1000,
+        endNs: i * 1000 + 1000,
+        deps: i === 6 ? [1] : i === 7 ? [4, 2] : [],
+      });
+    const w = ChromeTraceWriter.open(path, { baseNs: 0, flowMemory: 4, counterIntervalNs: 0 });
+    w.write(recs);
+    w.close();
+    expect(w.stats.flows).toBe(1);
+    expect(w.stats.flowsDropped).toBe(2);
+    const ev = (JSON.parse(readFileSync(path, 'utf8')) as { traceEvents: ChromeEvent[] }).traceEvents;
+    const s = ev.filter((e) => e.ph === 's');
+    const f = ev.filter((e) => e.ph === 'f');
+    expect(s.map((e) => [e.tid, e.ts])).toEqual([[1, 4.5]]);
+    expect(f.map((e) => [e.tid, e.ts])).toEqual([[1, 7.5]]);
+    // Every edge is still in args.deps.
+    expect(ev.filter((e) => e.ph === 'X').map((e) => (e.args as { deps: number[] }).deps)).toEqual(
+      recs.map((r) => r.deps),
+    );
+  });
 });
 
 describe('round trip export → import', () => {

@@ -15,14 +15,28 @@ export function laneName(stream: number, engine: EngineRef, level: number): stri
   return `stream ${stream} · ${engineLabel(engine)}${level > 0 ? ` · overlap ${level}` : ''}`;
 }
 
-/** Integer nanoseconds → microseconds with exactly 3 decimals, e.g. 12345 → "12.345", -5 → "-0.005". */
+/**
+ * Nanoseconds → microseconds with exactly 3 decimals, e.g. 12345 → "12.345", -5 → "-0.005"; a fractional
+ * ns (a flow arrow's midpoint) is rounded to the nearest ns first, so 1999.5 → "2.000". Always valid JSON:
+ * beyond 2^53 ns the split into µs and ns can come out one step off (the product int × 1000 rounds), which
+ * is carried instead of printed as "…00-128"; past 10^24 ns the plain number is written; a non-finite
+ * time — never produced by the runtime — becomes `null` rather than breaking the file.
+ */
 export function formatUs(ns: number): string {
-  const neg = ns < 0;
-  const a = Math.abs(ns);
-  const int = Math.floor(a / 1000);
-  const frac = Math.round(a - int * 1000);
+  if (!Number.isFinite(ns)) return 'null';
+  const a = Math.round(Math.abs(ns));
+  if (a >= 1e24) return String(ns / 1000);
+  let int = Math.floor(a / 1000);
+  let frac = Math.round(a - int * 1000);
+  if (frac < 0) {
+    int -= 1;
+    frac += 1000;
+  } else if (frac >= 1000) {
+    int += 1;
+    frac -= 1000;
+  }
   const f = frac < 10 ? `00${frac}` : frac < 100 ? `0${frac}` : `${frac}`;
-  return `${neg ? '-' : ''}${int}.${f}`;
+  return `${ns < 0 && a !== 0 ? '-' : ''}${int}.${f}`;
 }
 
 /**

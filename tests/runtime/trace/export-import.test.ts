@@ -213,6 +213,18 @@ describe('Chrome trace export', () => {
     expect(formatUs(12345)).toBe('12.345');
     expect(formatUs(5)).toBe('0.005');
     expect(formatUs(-1500)).toBe('-1.500');
+    // Midpoints are fractional ns: round to the nearest ns, never "1.1000" for 1999.5.
+    expect(formatUs(1999.5)).toBe('2.000');
+    expect(formatUs(12_999.6)).toBe('13.000');
+    expect(formatUs(-0.4)).toBe('0.000');
+    // Always valid JSON, whatever the magnitude (within a double's precision beyond 2^53 ns).
+    expect(formatUs(2 ** 53 - 1)).toBe('9007199254740.991');
+    for (const big of [2 ** 53 + 2, 2 ** 60, -(2 ** 60), 1.7e18 + 242_700, 1e23, 1e25]) {
+      const text = formatUs(big);
+      expect(JSON.parse(text), text).toBeCloseTo(big / 1000, -3);
+    }
+    expect(formatUs(Number.NaN)).toBe('null');
+    expect(formatUs(Infinity)).toBe('null');
     expect(usTextToNs('-1.500')).toBe(-1500);
     expect(usTextToNs('1700000000123456.789', 1700000000000000)).toBe(123456789);
     expect(usTextToNs('1.2345')).toBe(1235);

@@ -5,9 +5,6 @@
 // lists SYCL keys on the architecture (intel/llvm sycl/source/detail/device_impl.hpp: the
 // ext_intel_matrix aspect list and the tf32 row of the matrix combinations).
 
-/** ze_device_ip_version_ext_t's stype (spec 1.6; not in the 1.4 headers Debian ships). */
-export const STYPE_DEVICE_IP_VERSION_EXT = 0x1000f;
-
 export interface IpVersion {
   architecture: number;
   release: number;

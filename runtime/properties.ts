@@ -10,8 +10,8 @@ import {
   type DeviceRecord,
 } from './core.js';
 import { XpuError, check } from './errors.js';
-import { STYPE_DEVICE_IP_VERSION_EXT, archInfo } from './ip-version.js';
-import { L, Struct, STYPE, struct } from './ze/layouts.js';
+import { archInfo } from './ip-version.js';
+import { L, L_NEWER, Struct, STYPE, struct } from './ze/layouts.js';
 import type { ZeLib } from './ze/lib.js';
 
 export type EngineKind = 'compute' | 'copy' | 'render' | 'other';
@@ -236,12 +236,10 @@ function arrayQuery<S extends typeof L.ze_device_memory_properties_t | typeof L.
  * without ZE_extension_device_ip_version simply reports nothing).
  */
 function ipVersionOf(ze: ZeLib, dev: bigint): number {
-  const ext = Buffer.alloc(24); // { stype u32, pad, pNext ptr, ipVersion u32, pad }
-  ext.writeUInt32LE(STYPE_DEVICE_IP_VERSION_EXT, 0);
-  const props = new Struct(L.ze_device_properties_t, STYPE.DEVICE_PROPERTIES);
-  props.buf.writeBigUInt64LE(ze.koffi.address(ext), L.ze_device_properties_t.fields.pNext.off);
+  const ext = struct(L_NEWER.ze_device_ip_version_ext_t);
+  const props = struct(L.ze_device_properties_t, { pNext: ze.koffi.address(ext.buf) });
   if (ze.fn.zeDeviceGetProperties(dev, props.buf) !== 0) return 0;
-  return ext.readUInt32LE(16);
+  return ext.num('ipVersion');
 }
 
 /** The sub-devices (tiles) of `dev`; [] when it has none or the driver cannot list them. */

@@ -201,18 +201,23 @@ export class LaneColumns {
     this.endMax = new Float64Array(n);
   }
 
+  /** Reallocates every column to `size` rows, keeping the first `n`. */
+  private grow(size: number): void {
+    this.start = growF64(this.start, size);
+    this.end = growF64(this.end, size);
+    this.submit = growF64(this.submit, size);
+    this.bytes = growF64(this.bytes, size);
+    this.id = growF64(this.id, size);
+    this.name = growU32(this.name, size);
+    this.kind = growU8(this.kind, size);
+    this.endMax = growF64(this.endMax, size);
+  }
+
   private ensureRoom(): void {
     if (this.n < this.start.length) return;
     if (this.start.length < this.capacity) {
       const size = Math.min(this.capacity, this.start.length * 2);
-      this.start = growF64(this.start, size);
-      this.end = growF64(this.end, size);
-      this.submit = growF64(this.submit, size);
-      this.bytes = growF64(this.bytes, size);
-      this.id = growF64(this.id, size);
-      this.name = growU32(this.name, size);
-      this.kind = growU8(this.kind, size);
-      this.endMax = growF64(this.endMax, size);
+      this.grow(size);
       return;
     }
     // Full: drop the oldest half (amortised O(1) per span); levels are rebuilt on demand.
@@ -263,14 +268,7 @@ export class LaneColumns {
       while (size < need) size *= 2;
       size = Math.min(this.capacity, size);
       if (size < need) return false;
-      this.start = growF64(this.start, size);
-      this.end = growF64(this.end, size);
-      this.submit = growF64(this.submit, size);
-      this.bytes = growF64(this.bytes, size);
-      this.id = growF64(this.id, size);
-      this.name = growU32(this.name, size);
-      this.kind = growU8(this.kind, size);
-      this.endMax = growF64(this.endMax, size);
+      this.grow(size);
     }
     this.start.set(S.subarray(from, to), n);
     this.end.set(E.subarray(from, to), n);

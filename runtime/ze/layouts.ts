@@ -243,6 +243,19 @@ export const L = {
 
 export type LayoutName = keyof typeof L;
 
+/**
+ * Structs newer than the installed 1.4 headers, laid out from the public spec (the header test cannot
+ * check them; each is read only when the driver fills it, and a driver that does not know it leaves it
+ * untouched).
+ */
+export const L_NEWER = {
+  /** ZE_extension_device_ip_version (spec 1.6), chained to ze_device_properties_t. */
+  ze_device_ip_version_ext_t: layout('ze_device_ip_version_ext_t', 24, 0x1000f, {
+    ...head,
+    ipVersion: u32(16),
+  }),
+} as const;
+
 /** A C struct in a zeroed Buffer (stype preset), with typed accessors. */
 export class Struct<S extends StructLayout = StructLayout> {
   readonly buf: Buffer;

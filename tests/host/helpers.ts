@@ -66,8 +66,10 @@ export function rawRequest(
 
 export interface Client {
   ws: WebSocket;
-  /** Messages received so far (parsed). */
+  /** Text messages received so far (parsed). */
   messages: unknown[];
+  /** Binary frames (timeline batches) received so far. */
+  batches(): number;
   /** Send a request and wait for the reply with the same id. */
   call(method: string, params?: unknown): Promise<Record<string, unknown>>;
   /** Send raw data and wait for the next reply (any id). */
@@ -93,7 +95,12 @@ export function connect(
       done: (m: Record<string, unknown>) => void;
     }[] = [];
     let nextId = 1;
-    ws.on('message', (data: WebSocket.RawData) => {
+    let batches = 0;
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (isBinary) {
+        batches++;
+        return;
+      }
       const m = JSON.parse(String(data)) as Record<string, unknown>;
       messages.push(m);
       const i = waiters.findIndex((w) => w.match(m));
@@ -115,6 +122,7 @@ export function connect(
       resolvePromise({
         ws,
         messages,
+        batches: () => batches,
         call(method, params) {
           const id = nextId++;
           ws.send(JSON.stringify(params === undefined ? { id, method } : { id, method, params }));

@@ -5,9 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { WebSocket } from 'ws';
 import { startServer, type RunningServer } from '../../host/serve.js';
-import { SIM_BUILT, fakeRenderer } from './helpers.js';
+import { SIM_BUILT, connect, fakeRenderer } from './helpers.js';
 
 let server: RunningServer;
 const logLines: string[] = [];
@@ -25,50 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/** A client that reads everything: counts binary frames (batches), answers calls by id. */
-function reader(url: string): Promise<{
-  ws: WebSocket;
-  batches: () => number;
-  call: (method: string, params?: unknown) => Promise<Record<string, unknown>>;
-}> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    let batches = 0;
-    let nextId = 1;
-    const waiting = new Map<
-      number,
-      { done: (m: Record<string, unknown>) => void; fail: (e: Error) => void }
-    >();
-    ws.on('close', (code) => {
-      for (const w of waiting.values()) w.fail(new Error(`closed ${code}`));
-      waiting.clear();
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) {
-        batches++;
-        return;
-      }
-      const m = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
-      if (typeof m.id !== 'number') return;
-      waiting.get(m.id)?.done(m);
-      waiting.delete(m.id);
-    });
-    ws.on('error', reject);
-    ws.on('open', () =>
-      resolve({
-        ws,
-        batches: () => batches,
-        call: (method, params = {}) =>
-          new Promise((done, fail) => {
-            const id = nextId++;
-            waiting.set(id, { done, fail });
-            ws.send(JSON.stringify({ id, method, params }));
-          }),
-      }),
-    );
-  });
-}
 
 /** A client frame (clients must mask): FIN + text, payloads under 64 KiB. */
 function textFrame(text: string): Buffer {
@@ -158,7 +113,7 @@ describe.skipIf(!SIM_BUILT)('serve: a client that stops reading', () => {
     const tooSlow = (): string | undefined => logLines.find((l) => /disconnected: too slow/.test(l));
 
     // Another client drives the capture: scenario runs stream timeline batches to every client.
-    const busy = await reader(server.wsUrl);
+    const busy = await connect(server.wsUrl);
     const streaming = (async () => {
       for (let run = 0; run < 100 && !tooSlow(); run++) {
         const reply = await busy.call('scenario.run', {
@@ -191,7 +146,7 @@ describe.skipIf(!SIM_BUILT)('serve: a client that stops reading', () => {
     expect(busy.batches()).toBeGreaterThan(0);
     const list = await busy.call('devices.list');
     expect((list.result as { devices: unknown[] }).devices.length).toBeGreaterThan(0);
-    const late = await reader(server.wsUrl);
+    const late = await connect(server.wsUrl);
     expect((await late.call('capture.state')).result).toMatchObject({ recording: true });
     const before = late.batches();
     await busy.call('scenario.run', { name: 'concurrency', device: 0, params: { streams: 2, kernels: 2 } });

@@ -5,10 +5,9 @@
 // answered for hangTimeoutMs (shortened here), restarts it as after a crash and tells clients why; the
 // request in flight gets SERVICE_RESTARTED and the service answers again.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../host/serve.js';
 import { SERVICE_RESTARTED } from '../../host/service-process.js';
-import { SIM_BUILT, fakeRenderer } from './helpers.js';
+import { SIM_BUILT, connect, fakeRenderer } from './helpers.js';
 
 const HANG_MS = 3000;
 let server: RunningServer;
@@ -31,29 +30,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** A client that keeps every text message (batches are ignored). */
-function client(url: string): Promise<{
-  text: Array<Record<string, unknown>>;
-  send: (id: number, method: string, params?: unknown) => void;
-  ws: WebSocket;
-}> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    const text: Array<Record<string, unknown>> = [];
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) text.push(JSON.parse(data.toString('utf8')) as Record<string, unknown>);
-    });
-    ws.on('open', () =>
-      resolve({
-        text,
-        ws,
-        send: (id, method, params = {}) => ws.send(JSON.stringify({ id, method, params })),
-      }),
-    );
-    ws.on('error', reject);
-  });
-}
-
 const found = <T>(pick: () => T | undefined, what: string, timeout = 30_000): Promise<T> =>
   vi.waitFor(
     () => {
@@ -68,14 +44,17 @@ describe.skipIf(!SIM_BUILT)('serve: watchdog for a hung driver call', () => {
   it('kills a child stuck in a driver call, restarts it, tells clients why; the service answers again', async () => {
     const sp = server.serviceProcess!;
     const firstPid = sp.pid!;
-    const c = await client(server.wsUrl);
+    const c = await connect(server.wsUrl);
+    const text = c.messages as Array<Record<string, unknown>>;
+    const send = (id: number, method: string, params: unknown = {}) =>
+      c.ws.send(JSON.stringify({ id, method, params }));
     // It answers while the driver is fine.
-    c.send(1, 'devices.list');
-    await found(() => c.text.find((m) => m.id === 1 && 'result' in m), 'devices.list reply');
+    send(1, 'devices.list');
+    await found(() => text.find((m) => m.id === 1 && 'result' in m), 'devices.list reply');
 
     // The first kernel launch hangs inside the driver: the child's event loop is stuck.
-    c.send(2, 'scenario.run', { name: 'concurrency', device: 0, params: { streams: 1, kernels: 1 } });
-    const reply = await found(() => c.text.find((m) => m.id === 2), 'scenario.run reply', 60_000);
+    send(2, 'scenario.run', { name: 'concurrency', device: 0, params: { streams: 1, kernels: 1 } });
+    const reply = await found(() => text.find((m) => m.id === 2), 'scenario.run reply', 60_000);
     const error = reply.error as { code: string; message: string; hint: string };
     expect(error.code).toBe(SERVICE_RESTARTED);
     expect(error.message).toMatch(/stopped responding for 3 s \(a driver call hung\?\)/);
@@ -84,7 +63,7 @@ describe.skipIf(!SIM_BUILT)('serve: watchdog for a hung driver call', () => {
     // Clients hear why, on the same path as a crash restart: starting, then restarted.
     const starting = await found(
       () =>
-        c.text.find((m) => m.event === 'service.state' && (m.data as { state: string }).state === 'starting'),
+        text.find((m) => m.event === 'service.state' && (m.data as { state: string }).state === 'starting'),
       'service.state starting',
     );
     expect((starting.data as { message: string }).message).toBe(
@@ -92,9 +71,7 @@ describe.skipIf(!SIM_BUILT)('serve: watchdog for a hung driver call', () => {
     );
     const restarted = await found(
       () =>
-        c.text.find(
-          (m) => m.event === 'service.state' && (m.data as { state: string }).state === 'restarted',
-        ),
+        text.find((m) => m.event === 'service.state' && (m.data as { state: string }).state === 'restarted'),
       'service.state restarted',
     );
     expect((restarted.data as { message: string }).message).toMatch(
@@ -108,11 +85,11 @@ describe.skipIf(!SIM_BUILT)('serve: watchdog for a hung driver call', () => {
     expect(sp.starts).toBe(2);
     expect(sp.pid).not.toBe(firstPid);
     expect(() => process.kill(firstPid, 0)).toThrow();
-    c.send(3, 'devices.list');
-    const again = await found(() => c.text.find((m) => m.id === 3), 'devices.list reply after restart');
+    send(3, 'devices.list');
+    const again = await found(() => text.find((m) => m.id === 3), 'devices.list reply after restart');
     expect((again.result as { devices: unknown[] }).devices.length).toBeGreaterThan(0);
-    c.send(4, 'capture.state');
-    const state = await found(() => c.text.find((m) => m.id === 4), 'capture.state reply');
+    send(4, 'capture.state');
+    const state = await found(() => text.find((m) => m.id === 4), 'capture.state reply');
     expect(state.result).toMatchObject({ recording: true });
     c.ws.close();
   }, 90_000);

@@ -3,7 +3,7 @@
 //             `xpuscope serve` runs, with the service in this process; simulated driver) serves the built renderer to headless
 //             Chromium, which opens the timeline view. A producer feeds synthetic OpRecords (64 streams on 2
 //             devices, 1–20 µs back-to-back) into the service's live capture (`service.capture.ingest`, the
-//             entry the runtime recorder uses) at 500,000 spans/s for 10 s, in 5 ms ticks. The capture
+//             entry the runtime recorder uses) at 550,000 spans/s (10 % above the target) for 10 s, in 5 ms ticks. The capture
 //             batches them (16 ms timer, per-subscriber cursor, WebSocket backpressure) to the page.
 //             Counted: spans the producer offered, spans the page holds (`__xpuscopeTimeline.spanCount`)
 //             once delivery settles → lost = offered − held; throughput = held / (time the last one arrived −
@@ -34,7 +34,15 @@ import {
 import { percentile, requireDist, root, simDriver, sleep } from './lib.mjs';
 
 export const meta = { id: 'ingest' };
-const RATE = 500_000;
+/** The target: spans/s the page must take in, sustained. */
+const TARGET = 500_000;
+/**
+ * The rate offered: 10 % above the target. Offering exactly the target could never show it met — the
+ * row divides what the page holds by the time until the last span arrived, so any delivery latency at
+ * all puts an exactly-paced run below the target however much the transport could carry (a 0.28 s
+ * drain gave 486 000/s at 18:47). BENCH_INGEST_RATE overrides (spans/s).
+ */
+const RATE = Number(process.env.BENCH_INGEST_RATE) > 0 ? Number(process.env.BENCH_INGEST_RATE) : 550_000;
 
 export async function run({ quick, log }) {
   const seconds = quick ? 3 : 10;
@@ -162,7 +170,7 @@ export async function run({ quick, log }) {
         last = held;
         lastChange = performance.now();
       } else if (performance.now() - lastChange > 15_000) break;
-      await sleep(100);
+      await sleep(held >= offered * 0.95 ? 20 : 100); // finer near the end: the arrival time is the row's denominator
     }
     const cpu1 = cpuSeconds(page.pid);
     const { draw, raf } = await page.stopFrames();
@@ -181,8 +189,8 @@ export async function run({ quick, log }) {
           measured: rate,
           baseline: null,
           ratio: null,
-          target: '≥ 500000',
-          pass: rate >= RATE,
+          target: `≥ ${TARGET}`,
+          pass: rate >= TARGET,
           unit: 'spans/s',
         },
         {

@@ -6,6 +6,7 @@
 //             right (D), 10 left (A), 30 zoom-outs (S) — one key per drawn frame; frame time = the timeline's
 //             own per-frame draw time (`__xpuscopeTimeline.lastFrameMs`), p95 over the sweep.
 //   baseline: the same page and sweep with an empty timeline (no spans).
+//   BENCH_CDP_PROFILE=file writes a CPU profile of the page during the full sweeps.
 //   target:   p95 ≤ 16.7 ms and ≤ 3× the baseline's p95. Median p95 of 3 sweeps (1 in --quick; --quick
 //             uses 1 M spans).
 /* global window -- page-side callbacks run in Chromium */
@@ -16,6 +17,7 @@ import {
   hook,
   launch,
   openTimeline,
+  pageProfiler,
   rendererIndex,
   samplerScript,
   VIEWPORT,
@@ -70,6 +72,9 @@ export async function run({ quick, log }) {
       }
       const canvas = page.getByTestId('timeline-canvas');
       await canvas.click({ position: { x: 5, y: 5 } }).catch(() => {});
+      // BENCH_CDP_PROFILE=file: a CPU profile of the page over the full mode's sweeps
+      const prof = mode === 'full' ? await pageProfiler(page) : null;
+      await prof?.start();
       const p95s = [];
       let all = [];
       let rafAll = [];
@@ -82,6 +87,7 @@ export async function run({ quick, log }) {
           `  ${mode} sweep ${r + 1}: ${draw.length} frames, draw p50 ${percentile(draw, 50).toFixed(2)} ms p95 ${percentile(draw, 95).toFixed(2)} ms max ${Math.max(...draw).toFixed(1)} ms; rAF interval p95 ${percentile(raf, 95).toFixed(1)} ms`,
         );
       }
+      await prof?.stop();
       const h = await hook(page);
       result[mode] = {
         p95: median(p95s),

@@ -12,6 +12,7 @@ import {
   drawTimeline,
   GUTTER_W,
   kindName,
+  type LabelLayer,
   LIGHT_THEME,
   type Row,
   type Theme,
@@ -56,6 +57,7 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     let raf = 0;
     const c = controller;
     const overviewCache = document.createElement('canvas');
+    const labels: LabelLayer = { canvas: document.createElement('canvas'), key: '' };
     let overviewSize = '';
     let overviewVersion = -1;
     let overviewAt = -Infinity;
@@ -106,6 +108,8 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
         scrollY: 0,
         axisTop: wrap.scrollTop,
         viewHeight: viewH,
+        labels,
+        dpr,
       });
       rows = stats.rows;
       // The overview's lanes only change with the data, size or theme: cached, then the window box on top.

@@ -92,6 +92,49 @@ export interface DrawOptions {
   axisTop?: number;
   /** Height of the visible part of the canvas (from axisTop): rows outside it are not drawn. Default: all. */
   viewHeight?: number;
+  /**
+   * Where the lane and group labels are cached (see LabelLayer); without it they are drawn with
+   * fillText every frame.
+   */
+  labels?: LabelLayer;
+  /** Device pixels per CSS pixel, for the label layer's resolution. Default 1. */
+  dpr?: number;
+}
+
+/**
+ * The gutter's lane and group labels, drawn once into a transparent canvas and copied onto every frame
+ * with one drawImage. fillText cost ~7 µs a call in Chromium (software raster): the ~45 labels of a
+ * 64-lane capture were a third of a zoom/pan frame's own time at 10 M spans (bench/NOTES.md). Redrawn
+ * when the rows, theme or pixel ratio change.
+ */
+export interface LabelLayer {
+  canvas: HTMLCanvasElement | OffscreenCanvas;
+  key: string;
+}
+
+function paintLabels(layer: LabelLayer, key: string, rows: Row[], o: DrawOptions, height: number): void {
+  const dpr = o.dpr ?? 1;
+  const c = layer.canvas;
+  c.width = Math.max(1, Math.ceil(GUTTER_W * dpr));
+  c.height = Math.max(1, Math.ceil(height * dpr));
+  const lctx = c.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+  if (!lctx) return;
+  lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  lctx.clearRect(0, 0, GUTTER_W, height);
+  lctx.textBaseline = 'middle';
+  for (const row of rows) {
+    const y = row.y - o.scrollY + row.h / 2;
+    if (row.kind === 'group') {
+      lctx.fillStyle = o.theme.text;
+      lctx.font = 'bold 11px system-ui, sans-serif';
+      lctx.fillText(row.label, 6, y);
+    } else {
+      lctx.fillStyle = o.theme.muted;
+      lctx.font = '11px system-ui, sans-serif';
+      lctx.fillText(row.label, 14, y);
+    }
+  }
+  layer.key = key;
 }
 
 export interface DrawStats {
@@ -137,6 +180,12 @@ export function drawTimeline(
   ctx.beginPath();
   ctx.rect(0, AXIS_H, width, height - AXIS_H);
   ctx.clip();
+  const layer = o.labels;
+  if (layer) {
+    let key = `${o.dpr ?? 1}|${o.scrollY}|${height}|${theme.text}|${theme.muted}`;
+    for (const row of rows) key += `|${row.y}:${row.label}`;
+    if (layer.key !== key) paintLabels(layer, key, rows, o, height);
+  }
   let alt = false;
   for (const row of rows) {
     const y = row.y - o.scrollY;
@@ -148,9 +197,11 @@ export function drawTimeline(
     if (row.kind === 'group') {
       ctx.fillStyle = theme.grid;
       ctx.fillRect(0, y, width, row.h);
-      ctx.fillStyle = theme.text;
-      ctx.font = 'bold 11px system-ui, sans-serif';
-      ctx.fillText(row.label, 6, y + row.h / 2);
+      if (!layer) {
+        ctx.fillStyle = theme.text;
+        ctx.font = 'bold 11px system-ui, sans-serif';
+        ctx.fillText(row.label, 6, y + row.h / 2);
+      }
       alt = false;
       continue;
     }
@@ -160,38 +211,61 @@ export function drawTimeline(
       ctx.fillRect(0, y, width, row.h);
     }
     alt = !alt;
-    ctx.fillStyle = theme.muted;
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.fillText(row.label, 14, y + row.h / 2);
+    if (!layer) {
+      ctx.fillStyle = theme.muted;
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillText(row.label, 14, y + row.h / 2);
+    }
 
     const top = y + 3,
       h = row.h - 6;
     const labels: { x: number; w: number; index: number }[] = [];
-    let lastKind = -1;
-    drawnRects += lane.query(view.t0, view.t1, plotW, (x0, x1, kind, _count, index) => {
-      // Setting fillStyle parses the colour: only when the kind changes.
-      if (kind !== lastKind) {
-        ctx.fillStyle = kind === MIXED_KIND ? theme.mixed : (theme.kinds[kind] ?? theme.mixed);
-        lastKind = kind;
+    // Rects of one colour whose painted extents touch are filled as one run: a dense lane zoomed out is
+    // one 1–3 px rect per pixel column (LaneColumns.query), and in software raster each fillRect has a
+    // fixed cost. Rects are whole pixels, so the run covers exactly the pixels the rects would.
+    // Runs of one colour go into one path, filled when the colour changes and at the end of the lane:
+    // ctx.rect() records cheaper than fillRect() (1.0 vs 1.3 ms for 7 000 rects, Chromium software
+    // raster, NOTES.md), and a zoomed-in lane is hundreds of separate spans.
+    let runKind = -1,
+      runX0 = 0,
+      runX1 = 0,
+      pathKind = -1;
+    const fillPath = (): void => {
+      if (pathKind < 0) return;
+      ctx.fillStyle = pathKind === MIXED_KIND ? theme.mixed : (theme.kinds[pathKind] ?? theme.mixed);
+      ctx.fill();
+      pathKind = -1;
+    };
+    const flush = (): void => {
+      if (runKind < 0) return;
+      if (runKind !== pathKind) {
+        fillPath();
+        ctx.beginPath();
+        pathKind = runKind;
       }
+      ctx.rect(GUTTER_W + runX0, top, runX1 - runX0, h);
+    };
+    drawnRects += lane.query(view.t0, view.t1, plotW, (x0, x1, kind, _count, index) => {
       const w = x1 - x0;
-      ctx.fillRect(GUTTER_W + x0, top, w > 1 ? w - (w > 3 ? 1 : 0) : 1, h);
+      const end = x0 + (w > 1 ? w - (w > 3 ? 1 : 0) : 1); // wide spans keep a 1 px gap after them
+      if (kind === runKind && x0 <= runX1) {
+        if (end > runX1) runX1 = end;
+      } else {
+        flush();
+        runKind = kind;
+        runX0 = x0;
+        runX1 = end;
+      }
       if (index >= 0) {
         if (w > 40) labels.push({ x: GUTTER_W + x0, w, index });
         if (o.selected && o.selected.lane === lane.info.id && o.selected.index === index)
           selRect = { x0: GUTTER_W + x0, x1: GUTTER_W + x1, y };
       }
     });
+    flush();
+    fillPath();
     if (labels.length > 0) {
-      ctx.fillStyle = '#0b0d10';
-      ctx.font = '11px system-ui, sans-serif';
-      for (const l of labels) {
-        const name = store.nameOf(lane.name[l.index]!);
-        const maxChars = Math.floor((l.w - 8) / 6.5);
-        if (maxChars < 3) continue;
-        const text = name.length > maxChars ? `${name.slice(0, maxChars - 1)}…` : name;
-        ctx.fillText(text, Math.max(l.x, GUTTER_W) + 4, y + row.h / 2);
-      }
+      drawSpanLabels(ctx, store, lane, labels, y, row.h);
     }
     // The selected span may be merged into a wider rect at this zoom: outline its true extent.
     if (o.selected && o.selected.lane === lane.info.id && !selRect && o.selected.index < lane.n) {
@@ -204,6 +278,9 @@ export function drawTimeline(
       };
     }
   }
+
+  // The cached labels over the gutter (spans are drawn right of it, so the order does not matter).
+  if (layer && layer.canvas.width > 1) ctx.drawImage(layer.canvas, 0, 0, GUTTER_W, height);
 
   // Dependency arrows (event record → wait edges) whose ends are both in lanes on screen and at least
   // one end inside the window; the selected span's edges are drawn emphasised.
@@ -280,6 +357,26 @@ export function drawTimeline(
   return { drawnRects, rows };
 }
 
+/** Names on spans wide enough to hold three characters or more. */
+function drawSpanLabels(
+  ctx: CanvasRenderingContext2D,
+  store: TimelineStore,
+  lane: LaneColumns,
+  labels: { x: number; w: number; index: number }[],
+  y: number,
+  rowH: number,
+): void {
+  ctx.fillStyle = '#0b0d10';
+  ctx.font = '11px system-ui, sans-serif';
+  for (const l of labels) {
+    const name = store.nameOf(lane.name[l.index]!);
+    const maxChars = Math.floor((l.w - 8) / 6.5);
+    if (maxChars < 3) continue;
+    const text = name.length > maxChars ? `${name.slice(0, maxChars - 1)}…` : name;
+    ctx.fillText(text, Math.max(l.x, GUTTER_W) + 4, y + rowH / 2);
+  }
+}
+
 function drawArrow(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number): void {
   const mx = (x0 + x1) / 2;
   ctx.beginPath();
@@ -325,14 +422,32 @@ export function drawOverviewContent(
   const rowH = Math.max(1, Math.min(6, (height - 4) / lanes.length));
   lanes.forEach((lane, i) => {
     const y = 2 + i * rowH;
-    let lastKind = -1;
-    lane.query(t0, t1, width, (x0, x1, kind) => {
-      if (kind !== lastKind) {
-        ctx.fillStyle = kind === MIXED_KIND ? theme.mixed : (theme.kinds[kind] ?? theme.mixed);
-        lastKind = kind;
+    const rh = Math.max(1, rowH - 1);
+    // Touching rects of one colour are filled as one run (see drawTimeline).
+    let runKind = -1,
+      runX0 = 0,
+      runX1 = 0,
+      lastKind = -1;
+    const flush = (): void => {
+      if (runKind < 0) return;
+      if (runKind !== lastKind) {
+        ctx.fillStyle = runKind === MIXED_KIND ? theme.mixed : (theme.kinds[runKind] ?? theme.mixed);
+        lastKind = runKind;
       }
-      ctx.fillRect(x0, y, Math.max(1, x1 - x0), Math.max(1, rowH - 1));
+      ctx.fillRect(runX0, y, runX1 - runX0, rh);
+    };
+    lane.query(t0, t1, width, (x0, x1, kind) => {
+      const end = x0 + Math.max(1, x1 - x0);
+      if (kind === runKind && x0 <= runX1) {
+        if (end > runX1) runX1 = end;
+      } else {
+        flush();
+        runKind = kind;
+        runX0 = x0;
+        runX1 = end;
+      }
     });
+    flush();
   });
 }
 

@@ -1,0 +1,218 @@
+// The timeline's frame drawing (renderer/timeline/draw.ts) on a rasterising stand-in for the canvas:
+// span runs drawn as one path per colour cover exactly the pixels the per-rect drawing covered, and the
+// gutter labels come from the cached label layer.
+import { describe, expect, it } from 'vitest';
+import {
+  DARK_THEME,
+  drawTimeline,
+  GUTTER_W,
+  layoutRows,
+  type LabelLayer,
+} from '../../renderer/timeline/draw.js';
+import { MIXED_KIND, TimelineStore } from '../../renderer/timeline/lane-store.js';
+import { lane, makeBatch, rng, type SpanSpec } from './timeline-helpers.js';
+
+const W = 900;
+const H = 200;
+
+/**
+ * A 2D context that rasterises axis-aligned fills of the span colours into a grid (other colours and
+ * strokes are ignored) and counts the calls the tests look at.
+ */
+function rasterCtx(colours: Set<string>) {
+  const px = new Array<string>(W * H).fill('');
+  let path: [number, number, number, number][] = [];
+  const calls = { fillText: 0, drawImage: 0, fillRect: 0, rect: 0 };
+  const paint = (x: number, y: number, w: number, h: number, c: string) => {
+    if (!colours.has(c)) return;
+    for (let yy = Math.max(0, y); yy < Math.min(H, y + h); yy++)
+      for (let xx = Math.max(0, x); xx < Math.min(W, x + w); xx++) px[yy * W + xx] = c;
+  };
+  const ctx = {
+    fillStyle: '',
+    strokeStyle: '',
+    font: '',
+    textBaseline: '',
+    lineWidth: 1,
+    globalAlpha: 1,
+    fillRect(x: number, y: number, w: number, h: number) {
+      calls.fillRect++;
+      paint(x, y, w, h, this.fillStyle);
+    },
+    beginPath() {
+      path = [];
+    },
+    rect(x: number, y: number, w: number, h: number) {
+      calls.rect++;
+      path.push([x, y, w, h]);
+    },
+    fill() {
+      for (const r of path) paint(r[0], r[1], r[2], r[3], this.fillStyle);
+    },
+    fillText() {
+      calls.fillText++;
+    },
+    drawImage() {
+      calls.drawImage++;
+    },
+    clip() {
+      path = [];
+    },
+  } as Record<string, unknown>;
+  const noop = () => {};
+  for (const m of [
+    'save',
+    'restore',
+    'moveTo',
+    'lineTo',
+    'stroke',
+    'setTransform',
+    'clearRect',
+    'strokeRect',
+  ])
+    ctx[m] = noop;
+  ctx.bezierCurveTo = noop;
+  ctx.closePath = noop;
+  return { ctx: ctx as unknown as CanvasRenderingContext2D, px, calls };
+}
+
+function store(): TimelineStore {
+  const r = rng(7);
+  const spans: SpanSpec[] = [];
+  let id = 1;
+  for (let l = 0; l < 4; l++) {
+    let t = 0;
+    for (let i = 0; i < 3000; i++) {
+      // lane 0: back-to-back spans of one kind; lane 1: mixed kinds; lanes 2–3: with gaps
+      t += l < 2 ? Math.floor(r() * 3) : Math.floor(r() * 400);
+      const d = 20 + Math.floor(r() * (l === 3 ? 3000 : 900));
+      spans.push({ lane: l, id: id++, start: t, end: t + d, kind: l === 1 ? Math.floor(r() * 3) : l & 1 });
+      t += d;
+    }
+  }
+  spans.sort((a, b) => a.start - b.start);
+  const s = new TimelineStore();
+  s.ingest(makeBatch(spans, { lanes: [lane(0), lane(1), lane(2, 2, 'copy'), lane(3)], strings: ['k'] }));
+  return s;
+}
+
+/** The pixels the spans covered when every query rect was filled on its own (the drawing before runs). */
+function reference(s: TimelineStore, t0: number, t1: number): string[] {
+  const colours = new Set([...DARK_THEME.kinds, DARK_THEME.mixed]);
+  const { ctx, px } = rasterCtx(colours);
+  const plotW = W - GUTTER_W;
+  for (const row of layoutRows(s)) {
+    if (!row.lane) continue;
+    const top = row.y + 3,
+      h = row.h - 6;
+    row.lane.query(t0, t1, plotW, (x0, x1, kind) => {
+      ctx.fillStyle = kind === MIXED_KIND ? DARK_THEME.mixed : (DARK_THEME.kinds[kind] ?? DARK_THEME.mixed);
+      const w = x1 - x0;
+      ctx.fillRect(GUTTER_W + x0, top, w > 1 ? w - (w > 3 ? 1 : 0) : 1, h);
+    });
+  }
+  return px;
+}
+
+describe('drawTimeline', () => {
+  const s = store();
+  const views: [string, number, number][] = [
+    ['all', s.minStart, s.maxEnd],
+    ['1–3 px spans', 300_000, 600_000],
+    ['a tenth', 300_000, 440_000],
+    ['a few spans', 500_000, 520_000],
+    ['one span wide', 700_000, 700_300],
+  ];
+
+  it.each(views)('covers exactly the pixels of the per-rect drawing (%s)', (_name, t0, t1) => {
+    const ref = reference(s, t0, t1);
+    const { ctx, px, calls } = rasterCtx(new Set([...DARK_THEME.kinds, DARK_THEME.mixed]));
+    const stats = drawTimeline(
+      ctx,
+      s,
+      { t0, t1 },
+      {
+        width: W,
+        height: H,
+        theme: DARK_THEME,
+        origin: s.minStart,
+        selected: null,
+        scrollY: 0,
+      },
+    );
+    expect(stats.drawnRects).toBeGreaterThan(0);
+    const diff = px.reduce((n, c, i) => n + (c === ref[i] ? 0 : 1), 0);
+    expect(diff).toBe(0);
+    // runs: never more path rects than query rects, and far fewer where spans touch
+    expect(calls.rect).toBeLessThanOrEqual(stats.drawnRects + 1); // + the clip rect
+    expect(px.some((c) => c !== '')).toBe(true);
+  });
+
+  it('merges touching rects of one colour into runs but keeps the 1 px gap after wide spans', () => {
+    const { ctx, calls } = rasterCtx(new Set(DARK_THEME.kinds));
+    const [, t0, t1] = views[1]!;
+    const stats = drawTimeline(
+      ctx,
+      s,
+      { t0, t1 },
+      {
+        width: W,
+        height: H,
+        theme: DARK_THEME,
+        origin: s.minStart,
+        selected: null,
+        scrollY: 0,
+      },
+    );
+    expect(calls.rect - 1).toBeLessThan(stats.drawnRects * 0.8); // 119 of 164 here; without runs, all
+  });
+
+  it('draws the gutter labels once into the label layer and copies it onto each frame', () => {
+    const layerCalls = rasterCtx(new Set());
+    const layer: LabelLayer = {
+      canvas: { width: 0, height: 0, getContext: () => layerCalls.ctx } as unknown as HTMLCanvasElement,
+      key: '',
+    };
+    const frame = () => {
+      const r = rasterCtx(new Set());
+      drawTimeline(
+        r.ctx,
+        s,
+        { t0: s.minStart, t1: s.maxEnd },
+        {
+          width: W,
+          height: H,
+          theme: DARK_THEME,
+          origin: s.minStart,
+          selected: null,
+          scrollY: 0,
+          labels: layer,
+          dpr: 2,
+        },
+      );
+      return r.calls;
+    };
+    const withoutLayer = rasterCtx(new Set());
+    drawTimeline(
+      withoutLayer.ctx,
+      s,
+      { t0: s.minStart, t1: s.maxEnd },
+      {
+        width: W,
+        height: H,
+        theme: DARK_THEME,
+        origin: s.minStart,
+        selected: null,
+        scrollY: 0,
+      },
+    );
+    const rows = layoutRows(s).length;
+    const first = frame();
+    expect(layerCalls.calls.fillText).toBe(rows);
+    expect((layer.canvas as { width: number }).width).toBe(GUTTER_W * 2);
+    expect(first.drawImage).toBe(1);
+    expect(first.fillText).toBe(withoutLayer.calls.fillText - rows); // only the axis labels are left
+    frame();
+    expect(layerCalls.calls.fillText).toBe(rows); // unchanged rows: not redrawn
+  });
+});

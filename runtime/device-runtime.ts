@@ -44,12 +44,29 @@ export class NativeEvent {
     throw new ZeError('zeEventQueryStatus', r);
   }
   /**
-   * Resolves when signalled (one shared wait per event). Rejects with an XpuTimeoutError (generic
-   * message; callers add where) after `timeoutMs`. `expectedEndMs` (performance.now() time at which
-   * the signalling work is expected to complete, when the caller can estimate it) lets the 'auto'
-   * strategy finish the wait with a short, bounded synchronous wait (see waitEvent).
+   * The 'auto' strategy's wait near an expected end (waitNearEnd): `expectedEndMs` is the
+   * performance.now() time at which the signalling work should complete. Resolves true when
+   * signalled, false when it was not within the spin budget (the caller goes on with wait(), for the
+   * time left); rejects as wait() does when `timeoutMs` passes or shutdown begins. A caller that
+   * continues right after it (Stream.synchronize) takes no further promise hand-off: this is the
+   * short path the wake-up latency is measured on.
    */
-  wait(timeoutMs: number = waitTimeoutMs, expectedEndMs?: number): Promise<void> {
+  async waitNear(timeoutMs: number, expectedEndMs: number): Promise<boolean> {
+    if (this.done()) return true;
+    const deadline = Date.now() + timeoutMs;
+    const owner = this.owner;
+    const r = await waitNearEnd(owner.ze, this.handle, () => (owner.closing ? 0 : deadline), expectedEndMs);
+    if (r === false)
+      throw owner.closing
+        ? closedError('this event')
+        : new XpuTimeoutError(`event did not complete within ${timeoutMs} ms`, timeoutMs);
+    return r === true;
+  }
+  /**
+   * Resolves when signalled (one shared wait per event). Rejects with an XpuTimeoutError (generic
+   * message; callers add where) after `timeoutMs`.
+   */
+  wait(timeoutMs: number = waitTimeoutMs): Promise<void> {
     if (this.done()) return Promise.resolve();
     const deadline = Date.now() + timeoutMs;
     if (deadline > this.deadline) this.deadline = deadline;
@@ -57,7 +74,7 @@ export class NativeEvent {
       this.ref();
       const owner = this.owner;
       const until = (): number => (owner.closing ? 0 : this.deadline);
-      const w = waitEvent(owner.ze, this.handle, until, expectedEndMs).finally(() => {
+      const w = waitEvent(owner.ze, this.handle, until).finally(() => {
         this.waiter = undefined;
         this.deadline = 0;
         activeWaits.delete(w);
@@ -164,19 +181,21 @@ export interface WaitStrategyOptions {
 
 /**
  * How waits for the GPU treat the event loop (runtime/README.md, "Waiting", has the measurements).
- * 'async': zeEventHostSynchronize on a koffi worker thread, in bounded slices so a lost event cannot
- * pin a worker forever; the event loop is never blocked, and a wake-up costs two thread hand-offs.
- * 'poll': zeEventQueryStatus from timers with back-off. 'auto' (opt-in, `XPUSCOPE_WAIT=auto`; like
- * CUDA's cudaDeviceScheduleAuto between spin and blocking sync): when the caller can estimate when
- * the work ends, wait on a worker thread until shortly before then, and finish with one synchronous
- * zeEventHostSynchronize on the event loop's thread, bounded by the block budget; without an
- * estimate, or when the budget runs out, it is 'async'. 'async' stays the default: on the 2-core VM
- * 'auto' did not wake measurably sooner (bench/NOTES.md, 17:05 section).
+ * 'auto' (default; like CUDA's cudaDeviceScheduleAuto between spin and blocking sync): when the caller
+ * can estimate when the work ends (stream and device synchronize with a recorder attached), wait on a
+ * worker thread until shortly before then and spin on zeEventQueryStatus on the event loop's thread
+ * for the rest, bounded by the block budget (≤ blockUs per wait, ≤ a quarter of wall time); without an
+ * estimate, or when the budget runs out, it is 'async'. 'async': zeEventHostSynchronize on a koffi
+ * worker thread, in bounded slices so a lost event cannot pin a worker forever; the event loop is never
+ * blocked, and a wake-up costs two thread hand-offs. 'poll': zeEventQueryStatus from timers with
+ * back-off.
  */
-let strategy: WaitStrategy = strategyFromEnv(process.env.XPUSCOPE_WAIT);
+/** The strategy without XPUSCOPE_WAIT or setWaitStrategy. */
+export const DEFAULT_WAIT_STRATEGY: WaitStrategy = 'auto';
 function strategyFromEnv(v: string | undefined): WaitStrategy {
-  return v === 'poll' || v === 'auto' ? v : 'async';
+  return v === 'poll' || v === 'async' || v === 'auto' ? v : DEFAULT_WAIT_STRATEGY;
 }
+let strategy: WaitStrategy = strategyFromEnv(process.env.XPUSCOPE_WAIT);
 
 export const DEFAULT_WAIT_BLOCK_US = 300;
 const MAX_WAIT_BLOCK_US = 5000;
@@ -222,15 +241,23 @@ function blockAllowanceUs(now: number): number {
   return blockCredit;
 }
 /**
- * Stop the worker-thread wait this far ahead of the expected end (a third of the block budget): the
- * worker → event-loop hand-off takes tens of µs, and the estimate is biased early (Stream.expectedEndMs),
- * so most of the budget is left for the work ending after the estimate.
+ * Aim to reach the spin this far ahead of the expected end (half the block budget): the estimate is
+ * biased early (Stream.expectedEndMs) but the worker's wake-up is not exact either, so the spin starts
+ * with half the budget before the estimate and half after it.
  */
-const LEAD_SHARE = 1 / 3;
-/** Below this, a synchronous wait is not worth starting (µs). */
+const LEAD_SHARE = 1 / 2;
+/** Below this, a spin is not worth starting (µs). */
 const MIN_BLOCK_US = 20;
-/** Synchronous waits done and event-loop time spent in them (for tests and the benchmark). */
+/** Synchronous waits (spins) done and event-loop time spent in them (for tests and the benchmark). */
 export const blockingWaitStats = { waits: 0, woken: 0, blockedUs: 0, maxBlockedUs: 0 };
+/**
+ * How late a timed-out worker-thread wait gets back to the event loop, ms (moving average): the
+ * driver's timed wait oversleeps (timer slack: 60–120 µs on the 2-core VM) and the hand-off to the
+ * event loop adds its own delay. The worker wait is cut short by this much, so the spin starts before
+ * the work ends rather than after it.
+ */
+let sliceLateMs = 0.15;
+const SLICE_LATE_MAX_MS = 2;
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
 function timeoutFromEnv(): number {
@@ -270,10 +297,13 @@ const MAX_ASYNC_WAITS = 32;
 let asyncWaits = 0;
 
 /**
- * 'auto' near an expected end: wait on a worker thread until `LEAD_SHARE × blockUs` before
- * `endMs` (performance.now() ms), then block this thread in zeEventHostSynchronize for at most the
- * block allowance (and never past the deadline). true: signalled; false: deadline passed; undefined:
- * not signalled within the budget (or no budget/worker left) — the caller continues asynchronously.
+ * 'auto' near an expected end: wait on a worker thread until about `LEAD_SHARE × blockUs` before
+ * `endMs` (performance.now() ms), then spin on zeEventQueryStatus on this thread for at most the block
+ * allowance (and never past the deadline). Spinning, not a blocking driver wait: the thread that sees
+ * the event is the one that resolves the promise, already running, so the wake-up costs no thread
+ * hand-off at all (a blocking wait still costs the driver's condition-variable wake-up, ~9 µs here,
+ * and a cold thread). true: signalled; false: deadline passed; undefined: not signalled within the
+ * budget (or no budget/worker left) — the caller continues asynchronously.
  */
 async function waitNearEnd(
   ze: ZeLib,
@@ -285,26 +315,33 @@ async function waitNearEnd(
   for (;;) {
     const left = deadline() - Date.now();
     if (left <= 0) return false;
-    const rem = endMs - performance.now();
-    if (rem <= leadMs) break;
+    const now = performance.now();
+    const rem = endMs - now - leadMs - sliceLateMs;
+    if (rem <= 0) break;
     if (asyncWaits >= MAX_ASYNC_WAITS) return undefined;
     asyncWaits++;
     let r: number;
+    const want = Math.min(rem, left, SLICE_NS / 1e6);
     try {
-      const ns = Math.ceil(Math.min(rem - leadMs, left, SLICE_NS / 1e6) * 1e6);
-      r = await callAsync(ze.fn.zeEventHostSynchronize, h, BigInt(ns));
+      r = await callAsync(ze.fn.zeEventHostSynchronize, h, BigInt(Math.ceil(want * 1e6)));
     } finally {
       asyncWaits--;
     }
     if (r === 0) return true;
     if (r !== 1) throw new ZeError('zeEventHostSynchronize', r);
+    const late = performance.now() - (now + want);
+    sliceLateMs = Math.min(SLICE_LATE_MAX_MS, Math.max(0, sliceLateMs + (late - sliceLateMs) * 0.25));
   }
   const left = deadline() - Date.now();
   if (left <= 0) return false;
   const t0 = performance.now();
   const us = Math.min(blockAllowanceUs(t0), left * 1000);
   if (us < MIN_BLOCK_US) return undefined;
-  const r = ze.fn.zeEventHostSynchronize(h, BigInt(Math.floor(us * 1000))) as number;
+  const query = ze.fn.zeEventQueryStatus;
+  const until = t0 + us / 1000;
+  let r: number;
+  do r = query(h) as number;
+  while (r === 1 && performance.now() < until);
   const took = (performance.now() - t0) * 1000;
   blockCredit -= took;
   blockingWaitStats.waits++;
@@ -314,19 +351,12 @@ async function waitNearEnd(
     blockingWaitStats.woken++;
     return true;
   }
-  if (r !== 1) throw new ZeError('zeEventHostSynchronize', r);
+  if (r !== 1) throw new ZeError('zeEventQueryStatus', r);
   return undefined;
 }
 
-/**
- * Wait until signalled (true) or until `deadline()` (Date.now() ms) has passed (false). `endMs`: when
- * the work is expected to end (performance.now() ms), for the 'auto' strategy.
- */
-async function waitEvent(ze: ZeLib, h: bigint, deadline: () => number, endMs?: number): Promise<boolean> {
-  if (strategy === 'auto' && endMs !== undefined && blockUs > 0) {
-    const r = await waitNearEnd(ze, h, deadline, endMs);
-    if (r !== undefined) return r;
-  }
+/** Wait until signalled (true) or until `deadline()` (Date.now() ms) has passed (false). */
+async function waitEvent(ze: ZeLib, h: bigint, deadline: () => number): Promise<boolean> {
   if (strategy !== 'poll' && asyncWaits < MAX_ASYNC_WAITS) {
     asyncWaits++;
     try {

@@ -16,6 +16,7 @@ import {
   lastGlobalTicksLo,
   readGlobalTimestamps,
   resolveTimeout,
+  waitBlockUs,
   waitStrategy,
   tickSpan32,
   ticksToHost32,
@@ -90,9 +91,23 @@ export interface StreamOptions {
 const NO_EVENTS: readonly NativeEvent[] = Object.freeze([]);
 const NO_BUFFERS: readonly MemoryRef[] = Object.freeze([]);
 
-/** One submitted operation not yet retired (fixed shape: one allocation per op on the hot path). */
+/**
+ * One submitted operation not yet retired. Fixed shape, and reused: retired ones go back to a free list
+ * (PENDING_FREE), so a steady stream of submissions allocates nothing per op until records are made.
+ * Up to tens of thousands are in flight, long enough to survive young-generation collections: as fresh
+ * objects they were copied by every scavenge and then promoted, which cost 1–3 µs per op in the second
+ * 10 000-op pass of a stream (bench/NOTES.md, submit).
+ */
 class Pending {
+  ev!: NativeEvent;
+  kind!: OpKind;
+  name!: string;
+  bytes = 0;
+  deps: readonly number[] | undefined = undefined;
   holds: readonly NativeEvent[] = NO_EVENTS;
+  /** Memory the op uses (kept alive until it retires): up to two inline, more in `buffers`. */
+  buf0: MemoryRef | undefined = undefined;
+  buf1: MemoryRef | undefined = undefined;
   buffers: readonly MemoryRef[] = NO_BUFFERS;
   /** The xpu.Event an event-record op records: told when the op retires, so it can let go of its slot. */
   event: WeakRef<Event> | undefined = undefined;
@@ -102,14 +117,53 @@ class Pending {
   submitHost = 0;
   submitTicksLo = 0;
   submitTicksHi = 0;
-  constructor(
-    readonly ev: NativeEvent,
-    readonly kind: OpKind,
-    readonly name: string,
-    readonly bytes: number,
-    readonly deps: readonly number[] | undefined,
-  ) {}
+
+  static take(
+    ev: NativeEvent,
+    kind: OpKind,
+    name: string,
+    bytes: number,
+    deps: readonly number[] | undefined,
+  ): Pending {
+    const p = PENDING_FREE.pop() ?? new Pending();
+    p.ev = ev;
+    p.kind = kind;
+    p.name = name;
+    p.bytes = bytes;
+    p.deps = deps;
+    return p;
+  }
+
+  retain(): void {
+    this.buf0?.retain?.();
+    this.buf1?.retain?.();
+    for (const b of this.buffers) b.retain?.();
+  }
+
+  /** Let go of what the op held (its memory and waited events); not its own event. */
+  releaseHeld(): void {
+    for (const h of this.holds) h.unref();
+    this.buf0?.release?.();
+    this.buf1?.release?.();
+    for (const b of this.buffers) b.release?.();
+  }
+
+  /** Back to the free list, with no references left to what the op used. */
+  free(): void {
+    this.ev = undefined as unknown as NativeEvent;
+    this.deps = undefined;
+    this.holds = NO_EVENTS;
+    this.buf0 = undefined;
+    this.buf1 = undefined;
+    this.buffers = NO_BUFFERS;
+    this.event = undefined;
+    this.recId = 0;
+    if (PENDING_FREE.length < PENDING_FREE_MAX) PENDING_FREE.push(this);
+  }
 }
+const PENDING_FREE: Pending[] = [];
+/** Enough for the bursts the benchmarks submit (10 000 in flight); ~1.5 MB when full. */
+const PENDING_FREE_MAX = 16_384;
 
 /** Single-byte fill patterns, shared (the driver reads the pattern during the append call). */
 const BYTE_PATTERNS: Buffer[] = [];
@@ -349,7 +403,13 @@ export class Stream {
     if (!last) return;
     const ev = last.ev.ref();
     try {
-      await ev.wait(timeoutMs, waitStrategy() === 'auto' ? this.expectedEndMs() : undefined);
+      // 'auto': wait on a worker thread until shortly before the expected end, then spin to it on this
+      // thread; when that sees the work done, the op is retired (record delivered) and this promise
+      // resolves right here. Otherwise, and without an estimate, the plain shared wait.
+      const end = waitStrategy() === 'auto' && waitBlockUs() > 0 ? this.expectedEndMs() : undefined;
+      const t0 = Date.now();
+      if (end === undefined || !(await ev.waitNear(timeoutMs, end)))
+        await ev.wait(end === undefined ? timeoutMs : Math.max(1, timeoutMs - (Date.now() - t0)));
     } catch (e) {
       if (e instanceof XpuTimeoutError) throw this.markBroken(timeoutMs);
       throw this.failed(e);
@@ -423,7 +483,8 @@ export class Stream {
     }
     const name = `copy ${kindLetter(src)}2${kindLetter(dst)}`;
     const p = this.begin('copy', name, n, undefined, undefined);
-    p.buffers = [dst, src];
+    p.buf0 = dst;
+    p.buf1 = src;
     this.commit(
       p,
       'zeCommandListAppendMemoryCopy',
@@ -457,7 +518,7 @@ export class Stream {
       );
     }
     const p = this.begin('fill', 'fill', n, undefined, undefined);
-    p.buffers = [dst];
+    p.buf0 = dst;
     this.commit(
       p,
       'zeCommandListAppendMemoryFill',
@@ -542,7 +603,7 @@ export class Stream {
     const rec = recorder();
     const dr = this.dr;
     const ev = signal ? signal.ref() : dr.events.acquire(rec !== null && dr.timer !== undefined);
-    const p = new Pending(ev, kind, name, bytes, deps);
+    const p = Pending.take(ev, kind, name, bytes, deps);
     if (rec && dr.timer && ev.timestamp) {
       try {
         readGlobalTimestamps(dr);
@@ -564,9 +625,10 @@ export class Stream {
     if (r !== 0) {
       p.ev.unref();
       for (const h of p.holds) h.unref();
+      p.free();
       throw this.failed(new ZeError(call, r));
     }
-    for (const b of p.buffers) b.retain?.();
+    p.retain();
     this.pending.push(p);
     busy.add(this);
     if (p.recId !== 0) scheduleDelivery();
@@ -582,9 +644,9 @@ export class Stream {
       q[this.head++] = undefined;
       if (p.recId !== 0 && rec) this.deliverRecord(p, rec);
       p.event?.deref()?.retire(p.ev);
-      for (const h of p.holds) h.unref();
-      for (const b of p.buffers) b.release?.();
+      p.releaseHeld();
       p.ev.unref();
+      p.free();
     }
     if (this.head === q.length) {
       q.length = 0;
@@ -709,9 +771,9 @@ export class Stream {
     this.pending = [];
     this.head = 0;
     for (const p of q) {
-      for (const h of p.holds) h.unref();
-      for (const b of p.buffers) b.release?.();
+      p.releaseHeld();
       p.ev.unref();
+      p.free();
     }
     busy.delete(this);
     let failed = 0;

@@ -44,15 +44,16 @@ bool xs_event_valid(ze_event_handle_t h) { return h && xs_reg_is(h, XS_T_EVENT);
 
 void xs_event_signal(xs_event *e, bool ts, uint64_t start, uint64_t end) {
     pthread_mutex_lock(&xs_ev_mu);
-    e->state = 1;
     if (ts) { e->has_ts = true; e->ts_start = start; e->ts_end = end; }
+    // Release: a lock-free zeEventQueryStatus that sees the state also sees the timestamps.
+    __atomic_store_n(&e->state, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&xs_ev_cv);
     pthread_mutex_unlock(&xs_ev_mu);
 }
 
 void xs_event_reset(xs_event *e) {
     pthread_mutex_lock(&xs_ev_mu);
-    e->state = 0;
+    __atomic_store_n(&e->state, 0, __ATOMIC_RELEASE);
     e->has_ts = false;
     pthread_mutex_unlock(&xs_ev_mu);
 }
@@ -168,8 +169,15 @@ XS_IMPL ze_result_t xs_zeEventHostSynchronize(ze_event_handle_t h, uint64_t time
     return r;
 }
 
+// Lock-free, as on the hardware, where an event is a memory location the GPU writes: a host thread
+// polling it in a loop must not keep taking the mutex the engine thread needs to signal it (with an
+// unfair mutex that starved the signaller — bench/NOTES.md, sync).
 XS_IMPL ze_result_t xs_zeEventQueryStatus(ze_event_handle_t h) {
-    return xs_zeEventHostSynchronize(h, 0);
+    XS_CHECK_INIT();
+    XS_CHECK_HANDLE(h, XS_T_EVENT);
+    xs_event *e = (xs_event *)h;
+    if (xs_event_lost(e)) return ZE_RESULT_ERROR_DEVICE_LOST;
+    return __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ? ZE_RESULT_SUCCESS : ZE_RESULT_NOT_READY;
 }
 
 XS_IMPL ze_result_t xs_zeEventHostReset(ze_event_handle_t h) {

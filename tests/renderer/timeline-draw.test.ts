@@ -37,7 +37,7 @@ function rasterCtx(colours: Set<string>) {
     globalAlpha: 1,
     fillRect(x: number, y: number, w: number, h: number) {
       calls.fillRect++;
-      paint(x, y, w, h, this.fillStyle);
+      paint(x, y, w, h, ctx.fillStyle as string);
     },
     beginPath() {
       path = [];
@@ -47,7 +47,7 @@ function rasterCtx(colours: Set<string>) {
       path.push([x, y, w, h]);
     },
     fill() {
-      for (const r of path) paint(r[0], r[1], r[2], r[3], this.fillStyle);
+      for (const r of path) paint(r[0], r[1], r[2], r[3], ctx.fillStyle as string);
     },
     fillText() {
       calls.fillText++;

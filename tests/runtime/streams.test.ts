@@ -204,7 +204,7 @@ describe.skipIf(!haveSim)('ordering and synchronisation', () => {
       expect(ticks).toBeGreaterThan(0);
       expect(s.query()).toBe(true);
     }
-    xpu.setWaitStrategy('async');
+    xpu.setWaitStrategy('auto');
   });
 
   it('poll and async wait strategies both complete', async () => {
@@ -218,6 +218,7 @@ describe.skipIf(!haveSim)('ordering and synchronisation', () => {
       expect(s.query()).toBe(true);
     }
     expect(xpu.waitStrategy()).toBe('async');
+    xpu.setWaitStrategy('auto');
     buf.free();
   });
 
@@ -276,7 +277,7 @@ describe.skipIf(!haveSim)('ordering and synchronisation', () => {
         expect(s.query()).toBe(true);
       } finally {
         xpu.setRecorder(null);
-        xpu.setWaitStrategy('async', { blockUs: 300 });
+        xpu.setWaitStrategy('auto', { blockUs: 300 });
       }
     });
 
@@ -301,7 +302,36 @@ describe.skipIf(!haveSim)('ordering and synchronisation', () => {
         expect(b.s.query()).toBe(true);
       } finally {
         xpu.setRecorder(null);
-        xpu.setWaitStrategy('async', { blockUs: 300 });
+        xpu.setWaitStrategy('auto', { blockUs: 300 });
+      }
+    });
+
+    it('is the default, and spins to the end of known work on the event loop thread', async () => {
+      const { blockingWaitStats: stats, DEFAULT_WAIT_STRATEGY } =
+        await import('../../runtime/device-runtime.js');
+      expect(DEFAULT_WAIT_STRATEGY).toBe('auto');
+      const k = xpu.kernels(0);
+      const out = xpu.alloc(4096, { kind: 'device' });
+      // a 5 ms budget: the spin starts 2.5 ms before the expected end of a ~2 ms kernel, i.e. at once,
+      // and sees it end however late the simulator's engine thread wakes (up to ~5 ms)
+      xpu.setWaitStrategy('auto', { blockUs: 5000 });
+      const seen: OpRecord[] = [];
+      xpu.setRecorder((op) => seen.push(op));
+      try {
+        const s = new xpu.Stream({ device: 0 });
+        s.launch(k.busy!, { groups: 1, groupSize: 1, args: [out, { u32: 1_000_000 }] });
+        await s.synchronize(); // history: no estimate yet, so no spin
+        const before = { ...stats };
+        s.launch(k.busy!, { groups: 1, groupSize: 1, args: [out, { u32: 1_000_000 }] });
+        await s.synchronize();
+        expect(stats.waits - before.waits).toBe(1);
+        expect(stats.woken - before.woken).toBe(1); // completion seen by the spin, not a worker thread
+        expect(seen.filter((r) => r.kind === 'kernel')).toHaveLength(2); // delivered before resolving
+        expect(s.query()).toBe(true);
+      } finally {
+        xpu.setRecorder(null);
+        xpu.setWaitStrategy('auto', { blockUs: 300 });
+        out.free();
       }
     });
 
@@ -309,7 +339,7 @@ describe.skipIf(!haveSim)('ordering and synchronisation', () => {
       expect(() => xpu.setWaitStrategy('spin' as 'auto')).toThrow(/Invalid wait strategy/);
       expect(() => xpu.setWaitStrategy('auto', { blockUs: -1 })).toThrow(/Invalid blockUs/);
       expect(() => xpu.setWaitStrategy('auto', { blockUs: 10_000 })).toThrow(/Invalid blockUs/);
-      expect(xpu.waitStrategy()).toBe('async');
+      expect(xpu.waitStrategy()).toBe('auto');
     });
   });
 

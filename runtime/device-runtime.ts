@@ -45,22 +45,26 @@ export class NativeEvent {
   }
   /**
    * The 'auto' strategy's wait near an expected end (waitNearEnd): `expectedEndMs` is the
-   * performance.now() time at which the signalling work should complete. Resolves true when
-   * signalled, false when it was not within the spin budget (the caller goes on with wait(), for the
-   * time left); rejects as wait() does when `timeoutMs` passes or shutdown begins. A caller that
-   * continues right after it (Stream.synchronize) takes no further promise hand-off: this is the
-   * short path the wake-up latency is measured on.
+   * performance.now() time at which the signalling work should complete. true at once when already
+   * signalled; else a promise of true when signalled, false when it was not within the spin budget
+   * (the caller goes on with wait(), for the time left); it rejects as wait() does when `timeoutMs`
+   * passes or shutdown begins. One promise, no further hand-off after the spin: a caller that
+   * continues right after it (Stream.synchronize) is the short path the wake-up latency is measured on.
    */
-  async waitNear(timeoutMs: number, expectedEndMs: number): Promise<boolean> {
+  waitNear(timeoutMs: number, expectedEndMs: number): true | Promise<boolean> {
     if (this.done()) return true;
     const deadline = Date.now() + timeoutMs;
     const owner = this.owner;
-    const r = await waitNearEnd(owner.ze, this.handle, () => (owner.closing ? 0 : deadline), expectedEndMs);
-    if (r === false)
-      throw owner.closing
-        ? closedError('this event')
-        : new XpuTimeoutError(`event did not complete within ${timeoutMs} ms`, timeoutMs);
-    return r === true;
+    return waitNearEnd(
+      owner.ze,
+      this.handle,
+      () => (owner.closing ? 0 : deadline),
+      expectedEndMs,
+      () =>
+        owner.closing
+          ? closedError('this event')
+          : new XpuTimeoutError(`event did not complete within ${timeoutMs} ms`, timeoutMs),
+    );
   }
   /**
    * Resolves when signalled (one shared wait per event). Rejects with an XpuTimeoutError (generic
@@ -302,23 +306,24 @@ let asyncWaits = 0;
  * allowance (and never past the deadline). Spinning, not a blocking driver wait: the thread that sees
  * the event is the one that resolves the promise, already running, so the wake-up costs no thread
  * hand-off at all (a blocking wait still costs the driver's condition-variable wake-up, ~9 µs here,
- * and a cold thread). true: signalled; false: deadline passed; undefined: not signalled within the
- * budget (or no budget/worker left) — the caller continues asynchronously.
+ * and a cold thread). true: signalled; false: not signalled within the budget (or no budget/worker
+ * left) — the caller continues asynchronously; throws onDeadline() once the deadline has passed.
  */
 async function waitNearEnd(
   ze: ZeLib,
   h: bigint,
   deadline: () => number,
   endMs: number,
-): Promise<boolean | undefined> {
+  onDeadline: () => Error,
+): Promise<boolean> {
   const leadMs = (blockUs * LEAD_SHARE) / 1000;
   for (;;) {
     const left = deadline() - Date.now();
-    if (left <= 0) return false;
+    if (left <= 0) throw onDeadline();
     const now = performance.now();
     const rem = endMs - now - leadMs - sliceLateMs;
     if (rem <= 0) break;
-    if (asyncWaits >= MAX_ASYNC_WAITS) return undefined;
+    if (asyncWaits >= MAX_ASYNC_WAITS) return false;
     asyncWaits++;
     let r: number;
     const want = Math.min(rem, left, SLICE_NS / 1e6);
@@ -333,10 +338,10 @@ async function waitNearEnd(
     sliceLateMs = Math.min(SLICE_LATE_MAX_MS, Math.max(0, sliceLateMs + (late - sliceLateMs) * 0.25));
   }
   const left = deadline() - Date.now();
-  if (left <= 0) return false;
+  if (left <= 0) throw onDeadline();
   const t0 = performance.now();
   const us = Math.min(blockAllowanceUs(t0), left * 1000);
-  if (us < MIN_BLOCK_US) return undefined;
+  if (us < MIN_BLOCK_US) return false;
   const query = ze.fn.zeEventQueryStatus;
   const until = t0 + us / 1000;
   let r: number;
@@ -352,7 +357,7 @@ async function waitNearEnd(
     return true;
   }
   if (r !== 1) throw new ZeError('zeEventQueryStatus', r);
-  return undefined;
+  return false;
 }
 
 /** Wait until signalled (true) or until `deadline()` (Date.now() ms) has passed (false). */

@@ -408,8 +408,12 @@ export class Stream {
       // resolves right here. Otherwise, and without an estimate, the plain shared wait.
       const end = waitStrategy() === 'auto' && waitBlockUs() > 0 ? this.expectedEndMs() : undefined;
       const t0 = Date.now();
-      if (end === undefined || !(await ev.waitNear(timeoutMs, end)))
-        await ev.wait(end === undefined ? timeoutMs : Math.max(1, timeoutMs - (Date.now() - t0)));
+      let done = false;
+      if (end !== undefined) {
+        const near = ev.waitNear(timeoutMs, end);
+        done = near === true || (await near);
+      }
+      if (!done) await ev.wait(end === undefined ? timeoutMs : Math.max(1, timeoutMs - (Date.now() - t0)));
     } catch (e) {
       if (e instanceof XpuTimeoutError) throw this.markBroken(timeoutMs);
       throw this.failed(e);

@@ -193,11 +193,12 @@ XS_IMPL ze_result_t xs_zeEventQueryKernelTimestamp(ze_event_handle_t h, ze_kerne
     XS_CHECK_PTR(out);
     xs_event *e = (xs_event *)h;
     if (!(e->pool->flags & ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP)) return ZE_RESULT_ERROR_INVALID_ARGUMENT;
-    pthread_mutex_lock(&xs_ev_mu);
-    bool ready = e->state && e->has_ts;
-    uint64_t s = e->ts_start, en = e->ts_end;
-    pthread_mutex_unlock(&xs_ev_mu);
+    // Lock-free like zeEventQueryStatus: xs_event_signal writes the timestamps before its release store
+    // of the state, so once the state reads 1 (acquire) they are complete. (The host resetting the
+    // event while querying it is a race in Level Zero too.)
+    bool ready = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) && e->has_ts;
     if (!ready) return xs_event_lost(e) ? ZE_RESULT_ERROR_DEVICE_LOST : ZE_RESULT_NOT_READY;
+    uint64_t s = e->ts_start, en = e->ts_end;
     // Kernel timestamps are kernelTimestampValidBits wide (32 on current Intel GPUs) and wrap.
     uint32_t bits = xs_drv.n_devices ? xs_drv.devices[0]->prof->kernel_timestamp_bits : 32;
     uint64_t mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;

@@ -154,12 +154,12 @@ async function rawChild(ops) {
         if (f.zeEventQueryStatus(e) !== 0) break;
         ck(f.zeEventQueryKernelTimestamp(e, kts), 'zeEventQueryKernelTimestamp');
         sink += kts32[2] - kts32[0];
-        ck(f.zeEventHostReset(e), 'zeEventHostReset');
         free.push(e);
         head++;
       }
       if (free.length === 0) grow();
       const e = free.pop();
+      ck(f.zeEventHostReset(e), 'zeEventHostReset'); // on taking it, as EventPools and ze_bench do
       ck(f.zeDeviceGetGlobalTimestamps(dev, host, ticks), 'zeDeviceGetGlobalTimestamps');
       ck(f.zeCommandListAppendMemoryFill(list, buf, pat, 1, 64, e, 0, null), 'zeCommandListAppendMemoryFill');
       q[tail++] = e;
@@ -168,7 +168,6 @@ async function rawChild(ops) {
     if (tail > head) ck(f.zeEventHostSynchronize(q[tail - 1], 0xffffffffffffffffn), 'zeEventHostSynchronize');
     while (head < tail) {
       ck(f.zeEventQueryKernelTimestamp(q[head], kts), 'zeEventQueryKernelTimestamp');
-      ck(f.zeEventHostReset(q[head]), 'zeEventHostReset');
       free.push(q[head++]);
     }
     return Number(t1 - t0);

@@ -5,8 +5,8 @@
 // environment), so the ratio JS/C is the cost of the JS runtime + koffi layer alone.
 //
 //   ze_bench submit N   per op: retire completed ops from the front (zeEventQueryStatus,
-//                       zeEventQueryKernelTimestamp, zeEventHostReset), take a KERNEL_TIMESTAMP event
-//                       from a pool of 64 (grow by 64 when none is free, as EventPools does),
+//                       zeEventQueryKernelTimestamp), take a KERNEL_TIMESTAMP event from a pool of 64
+//                       (grow by 64 when none is free; zeEventHostReset on taking it, as EventPools does),
 //                       zeDeviceGetGlobalTimestamps, zeCommandListAppendMemoryFill(64 B, signal event).
 //                       Two untimed passes of N ops first (pools grown, engine drained), then the
 //                       timed pass, as bench/submit.mjs's JS side does.
@@ -64,12 +64,14 @@ static void grow(void) {
         CHECK(zeEventCreate(pool, &ed, &free_ev[free_n++]));
     }
 }
+// As EventPools: an event is reset when it is taken for reuse, not when it comes back.
 static ze_event_handle_t acquire(void) {
     if (free_n == 0) grow();
-    return free_ev[--free_n];
+    ze_event_handle_t e = free_ev[--free_n];
+    CHECK(zeEventHostReset(e));
+    return e;
 }
 static void recycle(ze_event_handle_t e) {
-    CHECK(zeEventHostReset(e));
     if (free_n + 1 > free_cap) {
         free_cap = free_cap * 2 + 64;
         free_ev = realloc(free_ev, free_cap * sizeof *free_ev);

@@ -401,6 +401,11 @@ export class EventPools {
     if (this.closed) throw closedError('this event pool');
     const list = timestamp ? this.free.timestamp : this.free.plain;
     let ev = list.pop();
+    // Reset on the way out, not on the way back (recycle): retiring an op (and with it the wake-up
+    // of synchronize) then makes no zeEventHostReset call, which takes the driver's event lock right
+    // when the engine that just signalled may hold it. An event that cannot be reset (device lost)
+    // is not reused.
+    while (ev && (this.ze.fn.zeEventHostReset(ev.handle) as number) !== 0) ev = list.pop();
     if (!ev) {
       this.grow(timestamp);
       ev = list.pop() as NativeEvent;
@@ -413,10 +418,9 @@ export class EventPools {
   closed = false;
   /** Set by xpu.shutdown() before destroy(): shared waits stop at their next slice. */
   closing = false;
+  /** Back to the free list, still signalled: acquire() resets it before handing it out again. */
   recycle(ev: NativeEvent): void {
     if (this.closed) return;
-    // An event that cannot be reset (device lost) is not reused.
-    if ((this.ze.fn.zeEventHostReset(ev.handle) as number) !== 0) return;
     (ev.timestamp ? this.free.timestamp : this.free.plain).push(ev);
   }
   /** Destroy every event and pool (xpu.shutdown). Returns the number of failed destroy calls. */

@@ -58,11 +58,21 @@ export interface Row {
   lane?: LaneColumns;
 }
 
-/** Rows top to bottom under the axis: a header per device/engine group, then its stream lanes. */
+/** layoutRows' last answer per store, valid while the store's groups are the same array. */
+const ROWS = new WeakMap<TimelineStore, { groups: unknown; rows: Row[] }>();
+
+/**
+ * Rows top to bottom under the axis: a header per device/engine group, then its stream lanes. The
+ * same array while the lanes do not change (every frame asks; do not modify it).
+ */
 export function layoutRows(store: TimelineStore): Row[] {
+  const groups = store.groups();
+  const cached = ROWS.get(store);
+  if (cached && cached.groups === groups) return cached.rows;
   const rows: Row[] = [];
+  ROWS.set(store, { groups, rows });
   let y = AXIS_H;
-  for (const g of store.groups()) {
+  for (const g of groups) {
     rows.push({ kind: 'group', y, h: GROUP_H, label: `GPU ${g.device} · ${g.engineLabel}` });
     y += GROUP_H;
     for (const lane of g.lanes) {
@@ -110,6 +120,8 @@ export interface DrawOptions {
 export interface LabelLayer {
   canvas: HTMLCanvasElement | OffscreenCanvas;
   key: string;
+  /** The rows it was drawn for (layoutRows returns the same array while the lanes do not change). */
+  rows?: Row[];
 }
 
 function paintLabels(layer: LabelLayer, key: string, rows: Row[], o: DrawOptions, height: number): void {
@@ -135,6 +147,7 @@ function paintLabels(layer: LabelLayer, key: string, rows: Row[], o: DrawOptions
     }
   }
   layer.key = key;
+  layer.rows = rows;
 }
 
 export interface DrawStats {
@@ -182,9 +195,8 @@ export function drawTimeline(
   ctx.clip();
   const layer = o.labels;
   if (layer) {
-    let key = `${o.dpr ?? 1}|${o.scrollY}|${height}|${theme.text}|${theme.muted}`;
-    for (const row of rows) key += `|${row.y}:${row.label}`;
-    if (layer.key !== key) paintLabels(layer, key, rows, o, height);
+    const key = `${o.dpr ?? 1}|${o.scrollY}|${height}|${theme.text}|${theme.muted}`;
+    if (layer.key !== key || layer.rows !== rows) paintLabels(layer, key, rows, o, height);
   }
   let alt = false;
   for (const row of rows) {

@@ -640,6 +640,7 @@ export class TimelineStore {
   private readonly opLoc = new Map<number, number>();
   private opLocData: Float64Array = new Float64Array(3 * 1024);
   private ordered: LaneColumns[] | null = null;
+  private groupsCache: LaneGroup[] | null = null;
   private readonly laneCapacity: number;
   private readonly edgeCapacity: number;
   private readonly listeners = new Set<() => void>();
@@ -768,6 +769,8 @@ export class TimelineStore {
 
   /** Lanes grouped by device and engine, in display order. */
   groups(): LaneGroup[] {
+    // Every frame asks (layout, content height): rebuilt only when the lanes changed (ordered reset).
+    if (this.ordered && this.groupsCache) return this.groupsCache;
     const out: LaneGroup[] = [];
     for (const lane of this.orderedLanes()) {
       const key = `${lane.info.device}/${lane.info.engine.kind}/${lane.info.engine.ordinal}.${lane.info.engine.index}`;
@@ -781,6 +784,7 @@ export class TimelineStore {
           lanes: [lane],
         });
     }
+    this.groupsCache = out;
     return out;
   }
 

@@ -214,5 +214,10 @@ describe('drawTimeline', () => {
     expect(first.fillText).toBe(withoutLayer.calls.fillText - rows); // only the axis labels are left
     frame();
     expect(layerCalls.calls.fillText).toBe(rows); // unchanged rows: not redrawn
+    // a new lane: new rows, so the labels are drawn again (all of them, the new one included)
+    s.ingest(makeBatch([{ lane: 9, id: 1e6, start: 10, end: 20 }], { lanes: [lane(9, 99)] }));
+    frame();
+    expect(layoutRows(s).length).toBe(rows + 1);
+    expect(layerCalls.calls.fillText).toBe(rows + rows + 1);
   });
 });

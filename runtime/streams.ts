@@ -94,9 +94,9 @@ const NO_BUFFERS: readonly MemoryRef[] = Object.freeze([]);
 /**
  * One submitted operation not yet retired. Fixed shape, and reused: retired ones go back to a free list
  * (PENDING_FREE), so a steady stream of submissions allocates nothing per op until records are made.
- * Up to tens of thousands are in flight, long enough to survive young-generation collections: as fresh
- * objects they were copied by every scavenge and then promoted, which cost 1–3 µs per op in the second
- * 10 000-op pass of a stream (bench/NOTES.md, submit).
+ * Up to tens of thousands are in flight, long enough to survive young-generation collections, which then
+ * copy and promote fresh ones. (Measured: no speed-up beyond the noise in the submit benchmark —
+ * bench/NOTES.md; kept for the garbage it avoids.)
  */
 class Pending {
   ev!: NativeEvent;

@@ -50,6 +50,37 @@ export function kindName(code: number): string {
   return code === MIXED_KIND ? 'several' : (OP_KINDS[code] ?? 'kernel');
 }
 
+function kindColour(theme: Theme, kind: number): string {
+  return kind === MIXED_KIND ? theme.mixed : (theme.kinds[kind] ?? theme.mixed);
+}
+
+/**
+ * Joins rects of one kind whose painted extents [x0, end) touch or overlap into runs, and hands each
+ * run to `emit` (kind, x0, x1). Rects are whole pixels, so a run covers exactly the pixels its rects
+ * would: a dense lane zoomed out is one 1–3 px rect per pixel column (LaneColumns.query), and in
+ * software raster every canvas call has a fixed cost.
+ */
+class Runs {
+  private kind = -1;
+  private x0 = 0;
+  private x1 = 0;
+  constructor(private readonly emit: (kind: number, x0: number, x1: number) => void) {}
+  add(kind: number, x0: number, end: number): void {
+    if (kind === this.kind && x0 <= this.x1) {
+      if (end > this.x1) this.x1 = end;
+      return;
+    }
+    this.flush();
+    this.kind = kind;
+    this.x0 = x0;
+    this.x1 = end;
+  }
+  flush(): void {
+    if (this.kind >= 0) this.emit(this.kind, this.x0, this.x1);
+    this.kind = -1;
+  }
+}
+
 export interface Row {
   kind: 'group' | 'lane';
   y: number;
@@ -232,49 +263,34 @@ export function drawTimeline(
     const top = y + 3,
       h = row.h - 6;
     const labels: { x: number; w: number; index: number }[] = [];
-    // Rects of one colour whose painted extents touch are filled as one run: a dense lane zoomed out is
-    // one 1–3 px rect per pixel column (LaneColumns.query), and in software raster each fillRect has a
-    // fixed cost. Rects are whole pixels, so the run covers exactly the pixels the rects would.
-    // Runs of one colour go into one path, filled when the colour changes and at the end of the lane:
-    // ctx.rect() records cheaper than fillRect() (1.0 vs 1.3 ms for 7 000 rects, Chromium software
-    // raster, NOTES.md), and a zoomed-in lane is hundreds of separate spans.
-    let runKind = -1,
-      runX0 = 0,
-      runX1 = 0,
-      pathKind = -1;
+    // Runs (see Runs) of one colour go into one path, filled when the colour changes and at the end of
+    // the lane: in the page ctx.rect() recorded cheaper than fillRect() (deep-zoom frames 1.3 vs 1.5 ms
+    // median, NOTES.md), and a zoomed-in lane is hundreds of separate spans.
+    let pathKind = -1;
     const fillPath = (): void => {
       if (pathKind < 0) return;
-      ctx.fillStyle = pathKind === MIXED_KIND ? theme.mixed : (theme.kinds[pathKind] ?? theme.mixed);
+      ctx.fillStyle = kindColour(theme, pathKind);
       ctx.fill();
       pathKind = -1;
     };
-    const flush = (): void => {
-      if (runKind < 0) return;
-      if (runKind !== pathKind) {
+    const runs = new Runs((kind, x0, x1) => {
+      if (kind !== pathKind) {
         fillPath();
         ctx.beginPath();
-        pathKind = runKind;
+        pathKind = kind;
       }
-      ctx.rect(GUTTER_W + runX0, top, runX1 - runX0, h);
-    };
+      ctx.rect(GUTTER_W + x0, top, x1 - x0, h);
+    });
     drawnRects += lane.query(view.t0, view.t1, plotW, (x0, x1, kind, _count, index) => {
       const w = x1 - x0;
-      const end = x0 + (w > 1 ? w - (w > 3 ? 1 : 0) : 1); // wide spans keep a 1 px gap after them
-      if (kind === runKind && x0 <= runX1) {
-        if (end > runX1) runX1 = end;
-      } else {
-        flush();
-        runKind = kind;
-        runX0 = x0;
-        runX1 = end;
-      }
+      runs.add(kind, x0, x0 + (w > 1 ? w - (w > 3 ? 1 : 0) : 1)); // wide spans keep a 1 px gap after them
       if (index >= 0) {
         if (w > 40) labels.push({ x: GUTTER_W + x0, w, index });
         if (o.selected && o.selected.lane === lane.info.id && o.selected.index === index)
           selRect = { x0: GUTTER_W + x0, x1: GUTTER_W + x1, y };
       }
     });
-    flush();
+    runs.flush();
     fillPath();
     if (labels.length > 0) {
       drawSpanLabels(ctx, store, lane, labels, y, row.h);
@@ -435,31 +451,17 @@ export function drawOverviewContent(
   lanes.forEach((lane, i) => {
     const y = 2 + i * rowH;
     const rh = Math.max(1, rowH - 1);
-    // Touching rects of one colour are filled as one run (see drawTimeline).
-    let runKind = -1,
-      runX0 = 0,
-      runX1 = 0,
-      lastKind = -1;
-    const flush = (): void => {
-      if (runKind < 0) return;
-      if (runKind !== lastKind) {
-        ctx.fillStyle = runKind === MIXED_KIND ? theme.mixed : (theme.kinds[runKind] ?? theme.mixed);
-        lastKind = runKind;
+    let lastKind = -1;
+    const runs = new Runs((kind, x0, x1) => {
+      // Setting fillStyle parses the colour: only when the kind changes.
+      if (kind !== lastKind) {
+        ctx.fillStyle = kindColour(theme, kind);
+        lastKind = kind;
       }
-      ctx.fillRect(runX0, y, runX1 - runX0, rh);
-    };
-    lane.query(t0, t1, width, (x0, x1, kind) => {
-      const end = x0 + Math.max(1, x1 - x0);
-      if (kind === runKind && x0 <= runX1) {
-        if (end > runX1) runX1 = end;
-      } else {
-        flush();
-        runKind = kind;
-        runX0 = x0;
-        runX1 = end;
-      }
+      ctx.fillRect(x0, y, x1 - x0, rh);
     });
-    flush();
+    lane.query(t0, t1, width, (x0, x1, kind) => runs.add(kind, x0, x0 + Math.max(1, x1 - x0)));
+    runs.flush();
   });
 }
 

@@ -116,6 +116,27 @@ function reference(s: TimelineStore, t0: number, t1: number): string[] {
 
 describe('drawTimeline', () => {
   const s = store();
+  /** One frame of `s` over [t0, t1] at W×H, dark theme, nothing selected. */
+  const draw = (
+    ctx: CanvasRenderingContext2D,
+    t0: number,
+    t1: number,
+    extra: { labels?: LabelLayer; dpr?: number } = {},
+  ) =>
+    drawTimeline(
+      ctx,
+      s,
+      { t0, t1 },
+      {
+        width: W,
+        height: H,
+        theme: DARK_THEME,
+        origin: s.minStart,
+        selected: null,
+        scrollY: 0,
+        ...extra,
+      },
+    );
   const views: [string, number, number][] = [
     ['all', s.minStart, s.maxEnd],
     ['1–3 px spans', 300_000, 600_000],
@@ -127,19 +148,7 @@ describe('drawTimeline', () => {
   it.each(views)('covers exactly the pixels of the per-rect drawing (%s)', (_name, t0, t1) => {
     const ref = reference(s, t0, t1);
     const { ctx, px, calls } = rasterCtx(new Set([...DARK_THEME.kinds, DARK_THEME.mixed]));
-    const stats = drawTimeline(
-      ctx,
-      s,
-      { t0, t1 },
-      {
-        width: W,
-        height: H,
-        theme: DARK_THEME,
-        origin: s.minStart,
-        selected: null,
-        scrollY: 0,
-      },
-    );
+    const stats = draw(ctx, t0, t1);
     expect(stats.drawnRects).toBeGreaterThan(0);
     const diff = px.reduce((n, c, i) => n + (c === ref[i] ? 0 : 1), 0);
     expect(diff).toBe(0);
@@ -151,19 +160,7 @@ describe('drawTimeline', () => {
   it('merges touching rects of one colour into runs but keeps the 1 px gap after wide spans', () => {
     const { ctx, calls } = rasterCtx(new Set(DARK_THEME.kinds));
     const [, t0, t1] = views[1]!;
-    const stats = drawTimeline(
-      ctx,
-      s,
-      { t0, t1 },
-      {
-        width: W,
-        height: H,
-        theme: DARK_THEME,
-        origin: s.minStart,
-        selected: null,
-        scrollY: 0,
-      },
-    );
+    const stats = draw(ctx, t0, t1);
     expect(calls.rect - 1).toBeLessThan(stats.drawnRects * 0.8); // 119 of 164 here; without runs, all
   });
 
@@ -175,37 +172,11 @@ describe('drawTimeline', () => {
     };
     const frame = () => {
       const r = rasterCtx(new Set());
-      drawTimeline(
-        r.ctx,
-        s,
-        { t0: s.minStart, t1: s.maxEnd },
-        {
-          width: W,
-          height: H,
-          theme: DARK_THEME,
-          origin: s.minStart,
-          selected: null,
-          scrollY: 0,
-          labels: layer,
-          dpr: 2,
-        },
-      );
+      draw(r.ctx, s.minStart, s.maxEnd, { labels: layer, dpr: 2 });
       return r.calls;
     };
     const withoutLayer = rasterCtx(new Set());
-    drawTimeline(
-      withoutLayer.ctx,
-      s,
-      { t0: s.minStart, t1: s.maxEnd },
-      {
-        width: W,
-        height: H,
-        theme: DARK_THEME,
-        origin: s.minStart,
-        selected: null,
-        scrollY: 0,
-      },
-    );
+    draw(withoutLayer.ctx, s.minStart, s.maxEnd);
     const rows = layoutRows(s).length;
     const first = frame();
     expect(layerCalls.calls.fillText).toBe(rows);

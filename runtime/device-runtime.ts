@@ -16,8 +16,12 @@ export const UINT64_MAX = 0xffffffffffffffffn;
 export class NativeEvent {
   refs = 1;
   private waiter: Promise<boolean> | undefined;
-  /** Latest deadline (Date.now() ms) any current waiter asked for; the shared wait stops there. */
-  private deadline = 0;
+  /**
+   * Latest deadline (Date.now() ms) any current waiter asked for; the shared wait stops there.
+   * Starts as -Infinity, a double like every deadline: a small-integer start made the first deadline
+   * change the object's shape and deoptimize the hot paths that touch events (--trace-deopt).
+   */
+  private deadline = -Infinity;
   /** Op id of the recorded operation that signals this event (recorder), 0 when none. */
   opId = 0;
   constructor(

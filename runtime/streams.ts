@@ -113,10 +113,16 @@ class Pending {
   event: WeakRef<Event> | undefined = undefined;
   /** Recorder op id; 0 when the op is not recorded (the fields below are then unused). */
   recId = 0;
-  /** Submit time: host ns (Number, as the record carries it) and the device tick count's 32-bit words. */
-  submitHost = 0;
-  submitTicksLo = 0;
-  submitTicksHi = 0;
+  /**
+   * Submit time: host ns (Number, as the record carries it) and the device tick count's 32-bit words.
+   * NaN until set: the fields start as doubles, which the values are (host ns > 2^31, tick words up
+   * to 2^32). Starting at 0 (a small integer), the first large value changed the object's shape,
+   * which deoptimized every function that touches a Pending (--trace-deopt: "lost precision", then
+   * "wrong map"), once the low tick word passed 2^31, in the middle of a burst.
+   */
+  submitHost = NaN;
+  submitTicksLo = NaN;
+  submitTicksHi = NaN;
 
   static take(
     ev: NativeEvent,

@@ -13,6 +13,7 @@ import {
   GUTTER_W,
   kindName,
   type LabelLayer,
+  type StripLayer,
   LIGHT_THEME,
   type Row,
   type Theme,
@@ -58,6 +59,7 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     const c = controller;
     const overviewCache = document.createElement('canvas');
     const labels: LabelLayer = { canvas: document.createElement('canvas'), key: '' };
+    const strips: StripLayer = { canvas: document.createElement('canvas') };
     let overviewSize = '';
     let overviewVersion = -1;
     let overviewAt = -Infinity;
@@ -110,6 +112,7 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
         viewHeight: viewH,
         labels,
         dpr,
+        strips,
       });
       rows = stats.rows;
       // The overview's lanes only change with the data, size or theme: cached, then the window box on top.

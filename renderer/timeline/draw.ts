@@ -140,6 +140,64 @@ export interface DrawOptions {
   labels?: LabelLayer;
   /** Device pixels per CSS pixel, for the label layer's resolution. Default 1. */
   dpr?: number;
+  /**
+   * Where lanes with many runs are rasterised as one pixel row each (see StripLayer); without it
+   * every run is a rect.
+   */
+  strips?: StripLayer;
+}
+
+/**
+ * Lanes with many separate runs (a zoomed-in lane is a hundred spans or more, each with its 1 px gap)
+ * are written as one row of pixels each into an ImageData, put once per frame into this canvas, and
+ * each row is stretched over its lane with one nearest-neighbour drawImage. In Chromium's software
+ * canvas a rect costs ~0.1 µs to record, so 7 000 of them were about half of a deep-zoom frame; 64 rows
+ * cost ~0.45 ms against ~0.7 ms as paths (bench/NOTES.md, session 4). Runs are whole pixels and the
+ * colours opaque, so at an integer pixel ratio the pixels are the ones the rects would paint
+ * (tests/renderer/timeline-draw.test.ts compares them); at a fractional ratio rects are used.
+ */
+export interface StripLayer {
+  canvas: HTMLCanvasElement | OffscreenCanvas;
+  /** The rows' pixels (plot width × lane count), reallocated when either changes. */
+  img?: ImageData;
+  u32?: Uint32Array;
+}
+
+/**
+ * A lane whose last frame had at least this many rects is drawn as a strip row (fewer: rects, which
+ * cost less then). The last frame's count decides because the rects are painted into the row as the
+ * query emits them; both ways paint the same pixels, so a wrong guess costs time only.
+ */
+export const STRIP_MIN_RECTS = 48;
+const LAST_RECTS = new WeakMap<object, number>();
+
+/** '#rrggbb' → the pixel's 32-bit value (RGBA bytes, little-endian); undefined for other forms. */
+const PIXEL = new Map<string, number | undefined>();
+export function pixelOf(colour: string): number | undefined {
+  let v = PIXEL.get(colour);
+  if (v === undefined && !PIXEL.has(colour)) {
+    const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour);
+    v = m
+      ? (0xff000000 | (parseInt(m[3]!, 16) << 16) | (parseInt(m[2]!, 16) << 8) | parseInt(m[1]!, 16)) >>> 0
+      : undefined;
+    PIXEL.set(colour, v);
+  }
+  return v;
+}
+
+/** The current lane's runs (kind, x0, x1 per run), collected before it is drawn as rects or a strip. */
+let RUN_BUF = new Float64Array(3 * 1024);
+let runCount = 0;
+function pushRun(kind: number, x0: number, x1: number): void {
+  if ((runCount + 1) * 3 > RUN_BUF.length) {
+    const b = new Float64Array(RUN_BUF.length * 2);
+    b.set(RUN_BUF);
+    RUN_BUF = b;
+  }
+  const o = runCount++ * 3;
+  RUN_BUF[o] = kind;
+  RUN_BUF[o + 1] = x0;
+  RUN_BUF[o + 2] = x1;
 }
 
 /**
@@ -230,6 +288,40 @@ export function drawTimeline(
     if (layer.key !== key || layer.rows !== rows) paintLabels(layer, key, rows, o, height);
   }
   let alt = false;
+  // Strip rows (see StripLayer): at an integer pixel ratio, with a 2D context for the layer.
+  const dpr = o.dpr ?? 1;
+  let strip: {
+    layer: StripLayer;
+    u32: Uint32Array;
+    sctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+  } | null = null;
+  if (o.strips && Number.isInteger(dpr)) {
+    const sl = o.strips;
+    const sctx = sl.canvas.getContext('2d') as
+      CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+    const need = Math.max(1, rows.length);
+    if (sctx) {
+      if (!sl.img || !sl.u32 || sl.img.width !== plotW || sl.img.height < need) {
+        sl.canvas.width = plotW;
+        sl.canvas.height = need;
+        sl.img = sctx.createImageData(plotW, need);
+        sl.u32 = new Uint32Array(sl.img.data.buffer, sl.img.data.byteOffset, plotW * need);
+      }
+      strip = { layer: sl, u32: sl.u32, sctx };
+    }
+  }
+  const px = strip ? pixelTable(theme) : null;
+  const stripsOk = px !== null && kindsHavePixels(theme, px);
+  /** Lanes drawn as strip rows: top and height per row (drawn after the loop). */
+  const stripLanes: number[] = [];
+  /** Span labels of strip lanes, drawn over the strips after them. */
+  const stripLabels: {
+    lane: LaneColumns;
+    labels: { x: number; w: number; index: number }[];
+    y: number;
+    h: number;
+  }[] = [];
+  const runs = new Runs(pushRun);
   for (const row of rows) {
     const y = row.y - o.scrollY;
     if (y + row.h < visTop + AXIS_H || y > visBot) {
@@ -263,37 +355,38 @@ export function drawTimeline(
     const top = y + 3,
       h = row.h - 6;
     const labels: { x: number; w: number; index: number }[] = [];
-    // Runs (see Runs) of one colour go into one path, filled when the colour changes and at the end of
-    // the lane: in the page ctx.rect() recorded cheaper than fillRect() (deep-zoom frames 1.3 vs 1.5 ms
-    // median, NOTES.md), and a zoomed-in lane is hundreds of separate spans.
-    let pathKind = -1;
-    const fillPath = (): void => {
-      if (pathKind < 0) return;
-      ctx.fillStyle = kindColour(theme, pathKind);
-      ctx.fill();
-      pathKind = -1;
-    };
-    const runs = new Runs((kind, x0, x1) => {
-      if (kind !== pathKind) {
-        fillPath();
-        ctx.beginPath();
-        pathKind = kind;
-      }
-      ctx.rect(GUTTER_W + x0, top, x1 - x0, h);
-    });
-    drawnRects += lane.query(view.t0, view.t1, plotW, (x0, x1, kind, _count, index) => {
+    runCount = 0;
+    const asStrip = stripsOk && (LAST_RECTS.get(lane) ?? 0) >= STRIP_MIN_RECTS;
+    const u32 = strip ? strip.u32 : null;
+    const rowBase = (stripLanes.length / 2) * plotW;
+    if (asStrip) (u32 as Uint32Array).fill(0, rowBase, rowBase + plotW);
+    const n = lane.query(view.t0, view.t1, plotW, (x0, x1, kind, _count, index) => {
       const w = x1 - x0;
-      runs.add(kind, x0, x0 + (w > 1 ? w - (w > 3 ? 1 : 0) : 1)); // wide spans keep a 1 px gap after them
+      const end = x0 + (w > 1 ? w - (w > 3 ? 1 : 0) : 1); // wide spans keep a 1 px gap after them
+      if (asStrip) {
+        // Painted in the query's order, as the rects would be: a later rect wins a shared pixel.
+        const v = (px as Float64Array)[kind]!;
+        const a = rowBase + x0,
+          b = rowBase + (end < plotW ? end : plotW);
+        // Most rects are a few pixels: a plain loop; TypedArray.fill's call cost pays off on long ones.
+        if (b - a > 32) (u32 as Uint32Array).fill(v, a, b);
+        else for (let x = a; x < b; x++) (u32 as Uint32Array)[x] = v;
+      } else runs.add(kind, x0, end);
       if (index >= 0) {
         if (w > 40) labels.push({ x: GUTTER_W + x0, w, index });
         if (o.selected && o.selected.lane === lane.info.id && o.selected.index === index)
           selRect = { x0: GUTTER_W + x0, x1: GUTTER_W + x1, y };
       }
     });
-    runs.flush();
-    fillPath();
-    if (labels.length > 0) {
-      drawSpanLabels(ctx, store, lane, labels, y, row.h);
+    drawnRects += n;
+    LAST_RECTS.set(lane, n);
+    if (asStrip) {
+      stripLanes.push(top, h);
+      if (labels.length > 0) stripLabels.push({ lane, labels, y, h: row.h });
+    } else {
+      runs.flush();
+      fillRuns(ctx, theme, top, h);
+      if (labels.length > 0) drawSpanLabels(ctx, store, lane, labels, y, row.h);
     }
     // The selected span may be merged into a wider rect at this zoom: outline its true extent.
     if (o.selected && o.selected.lane === lane.info.id && !selRect && o.selected.index < lane.n) {
@@ -305,6 +398,28 @@ export function drawTimeline(
         y,
       };
     }
+  }
+
+  if (strip && stripLanes.length > 0) {
+    const n = stripLanes.length / 2;
+    strip.sctx.putImageData(strip.layer.img as ImageData, 0, 0, 0, 0, plotW, n);
+    const smooth = ctx.imageSmoothingEnabled;
+    ctx.imageSmoothingEnabled = false;
+    for (let r = 0; r < n; r++) {
+      ctx.drawImage(
+        strip.layer.canvas,
+        0,
+        r,
+        plotW,
+        1,
+        GUTTER_W,
+        stripLanes[r * 2]!,
+        plotW,
+        stripLanes[r * 2 + 1]!,
+      );
+    }
+    ctx.imageSmoothingEnabled = smooth;
+    for (const l of stripLabels) drawSpanLabels(ctx, store, l.lane, l.labels, l.y, l.h);
   }
 
   // The cached labels over the gutter (spans are drawn right of it, so the order does not matter).
@@ -383,6 +498,49 @@ export function drawTimeline(
   ctx.lineTo(GUTTER_W - 0.5, height);
   ctx.stroke();
   return { drawnRects, rows };
+}
+
+/**
+ * The collected runs as rects, one path per colour change (in the page ctx.rect() recorded cheaper
+ * than fillRect(): deep-zoom frames 1.3 vs 1.5 ms median, NOTES.md).
+ */
+function fillRuns(ctx: CanvasRenderingContext2D, theme: Theme, top: number, h: number): void {
+  let pathKind = -1;
+  for (let r = 0; r < runCount; r++) {
+    const kind = RUN_BUF[r * 3]!,
+      x0 = RUN_BUF[r * 3 + 1]!;
+    if (kind !== pathKind) {
+      if (pathKind >= 0) {
+        ctx.fillStyle = kindColour(theme, pathKind);
+        ctx.fill();
+      }
+      ctx.beginPath();
+      pathKind = kind;
+    }
+    ctx.rect(GUTTER_W + x0, top, RUN_BUF[r * 3 + 2]! - x0, h);
+  }
+  if (pathKind >= 0) {
+    ctx.fillStyle = kindColour(theme, pathKind);
+    ctx.fill();
+  }
+}
+
+/** Whether every kind colour of the theme (and its mixed colour) has a pixel form. */
+function kindsHavePixels(theme: Theme, px: Float64Array): boolean {
+  for (let k = 0; k < theme.kinds.length; k++) if (Number.isNaN(px[k])) return false;
+  return !Number.isNaN(px[MIXED_KIND]);
+}
+
+/** Per theme: each kind's pixel value (index: kind, 0–255), NaN where the colour has no pixel form. */
+const PIXEL_TABLES = new WeakMap<Theme, Float64Array>();
+function pixelTable(theme: Theme): Float64Array {
+  let t = PIXEL_TABLES.get(theme);
+  if (!t) {
+    t = new Float64Array(256);
+    for (let k = 0; k < 256; k++) t[k] = pixelOf(kindColour(theme, k)) ?? NaN;
+    PIXEL_TABLES.set(theme, t);
+  }
+  return t;
 }
 
 /** Names on spans wide enough to hold three characters or more. */

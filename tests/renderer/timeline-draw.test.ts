@@ -7,7 +7,10 @@ import {
   drawTimeline,
   GUTTER_W,
   layoutRows,
+  pixelOf,
+  STRIP_MIN_RECTS,
   type LabelLayer,
+  type StripLayer,
 } from '../../renderer/timeline/draw.js';
 import { MIXED_KIND, TimelineStore } from '../../renderer/timeline/lane-store.js';
 import { lane, makeBatch, rng, type SpanSpec } from './timeline-helpers.js';
@@ -22,7 +25,7 @@ const H = 200;
 function rasterCtx(colours: Set<string>) {
   const px = new Array<string>(W * H).fill('');
   let path: [number, number, number, number][] = [];
-  const calls = { fillText: 0, drawImage: 0, fillRect: 0, rect: 0 };
+  const calls = { fillText: 0, drawImage: 0, fillRect: 0, rect: 0, stripRows: 0 };
   const paint = (x: number, y: number, w: number, h: number, c: string) => {
     if (!colours.has(c)) return;
     for (let yy = Math.max(0, y); yy < Math.min(H, y + h); yy++)
@@ -52,8 +55,27 @@ function rasterCtx(colours: Set<string>) {
     fillText() {
       calls.fillText++;
     },
-    drawImage() {
+    drawImage(src: unknown, ...a: number[]) {
       calls.drawImage++;
+      // a strip row (fakeStrips) stretched over its lane: [sx, sy, sw, sh, dx, dy, dw, dh]
+      const strip = src as Partial<FakeStripCanvas>;
+      if (!strip.pixels || a.length !== 8) return;
+      calls.stripRows++;
+      const [sx, sy, sw, , dx, dy, dw, dh] = a as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      if (dw !== sw) throw new Error('strip rows are not scaled horizontally at pixel ratio 1');
+      for (let i = 0; i < sw; i++) {
+        const v = strip.pixels[sy * (strip.width as number) + sx + i]!;
+        if (v !== 0) paint(dx + i, dy, 1, dh, COLOUR_OF.get(v) ?? `pixel ${v}`);
+      }
     },
     clip() {
       path = [];
@@ -72,8 +94,55 @@ function rasterCtx(colours: Set<string>) {
   ])
     ctx[m] = noop;
   ctx.bezierCurveTo = noop;
+  ctx.imageSmoothingEnabled = true;
   ctx.closePath = noop;
   return { ctx: ctx as unknown as CanvasRenderingContext2D, px, calls };
+}
+
+/** The span colours by their pixel value (strip rows hold pixels). */
+const COLOUR_OF = new Map([...DARK_THEME.kinds, DARK_THEME.mixed].map((c) => [pixelOf(c)!, c]));
+
+interface FakeStripCanvas {
+  width: number;
+  height: number;
+  pixels: Uint32Array;
+  puts: number;
+  getContext(): unknown;
+}
+/** A strip layer whose canvas keeps what is put into it (the raster ctx's drawImage reads it). */
+function fakeStrips(): { layer: StripLayer; canvas: FakeStripCanvas } {
+  const canvas: FakeStripCanvas = {
+    width: 0,
+    height: 0,
+    pixels: new Uint32Array(0),
+    puts: 0,
+    getContext: () => sctx,
+  };
+  const sctx = {
+    createImageData: (w: number, h: number) => ({
+      width: w,
+      height: h,
+      data: new Uint8ClampedArray(w * h * 4),
+    }),
+    putImageData(
+      img: { width: number; data: Uint8ClampedArray },
+      dx: number,
+      dy: number,
+      x: number,
+      y: number,
+      w: number,
+      h: number,
+    ) {
+      canvas.puts++;
+      if (canvas.pixels.length !== canvas.width * canvas.height)
+        canvas.pixels = new Uint32Array(canvas.width * canvas.height);
+      const src = new Uint32Array(img.data.buffer);
+      for (let r = y; r < y + h; r++)
+        for (let c = x; c < x + w; c++)
+          canvas.pixels[(dy + r) * canvas.width + dx + c] = src[r * img.width + c]!;
+    },
+  };
+  return { layer: { canvas: canvas as unknown as HTMLCanvasElement }, canvas };
 }
 
 function store(): TimelineStore {
@@ -121,7 +190,7 @@ describe('drawTimeline', () => {
     ctx: CanvasRenderingContext2D,
     t0: number,
     t1: number,
-    extra: { labels?: LabelLayer; dpr?: number } = {},
+    extra: { labels?: LabelLayer; dpr?: number; strips?: StripLayer } = {},
   ) =>
     drawTimeline(
       ctx,
@@ -162,6 +231,29 @@ describe('drawTimeline', () => {
     const [, t0, t1] = views[1]!;
     const stats = draw(ctx, t0, t1);
     expect(calls.rect - 1).toBeLessThan(stats.drawnRects * 0.8); // 119 of 164 here; without runs, all
+  });
+
+  it('draws lanes of many rects as strip rows with the same pixels, at integer pixel ratios only', () => {
+    const strips = fakeStrips();
+    let stripRows = 0;
+    for (const [, t0, t1] of views) {
+      const ref = reference(s, t0, t1);
+      // The first frame of a view counts each lane's rects; the second draws the busy lanes as strips.
+      draw(rasterCtx(new Set()).ctx, t0, t1, { strips: strips.layer });
+      const { ctx, px, calls } = rasterCtx(new Set([...DARK_THEME.kinds, DARK_THEME.mixed]));
+      const stats = draw(ctx, t0, t1, { strips: strips.layer });
+      expect(px.reduce((n, c, i) => n + (c === ref[i] ? 0 : 1), 0)).toBe(0);
+      if (calls.stripRows > 0) expect(stats.drawnRects).toBeGreaterThanOrEqual(STRIP_MIN_RECTS);
+      stripRows += calls.stripRows;
+    }
+    expect(stripRows).toBeGreaterThan(0);
+    expect(strips.canvas.puts).toBeGreaterThan(0);
+    // at 1.5 device pixels per CSS pixel a stretched row would not match the rects' edges: rects
+    const [, t0, t1] = views[1]!;
+    draw(rasterCtx(new Set()).ctx, t0, t1, { strips: strips.layer, dpr: 1.5 });
+    const frac = rasterCtx(new Set());
+    draw(frac.ctx, t0, t1, { strips: strips.layer, dpr: 1.5 });
+    expect(frac.calls.stripRows).toBe(0);
   });
 
   it('draws the gutter labels once into the label layer and copies it onto each frame', () => {

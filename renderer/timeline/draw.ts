@@ -169,35 +169,35 @@ export interface StripLayer {
  * query emits them; both ways paint the same pixels, so a wrong guess costs time only.
  */
 export const STRIP_MIN_RECTS = 48;
-const LAST_RECTS = new WeakMap<object, number>();
+const LAST_RECTS = new WeakMap<LaneColumns, number>();
 
 /** '#rrggbb' → the pixel's 32-bit value (RGBA bytes, little-endian); undefined for other forms. */
-const PIXEL = new Map<string, number | undefined>();
 export function pixelOf(colour: string): number | undefined {
-  let v = PIXEL.get(colour);
-  if (v === undefined && !PIXEL.has(colour)) {
-    const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour);
-    v = m
-      ? (0xff000000 | (parseInt(m[3]!, 16) << 16) | (parseInt(m[2]!, 16) << 8) | parseInt(m[1]!, 16)) >>> 0
-      : undefined;
-    PIXEL.set(colour, v);
-  }
-  return v;
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour);
+  if (!m) return undefined;
+  return (0xff000000 | (parseInt(m[3]!, 16) << 16) | (parseInt(m[2]!, 16) << 8) | parseInt(m[1]!, 16)) >>> 0;
 }
 
-/** The current lane's runs (kind, x0, x1 per run), collected before it is drawn as rects or a strip. */
-let RUN_BUF = new Float64Array(3 * 1024);
-let runCount = 0;
-function pushRun(kind: number, x0: number, x1: number): void {
-  if ((runCount + 1) * 3 > RUN_BUF.length) {
-    const b = new Float64Array(RUN_BUF.length * 2);
-    b.set(RUN_BUF);
-    RUN_BUF = b;
+/**
+ * Per theme: each kind's pixel value (index: kind, 0–255; kinds without a colour of their own are the
+ * mixed colour), or null when a colour has no pixel form (then no strips).
+ */
+const PIXEL_TABLES = new WeakMap<Theme, Uint32Array | null>();
+function pixelTable(theme: Theme): Uint32Array | null {
+  let t = PIXEL_TABLES.get(theme);
+  if (t === undefined) {
+    t = new Uint32Array(256);
+    for (let k = 0; k < 256; k++) {
+      const v = pixelOf(kindColour(theme, k));
+      if (v === undefined) {
+        t = null;
+        break;
+      }
+      t[k] = v;
+    }
+    PIXEL_TABLES.set(theme, t);
   }
-  const o = runCount++ * 3;
-  RUN_BUF[o] = kind;
-  RUN_BUF[o + 1] = x0;
-  RUN_BUF[o + 2] = x1;
+  return t;
 }
 
 /**
@@ -311,7 +311,6 @@ export function drawTimeline(
     }
   }
   const px = strip ? pixelTable(theme) : null;
-  const stripsOk = px !== null && kindsHavePixels(theme, px);
   /** Lanes drawn as strip rows: top and height per row (drawn after the loop). */
   const stripLanes: number[] = [];
   /** Span labels of strip lanes, drawn over the strips after them. */
@@ -321,7 +320,6 @@ export function drawTimeline(
     y: number;
     h: number;
   }[] = [];
-  const runs = new Runs(pushRun);
   for (const row of rows) {
     const y = row.y - o.scrollY;
     if (y + row.h < visTop + AXIS_H || y > visBot) {
@@ -355,22 +353,38 @@ export function drawTimeline(
     const top = y + 3,
       h = row.h - 6;
     const labels: { x: number; w: number; index: number }[] = [];
-    runCount = 0;
-    const asStrip = stripsOk && (LAST_RECTS.get(lane) ?? 0) >= STRIP_MIN_RECTS;
-    const u32 = strip ? strip.u32 : null;
+    // Strip row (u32 from rowBase) or rects: runs (see Runs) go into one path, filled when the colour
+    // changes and at the end of the lane (in the page ctx.rect() recorded cheaper than fillRect():
+    // deep-zoom frames 1.3 vs 1.5 ms median, NOTES.md).
+    const u32 = strip && px && (LAST_RECTS.get(lane) ?? 0) >= STRIP_MIN_RECTS ? strip.u32 : null;
     const rowBase = (stripLanes.length / 2) * plotW;
-    if (asStrip) (u32 as Uint32Array).fill(0, rowBase, rowBase + plotW);
+    if (u32) u32.fill(0, rowBase, rowBase + plotW);
+    let pathKind = -1;
+    const fillPath = (): void => {
+      if (pathKind < 0) return;
+      ctx.fillStyle = kindColour(theme, pathKind);
+      ctx.fill();
+      pathKind = -1;
+    };
+    const runs = new Runs((kind, x0, x1) => {
+      if (kind !== pathKind) {
+        fillPath();
+        ctx.beginPath();
+        pathKind = kind;
+      }
+      ctx.rect(GUTTER_W + x0, top, x1 - x0, h);
+    });
     const n = lane.query(view.t0, view.t1, plotW, (x0, x1, kind, _count, index) => {
       const w = x1 - x0;
       const end = x0 + (w > 1 ? w - (w > 3 ? 1 : 0) : 1); // wide spans keep a 1 px gap after them
-      if (asStrip) {
+      if (u32) {
         // Painted in the query's order, as the rects would be: a later rect wins a shared pixel.
-        const v = (px as Float64Array)[kind]!;
+        const v = (px as Uint32Array)[kind]!;
         const a = rowBase + x0,
           b = rowBase + (end < plotW ? end : plotW);
         // Most rects are a few pixels: a plain loop; TypedArray.fill's call cost pays off on long ones.
-        if (b - a > 32) (u32 as Uint32Array).fill(v, a, b);
-        else for (let x = a; x < b; x++) (u32 as Uint32Array)[x] = v;
+        if (b - a > 32) u32.fill(v, a, b);
+        else for (let x = a; x < b; x++) u32[x] = v;
       } else runs.add(kind, x0, end);
       if (index >= 0) {
         if (w > 40) labels.push({ x: GUTTER_W + x0, w, index });
@@ -380,12 +394,12 @@ export function drawTimeline(
     });
     drawnRects += n;
     LAST_RECTS.set(lane, n);
-    if (asStrip) {
+    if (u32) {
       stripLanes.push(top, h);
       if (labels.length > 0) stripLabels.push({ lane, labels, y, h: row.h });
     } else {
       runs.flush();
-      fillRuns(ctx, theme, top, h);
+      fillPath();
       if (labels.length > 0) drawSpanLabels(ctx, store, lane, labels, y, row.h);
     }
     // The selected span may be merged into a wider rect at this zoom: outline its true extent.
@@ -498,49 +512,6 @@ export function drawTimeline(
   ctx.lineTo(GUTTER_W - 0.5, height);
   ctx.stroke();
   return { drawnRects, rows };
-}
-
-/**
- * The collected runs as rects, one path per colour change (in the page ctx.rect() recorded cheaper
- * than fillRect(): deep-zoom frames 1.3 vs 1.5 ms median, NOTES.md).
- */
-function fillRuns(ctx: CanvasRenderingContext2D, theme: Theme, top: number, h: number): void {
-  let pathKind = -1;
-  for (let r = 0; r < runCount; r++) {
-    const kind = RUN_BUF[r * 3]!,
-      x0 = RUN_BUF[r * 3 + 1]!;
-    if (kind !== pathKind) {
-      if (pathKind >= 0) {
-        ctx.fillStyle = kindColour(theme, pathKind);
-        ctx.fill();
-      }
-      ctx.beginPath();
-      pathKind = kind;
-    }
-    ctx.rect(GUTTER_W + x0, top, RUN_BUF[r * 3 + 2]! - x0, h);
-  }
-  if (pathKind >= 0) {
-    ctx.fillStyle = kindColour(theme, pathKind);
-    ctx.fill();
-  }
-}
-
-/** Whether every kind colour of the theme (and its mixed colour) has a pixel form. */
-function kindsHavePixels(theme: Theme, px: Float64Array): boolean {
-  for (let k = 0; k < theme.kinds.length; k++) if (Number.isNaN(px[k])) return false;
-  return !Number.isNaN(px[MIXED_KIND]);
-}
-
-/** Per theme: each kind's pixel value (index: kind, 0–255), NaN where the colour has no pixel form. */
-const PIXEL_TABLES = new WeakMap<Theme, Float64Array>();
-function pixelTable(theme: Theme): Float64Array {
-  let t = PIXEL_TABLES.get(theme);
-  if (!t) {
-    t = new Float64Array(256);
-    for (let k = 0; k < 256; k++) t[k] = pixelOf(kindColour(theme, k)) ?? NaN;
-    PIXEL_TABLES.set(theme, t);
-  }
-  return t;
 }
 
 /** Names on spans wide enough to hold three characters or more. */

@@ -215,6 +215,7 @@ static void finish_batch(xs_batch *b) {
 
 static void *worker(void *arg) {
     xs_engine *e = arg;
+    xs_precise_thread();
     pthread_mutex_lock(&e->mu);
     for (;;) {
         while (!e->head && !e->stop) pthread_cond_wait(&e->cv, &e->mu);

@@ -13,6 +13,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 uint64_t xs_now_ns(void) {
@@ -25,16 +27,69 @@ uint64_t xs_ticks_from_ns(uint64_t ns) {
 }
 uint64_t xs_now_ticks(void) { return xs_ticks_from_ns(xs_now_ns()); }
 
+// ---- precise waits ----------------------------------------------------------------------------
+// Why: a sleeping thread wakes late — by its timer slack (50 µs by default on Linux) plus the host's
+// wake-up latency (about 50 µs more on this project's VMs: nanosleep(4 µs) took 95 µs at the median,
+// 55 µs with a slack of 1 ns). Engines sleep for the modelled time of every command, so a 64-byte
+// fill modelled at 4 µs showed 104 µs between its kernel timestamps, and every short op was as long.
+// So engine threads run with a timer slack of 1 ns (xs_precise_thread) and a modelled wait sleeps
+// only until spin_ns before its end, then yields the CPU in a loop until the end (sched_yield lets any
+// other runnable thread go first). spin_ns is the worst of a few short sleeps measured once, plus a
+// margin, or XPUSIM_SPIN_US (0: sleep only, the old behaviour, for hosts that cannot spare the CPU).
+static uint64_t spin_ns;
+static pthread_once_t spin_once = PTHREAD_ONCE_INIT;
+
+static void calibrate_spin(void) {
+    const char *env = getenv("XPUSIM_SPIN_US");
+    if (env && *env) {
+        char *end;
+        double us = strtod(env, &end);
+        if (*end == 0 && us >= 0 && us <= 1e6) {
+            spin_ns = (uint64_t)(us * 1000.0);
+            return;
+        }
+        fprintf(stderr, "xpusim: XPUSIM_SPIN_US=%s is not a number of microseconds (0-1000000); measuring instead\n", env);
+    }
+    int old = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    uint64_t worst = 0;
+    for (int i = 0; i < 8; i++) {
+        uint64_t t0 = xs_now_ns();
+        struct timespec ts = { 0, 1000 };
+        nanosleep(&ts, NULL);
+        uint64_t d = xs_now_ns() - t0;
+        if (d > worst) worst = d;
+    }
+    if (old > 0) prctl(PR_SET_TIMERSLACK, (unsigned long)old, 0, 0, 0);
+    worst += 20000;  // margin
+    spin_ns = worst < 20000 ? 20000 : worst > 200000 ? 200000 : worst;
+}
+
+uint64_t xs_spin_ns(void) {
+    pthread_once(&spin_once, calibrate_spin);
+    return spin_ns;
+}
+
+void xs_precise_thread(void) {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    xs_spin_ns();
+}
+
 void xs_sleep_until_ns(uint64_t t) {
+    uint64_t spin = xs_spin_ns();
     for (;;) {
         uint64_t now = xs_now_ns();
         if (now >= t) return;
         uint64_t d = t - now;
+        if (d <= spin) {
+            sched_yield();
+            continue;
+        }
+        d -= spin;
         struct timespec ts = { (time_t)(d / 1000000000ull), (long)(d % 1000000000ull) };
         nanosleep(&ts, NULL);
     }
 }
-
 
 void xs_resource_init(xs_resource *r, const char *name) {
     pthread_mutex_init(&r->mu, NULL);
@@ -90,7 +145,18 @@ void xs_resource_finish(xs_resource *r, xs_resource_op *op, volatile int *abort_
     while (op->remaining > 1e-9 && !(abort_flag && *abort_flag)) {
         double left_s = op->remaining / op->rate;
         uint64_t now = mono_ns();
-        uint64_t wake = now + (uint64_t)ceil(left_s * 1e9);
+        uint64_t left = (uint64_t)ceil(left_s * 1e9);
+        uint64_t spin = xs_spin_ns();
+        if (left <= spin) {
+            // the last stretch (see "precise waits"): yield in a loop, without the lock, so that others
+            // can start or finish meanwhile; their rerate shows in `remaining` once it is taken again
+            pthread_mutex_unlock(&r->mu);
+            while (mono_ns() < now + left && !(abort_flag && *abort_flag)) sched_yield();
+            pthread_mutex_lock(&r->mu);
+            advance(r, mono_ns());
+            continue;
+        }
+        uint64_t wake = now + left - spin;
         if (abort_flag && wake > now + 50000000ull) wake = now + 50000000ull;  // re-check abort every 50 ms
         struct timespec ts = { (time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull) };
         pthread_cond_timedwait(&r->cv, &r->mu, &ts);

@@ -82,7 +82,9 @@ extern const char *const xs_embedded_profile_texts[];
 uint64_t xs_now_ns(void);          // CLOCK_MONOTONIC_RAW
 uint64_t xs_ticks_from_ns(uint64_t ns);
 uint64_t xs_now_ticks(void);
-void xs_sleep_until_ns(uint64_t t);
+void xs_sleep_until_ns(uint64_t t);      // precise: sleeps, then yields for the last xs_spin_ns()
+uint64_t xs_spin_ns(void);               // how long before a deadline waits stop sleeping (sched.c)
+void xs_precise_thread(void);            // an engine thread: timer slack 1 ns (sched.c "precise waits")
 
 // A shared resource (the EUs of a tile, its memory bandwidth, the host link). Operations that run
 // concurrently share its capacity in proportion to their demand (processor sharing).

@@ -422,6 +422,24 @@ static void t_exec(void) {
     CHECK_RC(zeEventQueryStatus(ev[0]), "QueryStatus signalled");
     CHECK_RC(zeEventHostReset(ev[0]), "HostReset");
     EXPECT_RC(zeEventQueryStatus(ev[0]), ZE_RESULT_NOT_READY, "QueryStatus after reset");
+    {
+        // A short op lasts its modelled time (a small fill on a compute engine: 4 µs of fixed latency), not
+        // the host's sleep granularity: with the default 50 µs timer slack a 64-byte fill measured ~100 µs.
+        uint64_t dur[15];
+        for (int i = 0; i < 15; i++) {
+            zeEventHostReset(ev[1]);
+            zeCommandListAppendMemoryFill(al, d, pat16, 1, 64, ev[1], 0, NULL);
+            zeEventHostSynchronize(ev[1], LONG_WAIT);
+            uint64_t s1 = 0, e1 = 0;
+            ts_of(ev[1], 0, &s1, &e1);
+            dur[i] = ((e1 - s1) & 0xffffffffull) * 625 / 12;  // 19.2 MHz ticks -> ns
+            for (int j = i; j > 0 && dur[j] < dur[j - 1]; j--) { uint64_t t = dur[j]; dur[j] = dur[j - 1]; dur[j - 1] = t; }
+        }
+        check(dur[0] >= 3900, "a 64-byte fill lasts at least its modelled 4 us", "shortest %llu ns", (unsigned long long)dur[0]);
+        check(slow_tool() || dur[7] < 40000, "a 64-byte fill is timed at its modelled length, not the host's sleep granularity", "median %llu ns",
+              (unsigned long long)dur[7]);
+        zeEventHostReset(ev[1]);  // later checks take it fresh
+    }
     EXPECT_RC(zeEventHostSynchronize(ev[0], 0), ZE_RESULT_NOT_READY, "HostSynchronize(0) polls");
     // a wait really gates execution: the copy waits for a host-signalled event
     uint64_t h0, t0;

@@ -61,8 +61,8 @@ static void calibrate_spin(void) {
         if (d > worst) worst = d;
     }
     if (old > 0) prctl(PR_SET_TIMERSLACK, (unsigned long)old, 0, 0, 0);
-    worst += 20000;  // margin
-    spin_ns = worst < 20000 ? 20000 : worst > 200000 ? 200000 : worst;
+    worst += 20000;  // margin (so never below 20 µs)
+    spin_ns = worst > 200000 ? 200000 : worst;
 }
 
 uint64_t xs_spin_ns(void) {
@@ -140,13 +140,13 @@ void xs_resource_begin(xs_resource *r, xs_resource_op *op, double work_s, double
 }
 
 void xs_resource_finish(xs_resource *r, xs_resource_op *op, volatile int *abort_flag) {
+    uint64_t spin = xs_spin_ns();
     pthread_mutex_lock(&r->mu);
     advance(r, mono_ns());
     while (op->remaining > 1e-9 && !(abort_flag && *abort_flag)) {
         double left_s = op->remaining / op->rate;
         uint64_t now = mono_ns();
         uint64_t left = (uint64_t)ceil(left_s * 1e9);
-        uint64_t spin = xs_spin_ns();
         if (left <= spin) {
             // the last stretch (see "precise waits"): yield in a loop, without the lock, so that others
             // can start or finish meanwhile; their rerate shows in `remaining` once it is taken again

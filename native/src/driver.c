@@ -264,7 +264,31 @@ ze_result_t xs_ensure_init(void) {
     return r;
 }
 
+/** XPUSIM_LEAK_CHECK=1: at unload, name the Level Zero objects the process did not destroy (stderr). */
+static void leak_report(void) {
+    const char *v = getenv("XPUSIM_LEAK_CHECK");
+    if (!v || !*v || !strcmp(v, "0") || !xs_drv.initialised) return;
+    static const struct { int type; const char *name; } kinds[] = {
+        {XS_T_CONTEXT, "context"}, {XS_T_QUEUE, "command queue"}, {XS_T_LIST, "command list"},
+        {XS_T_FENCE, "fence"},     {XS_T_EVENT_POOL, "event pool"}, {XS_T_EVENT, "event"},
+        {XS_T_MODULE, "module"},   {XS_T_KERNEL, "kernel"},         {XS_T_ALLOC, "allocation"},
+    };
+    char line[512];
+    int n = snprintf(line, sizeof line, "xpusim: Level Zero objects still alive at exit:");
+    bool any = false;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        uint64_t c = xs_reg_count(kinds[i].type);
+        if (c && n > 0 && (size_t)n < sizeof line) {
+            n += snprintf(line + n, sizeof line - (size_t)n, "%s %llu %s", any ? "," : "", (unsigned long long)c,
+                          kinds[i].name);
+            any = true;
+        }
+    }
+    if (any) fprintf(stderr, "%s\n", line);
+}
+
 __attribute__((destructor)) static void xs_unload(void) {
+    leak_report();
     xs_engines_stop_all();
     xs_allocs_free_all();
     for (uint32_t i = 0; i < xs_drv.n_all; i++) free_device(xs_drv.all[i]);

@@ -47,15 +47,16 @@ void xs_event_signal(xs_event *e, bool ts, uint64_t start, uint64_t end) {
     if (ts) { e->has_ts = true; e->ts_start = start; e->ts_end = end; }
     // Release: a lock-free zeEventQueryStatus that sees the state also sees the timestamps.
     __atomic_store_n(&e->state, 1, __ATOMIC_RELEASE);
-    pthread_cond_broadcast(&xs_ev_cv);
+    if (e->waiters) pthread_cond_broadcast(&xs_ev_cv);
     pthread_mutex_unlock(&xs_ev_mu);
 }
 
+// Lock-free, as on the hardware (a memory write): no waiter needs waking for a reset, and a profiler
+// resetting its timestamp events after reading them must not contend with the engine signalling others.
+// (A reset racing a signal of the same event is a race in Level Zero too.)
 void xs_event_reset(xs_event *e) {
-    pthread_mutex_lock(&xs_ev_mu);
+    __atomic_store_n(&e->has_ts, false, __ATOMIC_RELAXED);
     __atomic_store_n(&e->state, 0, __ATOMIC_RELEASE);
-    e->has_ts = false;
-    pthread_mutex_unlock(&xs_ev_mu);
 }
 
 // ---- pools --------------------------------------------------------------------------------------
@@ -160,11 +161,13 @@ XS_IMPL ze_result_t xs_zeEventHostSynchronize(ze_event_handle_t h, uint64_t time
     uint64_t deadline = xs_deadline(timeout);
     ze_result_t r = ZE_RESULT_NOT_READY;
     pthread_mutex_lock(&xs_ev_mu);
+    e->waiters++;
     for (;;) {
         if (xs_event_lost(e)) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
         if (e->state) { r = ZE_RESULT_SUCCESS; break; }
         if (timeout == 0 || !xs_ev_wait_until(deadline)) break;
     }
+    e->waiters--;
     pthread_mutex_unlock(&xs_ev_mu);
     return r;
 }

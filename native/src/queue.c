@@ -93,12 +93,14 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
     // 1. wait for the events this command depends on (a semaphore wait: the engine stalls)
     if (c->nwait) {
         pthread_mutex_lock(&xs_ev_mu);
+        for (uint32_t i = 0; i < c->nwait; i++) c->waits[i]->waiters++;
         for (;;) {
             bool all = true;
             for (uint32_t i = 0; i < c->nwait; i++) if (!c->waits[i]->state) { all = false; break; }
             if (all || xs_dev_lost(e->dev) || shutting_down) break;
             xs_ev_wait_until(xs_deadline(100000000ull));
         }
+        for (uint32_t i = 0; i < c->nwait; i++) c->waits[i]->waiters--;
         pthread_mutex_unlock(&xs_ev_mu);
     }
     if (xs_dev_lost(e->dev) || shutting_down) return;

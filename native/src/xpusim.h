@@ -218,6 +218,10 @@ struct xs_event {
     bool has_ts;
     uint64_t ts_start, ts_end;   // ticks (full width)
     ze_event_scope_flags_t signal_scope, wait_scope;
+    // Threads (host synchronizes, engines stalled on a wait) waiting for this event now, under
+    // xs_ev_mu: a signal wakes xs_ev_cv only when someone waits for this event, as a GPU's memory write
+    // wakes no one else (every op signalling an event otherwise woke every host waiter).
+    uint32_t waiters;
 };
 extern pthread_mutex_t xs_ev_mu;
 extern pthread_cond_t xs_ev_cv;

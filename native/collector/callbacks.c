@@ -1,0 +1,844 @@
+// The tracer callbacks: what the collector does around each Level Zero call of the program.
+//
+// Timing an operation needs a KERNEL_TIMESTAMP event that it signals:
+// - no signal event: the collector passes one of its own in its place (invisible to the program);
+// - an event from a pool with KERNEL_TIMESTAMP (the program's own flag, or one the collector added at
+//   zeEventPoolCreate, as unitrace does): that event, read before the program resets or reuses it;
+// - any other event (IPC and counter-based pools, whose flags cannot change): the operation signals the
+//   collector's event and a barrier that waits on it signals the program's ("bridge");
+// - appends with no signal parameter (wait, signal, reset): a signal of the collector's event right
+//   after them marks when the engine got there.
+// Nothing here blocks, waits for the device, or changes what the program's calls return.
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <level_zero/layers/zel_tracing_register_cb.h>
+#include "collector.h"
+
+#define XC_QUEUE_FLAG_IN_ORDER (1u << 1)   /* ZE_COMMAND_QUEUE_FLAG_IN_ORDER (1.7) */
+#define XC_EVENT_POOL_FLAG_MAPPED (1u << 3) /* ZE_EVENT_POOL_FLAG_KERNEL_MAPPED_TIMESTAMP (1.6) */
+#define XC_STYPE_COUNTER_BASED_POOL 0x00020014u /* ze_event_pool_counter_based_exp_desc_t */
+
+/** What a prologue leaves for its epilogue (Level Zero calls do not nest on one thread). */
+typedef struct xc_call {
+    bool active;
+    xc_list *list;
+    uint8_t kind;
+    uint32_t name;
+    uint64_t bytes;
+    uint32_t groups[3], group_size[3];
+    ze_event_handle_t timing;      /* the event that times the op */
+    xc_own_event *own;
+    xc_user_event *user;           /* the program's event it signals (direct or bridged), if known */
+    ze_event_handle_t user_handle; /* that event's handle */
+    bool direct, bridge, marker;
+    int64_t submit_ns;
+    uint32_t nwaits;
+    ze_event_handle_t waits[XR_MAX_DEPS];
+    /* zeEventPoolCreate */
+    ze_event_pool_desc_t pool_desc;
+    bool pool_timestamps;
+    /* zeCommandQueueExecuteCommandLists */
+    xc_op **instances;
+    uint32_t n_instances, cap_instances;
+} xc_call;
+static __thread xc_call call XC_TLS;
+
+void xc_callbacks_forked(void) {
+    call.active = false;
+    call.n_instances = 0;
+}
+
+static xc_user_event *user_event(ze_event_handle_t h) { return h ? xc_map_get(&xc.user_events, (uintptr_t)h) : NULL; }
+
+// ---- operations ---------------------------------------------------------------------------------------------
+
+/** Common prologue of an append. `phSignal` may be NULL (the append has no signal parameter). */
+static void op_begin(ze_command_list_handle_t hList, ze_event_handle_t *phSignal, uint32_t nwaits,
+                     const ze_event_handle_t *waits, uint8_t kind, uint32_t name) {
+    call.active = false;
+    if (xc_inside || !xc.attached) return;
+    xc_list *list = xc_map_get(&xc.lists, (uintptr_t)hList);
+    if (!list) return; /* a list created before tracing started */
+    call.active = true;
+    call.list = list;
+    call.kind = kind;
+    call.name = name;
+    call.bytes = 0;
+    memset(call.groups, 0, sizeof call.groups);
+    memset(call.group_size, 0, sizeof call.group_size);
+    call.timing = NULL;
+    call.own = NULL;
+    call.user = NULL;
+    call.user_handle = NULL;
+    call.direct = call.bridge = call.marker = false;
+    call.nwaits = 0;
+    if (waits) {
+        for (uint32_t i = 0; i < nwaits && call.nwaits < XR_MAX_DEPS; i++) {
+            if (waits[i]) call.waits[call.nwaits++] = waits[i];
+        }
+    }
+    ze_event_handle_t ev = phSignal ? *phSignal : NULL;
+    if (phSignal && ev) {
+        xc_user_event *ue = user_event(ev);
+        call.user = ue;
+        call.user_handle = ev;
+        if (ue && ue->pool && ue->pool->timestamps) {
+            /* The program signals it again: it was reset, so the op it timed before is complete or
+               its timestamps are gone. */
+            if (ue->pending) xc_harvest_event(ue, true);
+            call.direct = true;
+            call.timing = ev;
+        } else {
+            call.own = xc_own_take(list->context);
+            if (call.own) {
+                *phSignal = call.own->handle;
+                call.bridge = true;
+                call.timing = call.own->handle;
+            }
+        }
+    } else if (phSignal) {
+        call.own = xc_own_take(list->context);
+        if (call.own) {
+            *phSignal = call.own->handle;
+            call.timing = call.own->handle;
+        }
+    } else {
+        call.own = xc_own_take(list->context);
+        if (call.own) {
+            call.marker = true;
+            call.timing = call.own->handle;
+        }
+    }
+    call.submit_ns = xc_now_ns();
+}
+
+static void resolve_deps(uint64_t *deps, uint16_t *ndeps, uint32_t nwaits, const ze_event_handle_t *waits) {
+    uint16_t n = 0;
+    for (uint32_t i = 0; i < nwaits && n < XR_MAX_DEPS; i++) {
+        xc_user_event *ue = user_event(waits[i]);
+        if (ue && ue->signaller) {
+            bool dup = false;
+            for (uint16_t k = 0; k < n; k++) dup |= deps[k] == ue->signaller;
+            if (!dup) deps[n++] = ue->signaller;
+        }
+    }
+    *ndeps = n;
+}
+
+/** Common epilogue of an append: the op is submitted (immediate list) or kept as a template. */
+static void op_end(ze_result_t result) {
+    if (!call.active) return;
+    call.active = false;
+    xc_list *list = call.list;
+    if (result != ZE_RESULT_SUCCESS) {
+        if (call.own) xc_own_release(call.own);
+        return;
+    }
+    if (call.bridge || call.marker) {
+        xc_inside++;
+        ze_result_t r = call.bridge ? xc.hot.CommandListAppendBarrier(list->handle, call.user_handle, 1, &call.own->handle)
+                                    : xc.hot.CommandListAppendSignalEvent(list->handle, call.own->handle);
+        xc_inside--;
+        if (r != ZE_RESULT_SUCCESS && call.bridge) {
+            xc_message("could not append the barrier that signals the program's event after an operation "
+                       "(0x%x): the program may wait forever; rerun without xpuscope",
+                       (unsigned)r);
+        }
+        if (r != ZE_RESULT_SUCCESS && call.marker) {
+            xc_own_release(call.own);
+            call.own = NULL;
+            call.timing = NULL;
+        }
+    }
+    if (list->immediate) {
+        xc_op *op = xc_op_new();
+        if (!op) return;
+        op->id = ++xc.next_op;
+        op->lane = list->lane;
+        op->kind = call.kind;
+        op->name = call.name;
+        op->bytes = call.bytes;
+        op->submit_ns = call.submit_ns;
+        memcpy(op->groups, call.groups, sizeof op->groups);
+        memcpy(op->group_size, call.group_size, sizeof op->group_size);
+        op->event = call.timing;
+        op->own = call.own;
+        if (call.direct) op->user = call.user;
+        resolve_deps(op->deps, &op->ndeps, call.nwaits, call.waits);
+        if (call.user) call.user->signaller = op->id;
+        xc_submit(op);
+        return;
+    }
+    if (list->n_templates == list->cap_templates) {
+        uint32_t cap = list->cap_templates ? list->cap_templates * 2 : 16;
+        xc_template *t = realloc(list->templates, cap * sizeof *t);
+        if (!t) return;
+        list->templates = t;
+        list->cap_templates = cap;
+    }
+    xc_template *t = &list->templates[list->n_templates++];
+    memset(t, 0, sizeof *t);
+    t->kind = call.kind;
+    t->name = call.name;
+    t->bytes = call.bytes;
+    memcpy(t->groups, call.groups, sizeof t->groups);
+    memcpy(t->group_size, call.group_size, sizeof t->group_size);
+    t->event = call.timing;
+    t->own = call.own;
+    t->user = call.user;
+    if (call.nwaits) {
+        t->waits = malloc(call.nwaits * sizeof *t->waits);
+        if (t->waits) {
+            memcpy(t->waits, call.waits, call.nwaits * sizeof *t->waits);
+            t->nwaits = call.nwaits;
+        }
+    }
+}
+
+/** A regular list's template op is done with: write its pending instance, give back its event. */
+static void drop_templates(xc_list *list) {
+    for (uint32_t i = 0; i < list->n_templates; i++) {
+        xc_template *t = &list->templates[i];
+        if (t->last) {
+            xc_op *op = t->last;
+            if (!op->done) {
+                xc_harvest();
+                if (!op->done && op->user) xc_harvest_event(op->user, true);
+            }
+            if (t->last == op && !op->done) xc_op_lost(op);
+            t->last = NULL;
+        }
+        if (t->own) xc_own_release(t->own);
+        free(t->waits);
+    }
+    list->n_templates = 0;
+}
+
+static uint32_t kernel_name(ze_kernel_handle_t k, uint32_t gs[3]) {
+    xc_kernel *kr = xc_map_get(&xc.kernels, (uintptr_t)k);
+    if (!kr) {
+        gs[0] = gs[1] = gs[2] = 0;
+        return xc_intern("kernel");
+    }
+    memcpy(gs, kr->group_size, 3 * sizeof *gs);
+    return kr->name;
+}
+
+static char mem_letter(xc_list *list, const void *p) {
+    if (!xc.ze.MemGetAllocProperties || !list->context) return 'H';
+    ze_memory_allocation_properties_t props = {.stype = ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES};
+    xc_inside++;
+    ze_result_t r = xc.ze.MemGetAllocProperties(list->context->handle, p, &props, NULL);
+    xc_inside--;
+    if (r != ZE_RESULT_SUCCESS) return 'H';
+    switch (props.type) {
+    case ZE_MEMORY_TYPE_DEVICE: return 'D';
+    case ZE_MEMORY_TYPE_SHARED: return 'S';
+    default: return 'H';
+    }
+}
+
+static uint32_t copy_name(const char *what, const void *dst, const void *src) {
+    if (!call.active) return 0;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s %c2%c", what, mem_letter(call.list, src), mem_letter(call.list, dst));
+    return xc_intern(buf);
+}
+
+#define LOCK() pthread_mutex_lock(&xc.mu)
+#define UNLOCK() pthread_mutex_unlock(&xc.mu)
+#define CB_ARGS ze_result_t result, void *user, void **instance
+#define UNUSED_CB (void)user, (void)instance
+
+static void on_launch(ze_command_list_append_launch_kernel_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    uint32_t gs[3];
+    uint32_t name = kernel_name(*p->phKernel, gs);
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_KERNEL, name);
+    if (call.active) {
+        memcpy(call.group_size, gs, sizeof gs);
+        const ze_group_count_t *g = *p->ppLaunchFuncArgs;
+        if (g) {
+            call.groups[0] = g->groupCountX;
+            call.groups[1] = g->groupCountY;
+            call.groups[2] = g->groupCountZ;
+        }
+    }
+    UNLOCK();
+}
+static void on_launch_cooperative(ze_command_list_append_launch_cooperative_kernel_params_t *p, CB_ARGS) {
+    on_launch((ze_command_list_append_launch_kernel_params_t *)p, result, user, instance);
+}
+static void on_launch_indirect(ze_command_list_append_launch_kernel_indirect_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    uint32_t gs[3];
+    uint32_t name = kernel_name(*p->phKernel, gs);
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_KERNEL, name);
+    if (call.active) memcpy(call.group_size, gs, sizeof gs);
+    UNLOCK();
+}
+static void on_launch_multiple(ze_command_list_append_launch_multiple_kernels_indirect_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    char buf[64];
+    snprintf(buf, sizeof buf, "%u kernels (indirect)", (unsigned)*p->pnumKernels);
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_KERNEL,
+             xc_intern(buf));
+    UNLOCK();
+}
+static void on_copy(ze_command_list_append_memory_copy_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY, 0);
+    if (call.active) {
+        call.name = copy_name("copy", *p->pdstptr, *p->psrcptr);
+        call.bytes = *p->psize;
+    }
+    UNLOCK();
+}
+static void on_copy_region(ze_command_list_append_memory_copy_region_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY, 0);
+    if (call.active) {
+        call.name = copy_name("copy region", *p->pdstptr, *p->psrcptr);
+        const ze_copy_region_t *r = *p->psrcRegion;
+        if (r) call.bytes = (uint64_t)r->width * (r->height ? r->height : 1) * (r->depth ? r->depth : 1);
+    }
+    UNLOCK();
+}
+static void on_copy_from_context(ze_command_list_append_memory_copy_from_context_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
+             xc_intern("copy from context"));
+    if (call.active) call.bytes = *p->psize;
+    UNLOCK();
+}
+static void on_fill(ze_command_list_append_memory_fill_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_FILL,
+             xc_intern("fill"));
+    if (call.active) call.bytes = *p->psize;
+    UNLOCK();
+}
+static void on_barrier(ze_command_list_append_barrier_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_BARRIER,
+             xc_intern("barrier"));
+    UNLOCK();
+}
+static void on_ranges_barrier(ze_command_list_append_memory_ranges_barrier_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_BARRIER,
+             xc_intern("memory ranges barrier"));
+    UNLOCK();
+}
+static void on_signal(ze_command_list_append_signal_event_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, NULL, 0, NULL, XR_OP_SIGNAL, xc_intern("signal event"));
+    if (call.active) call.user = user_event(*p->phEvent); /* it signals the program's event */
+    UNLOCK();
+}
+static void on_wait(ze_command_list_append_wait_on_events_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, NULL, *p->pnumEvents, *p->pphEvents, XR_OP_WAIT, xc_intern("wait events"));
+    UNLOCK();
+}
+static void on_reset(ze_command_list_append_event_reset_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    if (!xc_inside && xc.attached) {
+        /* The device will reset this event: read the op it timed now, or count it lost. */
+        xc_user_event *ue = user_event(*p->phEvent);
+        if (ue && ue->pending) xc_harvest_event(ue, true);
+    }
+    op_begin(*p->phCommandList, NULL, 0, NULL, XR_OP_RESET, xc_intern("reset event"));
+    UNLOCK();
+}
+static void on_write_timestamp(ze_command_list_append_write_global_timestamp_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_TIMESTAMP,
+             xc_intern("write global timestamp"));
+    UNLOCK();
+}
+static void on_query_timestamps(ze_command_list_append_query_kernel_timestamps_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_TIMESTAMP,
+             xc_intern("query kernel timestamps"));
+    UNLOCK();
+}
+static void on_image_copy(ze_command_list_append_image_copy_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
+             xc_intern("image copy"));
+    UNLOCK();
+}
+static void on_image_copy_region(ze_command_list_append_image_copy_region_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
+             xc_intern("image copy region"));
+    UNLOCK();
+}
+static void on_image_to_memory(ze_command_list_append_image_copy_to_memory_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
+             xc_intern("image copy to memory"));
+    UNLOCK();
+}
+static void on_image_from_memory(ze_command_list_append_image_copy_from_memory_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    LOCK();
+    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
+             xc_intern("image copy from memory"));
+    UNLOCK();
+}
+/** The epilogue of every append. */
+static void on_append_end(void *p, CB_ARGS) {
+    (void)p, UNUSED_CB;
+    if (!call.active) return;
+    LOCK();
+    op_end(result);
+    UNLOCK();
+}
+
+// ---- command lists and queues ------------------------------------------------------------------------------------
+
+static void on_list_create_immediate_end(ze_command_list_create_immediate_params_t *p, CB_ARGS) {
+    UNUSED_CB;
+    if (xc_inside || result != ZE_RESULT_SUCCESS || !xc.attached) return;
+    LOCK();
+    const ze_command_queue_desc_t *d = *p->paltdesc;
+    xc_list *l = calloc(1, sizeof *l);
+    if (l && d) {
+        l->handle = **p->pphCommandList;
+        l->immediate = true;
+        l->device = xc_device_of(*p->phDevice);
+        l->context = xc_context_of(*p->phContext);
+        l->ordinal = d->ordinal;
+        l->lane = l->device ? xc_lane_new(l->device, d->ordinal, d->index, XR_QUEUE_IMMEDIATE,
+                                          (d->flags & XC_QUEUE_FLAG_IN_ORDER) ? 1 : 0, (uint64_t)(uintptr_t)l->handle)
+                            : NULL;
+        if (l->lane) xc_map_put(&xc.lists, (uintptr_t)l->handle, l);
+        else free(l);
+    } else {
+        free(l);
+    }
+    UNLOCK();
+}
+static void on_list_create_end(ze_command_list_create_params_t *p, CB_ARGS) {
+    UNUSED_CB;
+    if (xc_inside || result != ZE_RESULT_SUCCESS || !xc.attached) return;
+    LOCK();
+    const ze_command_list_desc_t *d = *p->pdesc;
+    xc_list *l = calloc(1, sizeof *l);
+    if (l) {
+        l->handle = **p->pphCommandList;
+        l->device = xc_device_of(*p->phDevice);
+        l->context = xc_context_of(*p->phContext);
+        l->ordinal = d ? d->commandQueueGroupOrdinal : 0;
+        xc_map_put(&xc.lists, (uintptr_t)l->handle, l);
+    }
+    UNLOCK();
+}
+static void on_list_reset(ze_command_list_reset_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    xc_list *l = xc_map_get(&xc.lists, (uintptr_t)*p->phCommandList);
+    if (l) drop_templates(l);
+    UNLOCK();
+}
+static void on_list_destroy(ze_command_list_destroy_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    xc_list *l = xc_map_del(&xc.lists, (uintptr_t)*p->phCommandList);
+    if (l) {
+        if (l->immediate) xc_harvest();
+        drop_templates(l);
+        free(l->templates);
+        free(l); /* its lane lives on: written ops and pending ones refer to it */
+    }
+    UNLOCK();
+}
+static void on_queue_create_end(ze_command_queue_create_params_t *p, CB_ARGS) {
+    UNUSED_CB;
+    if (xc_inside || result != ZE_RESULT_SUCCESS || !xc.attached) return;
+    LOCK();
+    const ze_command_queue_desc_t *d = *p->pdesc;
+    xc_queue *q = calloc(1, sizeof *q);
+    xc_device *dev = xc_device_of(*p->phDevice);
+    if (q && d && dev) {
+        q->handle = **p->pphCommandQueue;
+        q->context = xc_context_of(*p->phContext);
+        q->lane = xc_lane_new(dev, d->ordinal, d->index, XR_QUEUE_COMMAND_QUEUE,
+                              (d->flags & XC_QUEUE_FLAG_IN_ORDER) ? 1 : 0, (uint64_t)(uintptr_t)q->handle);
+        if (q->lane) xc_map_put(&xc.queues, (uintptr_t)q->handle, q);
+        else free(q);
+    } else {
+        free(q);
+    }
+    UNLOCK();
+}
+static void on_queue_destroy(ze_command_queue_destroy_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    xc_harvest();
+    free(xc_map_del(&xc.queues, (uintptr_t)*p->phCommandQueue));
+    UNLOCK();
+}
+
+/** Execution of regular lists: every template op becomes an op of this execution, on the queue's lane. */
+static void on_execute(ze_command_queue_execute_command_lists_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    call.n_instances = 0;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    xc_queue *q = xc_map_get(&xc.queues, (uintptr_t)*p->phCommandQueue);
+    uint32_t n = *p->pnumCommandLists;
+    ze_command_list_handle_t *lists = *p->pphCommandLists;
+    int64_t now = xc_now_ns();
+    for (uint32_t i = 0; q && lists && i < n; i++) {
+        xc_list *l = xc_map_get(&xc.lists, (uintptr_t)lists[i]);
+        if (!l || l->immediate) continue;
+        l->executions++;
+        for (uint32_t k = 0; k < l->n_templates; k++) {
+            xc_template *t = &l->templates[k];
+            if (t->last && !t->last->done) {
+                /* The previous execution's op must be read before its events signal again. */
+                xc_harvest();
+                if (t->last && !t->last->done && t->user && t->last->user) xc_harvest_event(t->user, true);
+                if (t->last && !t->last->done) xc_op_lost(t->last);
+            }
+            xc_op *op = xc_op_new();
+            if (!op) continue;
+            op->id = ++xc.next_op;
+            op->lane = q->lane;
+            op->kind = t->kind;
+            op->name = t->name;
+            op->bytes = t->bytes;
+            op->exec = l->executions;
+            op->flags = XR_OP_REGULAR;
+            op->submit_ns = now;
+            memcpy(op->groups, t->groups, sizeof op->groups);
+            memcpy(op->group_size, t->group_size, sizeof op->group_size);
+            op->event = t->event;
+            op->own = t->own;
+            op->own_is_template = true;
+            op->tmpl = t;
+            if (t->user && t->user->pool && t->user->pool->timestamps && t->event == t->user->handle) op->user = t->user;
+            resolve_deps(op->deps, &op->ndeps, t->nwaits, t->waits);
+            if (t->user) t->user->signaller = op->id;
+            if (call.n_instances == call.cap_instances) {
+                uint32_t cap = call.cap_instances ? call.cap_instances * 2 : 64;
+                xc_op **b = realloc(call.instances, cap * sizeof *b);
+                if (!b) {
+                    xc_op_free(op);
+                    continue;
+                }
+                call.instances = b;
+                call.cap_instances = cap;
+            }
+            call.instances[call.n_instances++] = op;
+        }
+    }
+    UNLOCK();
+}
+static void on_execute_end(ze_command_queue_execute_command_lists_params_t *p, CB_ARGS) {
+    (void)p, UNUSED_CB;
+    if (!call.n_instances) return;
+    LOCK();
+    for (uint32_t i = 0; i < call.n_instances; i++) {
+        xc_op *op = call.instances[i];
+        if (result == ZE_RESULT_SUCCESS) {
+            xc_submit(op);
+        } else {
+            xc_op_free(op);
+        }
+    }
+    call.n_instances = 0;
+    UNLOCK();
+}
+
+// ---- events, pools, kernels, contexts ------------------------------------------------------------------------
+
+static bool counter_based(const void *pnext) {
+    for (const ze_base_desc_t *d = pnext; d; d = d->pNext) {
+        if ((uint32_t)d->stype == XC_STYPE_COUNTER_BASED_POOL) return true;
+    }
+    return false;
+}
+
+static void on_pool_create(ze_event_pool_create_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    call.active = false;
+    if (xc_inside || !xc.attached || !*p->pdesc) return;
+    const ze_event_pool_desc_t *d = *p->pdesc;
+    call.active = true;
+    call.pool_timestamps = (d->flags & ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP) != 0;
+    if (!call.pool_timestamps && !(d->flags & (ZE_EVENT_POOL_FLAG_IPC | XC_EVENT_POOL_FLAG_MAPPED)) &&
+        !counter_based(d->pNext)) {
+        /* A copy with timestamps added: the program's own descriptor is left as it was. */
+        call.pool_desc = *d;
+        call.pool_desc.flags |= ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP | ZE_EVENT_POOL_FLAG_HOST_VISIBLE;
+        *p->pdesc = &call.pool_desc;
+        call.pool_timestamps = true;
+    }
+}
+static void on_pool_create_end(ze_event_pool_create_params_t *p, CB_ARGS) {
+    UNUSED_CB;
+    if (!call.active) return;
+    call.active = false;
+    if (result != ZE_RESULT_SUCCESS) return;
+    LOCK();
+    xc_user_pool *up = calloc(1, sizeof *up);
+    if (up) {
+        up->handle = **p->pphEventPool;
+        up->timestamps = call.pool_timestamps;
+        xc_map_put(&xc.user_pools, (uintptr_t)up->handle, up);
+    }
+    UNLOCK();
+}
+
+typedef struct {
+    xc_user_pool *pool;
+    uintptr_t victims[256];
+    uint32_t n;
+} pool_sweep;
+static void collect_pool_events(uintptr_t k, void *v, void *arg) {
+    pool_sweep *s = arg;
+    xc_user_event *ue = v;
+    if (ue->pool == s->pool && s->n < 256) s->victims[s->n++] = k;
+}
+static void on_pool_destroy(ze_event_pool_destroy_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    xc_user_pool *up = xc_map_get(&xc.user_pools, (uintptr_t)*p->phEventPool);
+    if (up) {
+        /* Events the program did not destroy go with their pool. */
+        pool_sweep s = {.pool = up};
+        do {
+            s.n = 0;
+            xc_map_each(&xc.user_events, collect_pool_events, &s);
+            for (uint32_t i = 0; i < s.n; i++) {
+                xc_user_event *ue = xc_map_del(&xc.user_events, s.victims[i]);
+                if (ue) {
+                    xc_harvest_event(ue, true);
+                    free(ue);
+                }
+            }
+        } while (s.n == 256);
+        xc_map_del(&xc.user_pools, (uintptr_t)up->handle);
+        free(up);
+    }
+    UNLOCK();
+}
+static void on_event_create_end(ze_event_create_params_t *p, CB_ARGS) {
+    UNUSED_CB;
+    if (xc_inside || result != ZE_RESULT_SUCCESS || !xc.attached) return;
+    LOCK();
+    xc_user_event *ue = calloc(1, sizeof *ue);
+    if (ue) {
+        ue->handle = **p->pphEvent;
+        ue->pool = xc_map_get(&xc.user_pools, (uintptr_t)*p->phEventPool);
+        xc_map_put(&xc.user_events, (uintptr_t)ue->handle, ue);
+    }
+    UNLOCK();
+}
+static void on_event_destroy(ze_event_destroy_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    xc_user_event *ue = xc_map_del(&xc.user_events, (uintptr_t)*p->phEvent);
+    if (ue) {
+        xc_harvest_event(ue, true);
+        free(ue);
+    }
+    UNLOCK();
+}
+static void on_event_host_reset(ze_event_host_reset_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    xc_user_event *ue = user_event(*p->phEvent);
+    if (ue) {
+        xc_harvest_event(ue, true);
+        ue->signaller = 0;
+    }
+    UNLOCK();
+}
+static void on_event_host_signal(ze_event_host_signal_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    xc_user_event *ue = user_event(*p->phEvent);
+    if (ue) ue->signaller = 0; /* signalled by the host: no GPU op to draw an arrow from */
+    UNLOCK();
+}
+static void on_kernel_create_end(ze_kernel_create_params_t *p, CB_ARGS) {
+    UNUSED_CB;
+    if (xc_inside || result != ZE_RESULT_SUCCESS || !xc.attached) return;
+    LOCK();
+    xc_kernel *k = calloc(1, sizeof *k);
+    if (k) {
+        const ze_kernel_desc_t *d = *p->pdesc;
+        k->name = xc_intern(d && d->pKernelName ? d->pKernelName : "kernel");
+        xc_map_put(&xc.kernels, (uintptr_t)**p->pphKernel, k);
+    }
+    UNLOCK();
+}
+static void on_kernel_destroy(ze_kernel_destroy_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    free(xc_map_del(&xc.kernels, (uintptr_t)*p->phKernel));
+    UNLOCK();
+}
+static void on_group_size_end(ze_kernel_set_group_size_params_t *p, CB_ARGS) {
+    UNUSED_CB;
+    if (xc_inside || result != ZE_RESULT_SUCCESS || !xc.attached) return;
+    LOCK();
+    xc_kernel *k = xc_map_get(&xc.kernels, (uintptr_t)*p->phKernel);
+    if (k) {
+        k->group_size[0] = *p->pgroupSizeX;
+        k->group_size[1] = *p->pgroupSizeY;
+        k->group_size[2] = *p->pgroupSizeZ;
+    }
+    UNLOCK();
+}
+static void on_context_destroy(ze_context_destroy_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    if (xc_inside || !xc.attached) return;
+    LOCK();
+    xc_context *c = xc_map_del(&xc.contexts, (uintptr_t)*p->phContext);
+    if (c) {
+        xc_context_drop(c);
+        free(c);
+    }
+    UNLOCK();
+}
+
+// ---- synchronization: the program has just seen work complete; write it before returning --------------------
+
+static void harvest_now(ze_result_t result) {
+    if (xc_inside || result != ZE_RESULT_SUCCESS || !xc.attached) return;
+    LOCK();
+    xc_harvest();
+    UNLOCK();
+}
+static void on_event_sync_end(ze_event_host_synchronize_params_t *p, CB_ARGS) {
+    (void)p, UNUSED_CB;
+    harvest_now(result);
+}
+static void on_event_query_end(ze_event_query_status_params_t *p, CB_ARGS) {
+    (void)p, UNUSED_CB;
+    harvest_now(result);
+}
+static void on_queue_sync_end(ze_command_queue_synchronize_params_t *p, CB_ARGS) {
+    (void)p, UNUSED_CB;
+    harvest_now(result);
+}
+static void on_fence_sync_end(ze_fence_host_synchronize_params_t *p, CB_ARGS) {
+    (void)p, UNUSED_CB;
+    harvest_now(result);
+}
+static void on_fence_query_end(ze_fence_query_status_params_t *p, CB_ARGS) {
+    (void)p, UNUSED_CB;
+    harvest_now(result);
+}
+/* zeCommandListHostSynchronize (1.6): its tracing callback exists only in newer loaders. */
+typedef struct {
+    ze_command_list_handle_t *phCommandList;
+    uint64_t *ptimeout;
+} xc_list_host_sync_params_t;
+static void on_list_sync_end(xc_list_host_sync_params_t *p, CB_ARGS) {
+    (void)p, UNUSED_CB;
+    harvest_now(result);
+}
+
+// ---- registration -----------------------------------------------------------------------------------------------
+
+typedef ze_result_t (*register_fn)(zel_tracer_handle_t, zel_tracer_reg_t, void *);
+typedef struct {
+    const char *api; /* without the "ze" prefix */
+    void *prologue, *epilogue;
+} xc_cb_entry;
+
+#define CB(api, pro, epi) {api, (void *)(pro), (void *)(epi)}
+static const xc_cb_entry table[] = {
+    CB("CommandListAppendLaunchKernel", on_launch, on_append_end),
+    CB("CommandListAppendLaunchCooperativeKernel", on_launch_cooperative, on_append_end),
+    CB("CommandListAppendLaunchKernelIndirect", on_launch_indirect, on_append_end),
+    CB("CommandListAppendLaunchMultipleKernelsIndirect", on_launch_multiple, on_append_end),
+    CB("CommandListAppendMemoryCopy", on_copy, on_append_end),
+    CB("CommandListAppendMemoryCopyRegion", on_copy_region, on_append_end),
+    CB("CommandListAppendMemoryCopyFromContext", on_copy_from_context, on_append_end),
+    CB("CommandListAppendMemoryFill", on_fill, on_append_end),
+    CB("CommandListAppendBarrier", on_barrier, on_append_end),
+    CB("CommandListAppendMemoryRangesBarrier", on_ranges_barrier, on_append_end),
+    CB("CommandListAppendSignalEvent", on_signal, on_append_end),
+    CB("CommandListAppendWaitOnEvents", on_wait, on_append_end),
+    CB("CommandListAppendEventReset", on_reset, on_append_end),
+    CB("CommandListAppendWriteGlobalTimestamp", on_write_timestamp, on_append_end),
+    CB("CommandListAppendQueryKernelTimestamps", on_query_timestamps, on_append_end),
+    CB("CommandListAppendImageCopy", on_image_copy, on_append_end),
+    CB("CommandListAppendImageCopyRegion", on_image_copy_region, on_append_end),
+    CB("CommandListAppendImageCopyToMemory", on_image_to_memory, on_append_end),
+    CB("CommandListAppendImageCopyFromMemory", on_image_from_memory, on_append_end),
+    CB("CommandListCreateImmediate", NULL, on_list_create_immediate_end),
+    CB("CommandListCreate", NULL, on_list_create_end),
+    CB("CommandListReset", on_list_reset, NULL),
+    CB("CommandListDestroy", on_list_destroy, NULL),
+    CB("CommandQueueCreate", NULL, on_queue_create_end),
+    CB("CommandQueueDestroy", on_queue_destroy, NULL),
+    CB("CommandQueueExecuteCommandLists", on_execute, on_execute_end),
+    CB("CommandQueueSynchronize", NULL, on_queue_sync_end),
+    CB("CommandListHostSynchronize", NULL, on_list_sync_end),
+    CB("EventPoolCreate", on_pool_create, on_pool_create_end),
+    CB("EventPoolDestroy", on_pool_destroy, NULL),
+    CB("EventCreate", NULL, on_event_create_end),
+    CB("EventDestroy", on_event_destroy, NULL),
+    CB("EventHostReset", on_event_host_reset, NULL),
+    CB("EventHostSignal", on_event_host_signal, NULL),
+    CB("EventHostSynchronize", NULL, on_event_sync_end),
+    CB("EventQueryStatus", NULL, on_event_query_end),
+    CB("FenceHostSynchronize", NULL, on_fence_sync_end),
+    CB("FenceQueryStatus", NULL, on_fence_query_end),
+    CB("KernelCreate", NULL, on_kernel_create_end),
+    CB("KernelDestroy", on_kernel_destroy, NULL),
+    CB("KernelSetGroupSize", NULL, on_group_size_end),
+    CB("ContextDestroy", on_context_destroy, NULL),
+};
+
+int xc_register_callbacks(void *loader, zel_tracer_handle_t tracer) {
+    int missing = 0;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "zelTracer%sRegisterCallback", table[i].api);
+        register_fn reg = (register_fn)dlsym(loader, name);
+        if (!reg) {
+            missing++; /* an older loader without this API's callback: that call is not seen */
+            continue;
+        }
+        if (table[i].prologue) reg(tracer, ZEL_REGISTER_PROLOGUE, table[i].prologue);
+        if (table[i].epilogue) reg(tracer, ZEL_REGISTER_EPILOGUE, table[i].epilogue);
+    }
+    return missing;
+}

@@ -43,7 +43,8 @@ parentPort.on('message', (message) => {
   if (type !== UTILITY_INIT.type || service) return;
   if (!port) throw new Error('xpuscope: the init message carried no MessagePort');
   const driver = driverRequest(process.env[DRIVER_ENV]);
-  const svc = createService(driver ? { driver } : {});
+  // The desktop app's own window may launch programs to record (its user runs it on purpose).
+  const svc = createService(driver ? { driver, allowLaunch: true } : { allowLaunch: true });
   service = svc;
   // Everything but timeline batches goes to main (which relays it to the page as JSON-able data).
   svc.on((push) => {

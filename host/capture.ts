@@ -83,7 +83,13 @@ export class Capture {
   private sentVersion = 0;
   private readonly recent = new RecentOps(RECENT_MAX);
   private readonly devices = new Set<number>();
-  private readonly startedAt = performance.now();
+  private startedAt = performance.now();
+  /**
+   * What the timeline shows: the runtime's own operations (live), an imported file, or a recorded
+   * program (fed through ingestExternal, with its own clock for the counters).
+   */
+  private shown: { kind: 'live' | 'import' | 'recording'; name?: string } = { kind: 'live' };
+  private externalClock: (() => number) | undefined;
   private clock: InstanceType<ScenariosModule['RecordClock']> | undefined;
   private writer: ChromeTraceWriter | undefined;
   private traceFile: string | undefined;
@@ -155,6 +161,33 @@ export class Capture {
     if (this.writer) {
       for (const op of ops) this.pendingTrace.push(op);
       if (this.pendingTrace.length >= 4096) this.writeTrace();
+    }
+  }
+
+  /**
+   * Starts showing a recorded program: a fresh timeline (clients get `timeline.reset {reason:'record'}`),
+   * the runtime's own operations are no longer recorded, and `now` tells the counters the time on the
+   * recorded operations' clock.
+   */
+  beginExternal(name: string, now: () => number): CaptureState {
+    this.paused = true;
+    this.detach();
+    this.replaceTimeline(this.newTimeline(Math.max(this.opts.laneCapacity, 1 << 20)), 'record');
+    this.shown = { kind: 'recording', name };
+    this.externalClock = now;
+    this.startedAt = performance.now();
+    return this.publishState();
+  }
+
+  /** Operations of the recorded program (see beginExternal); ignored when no recording is shown. */
+  ingestExternal(ops: readonly OpRecord[]): void {
+    if (this.shown.kind !== 'recording' || this.closed || ops.length === 0) return;
+    const paused = this.paused;
+    this.paused = false;
+    try {
+      this.ingest(ops);
+    } finally {
+      this.paused = paused;
     }
   }
 
@@ -298,7 +331,7 @@ export class Capture {
   }
 
   private sampleCounters(): void {
-    if (this.subs.size === 0 || !this.runtime) return;
+    if (this.subs.size === 0 || (!this.runtime && !this.externalClock)) return;
     const devices = [...this.devices].sort((a, b) => a - b);
     if (devices.length === 0) return;
     const windowNs = this.opts.countersIntervalMs * 1e6;
@@ -306,7 +339,7 @@ export class Capture {
     for (const device of devices) {
       let now: number;
       try {
-        now = this.clock!.now(device);
+        now = this.externalClock ? this.externalClock() : this.clock!.now(device);
       } catch {
         continue;
       }
@@ -341,6 +374,7 @@ export class Capture {
         opsPerSec: Math.round(started / (windowNs / 1e9)),
       };
       try {
+        if (!this.runtime || this.externalClock) throw new Error('not a device of this process');
         const [free, total] = this.runtime.xpu.memGetInfo(device);
         sample.memoryUsedBytes = total - free;
         sample.memoryTotalBytes = total;
@@ -369,7 +403,9 @@ export class Capture {
       ops: this.timeline.size,
       dropped: this.timeline.dropped,
       lanes: this.timeline.lanes().length,
+      source: this.shown.kind,
     };
+    if (this.shown.name !== undefined) st.sourceName = this.shown.name;
     if (this.traceFile !== undefined && this.writer) st.traceFile = this.traceFile;
     return st;
   }
@@ -387,9 +423,18 @@ export class Capture {
   }
 
   resume(): CaptureState {
+    // Back to live after a file or a recording: start a fresh timeline, never mix the two.
+    if (this.shown.kind !== 'live') this.showLive();
     this.paused = false;
     if (this.started) this.attach();
     return this.publishState();
+  }
+
+  private showLive(): void {
+    this.shown = { kind: 'live' };
+    this.externalClock = undefined;
+    this.startedAt = performance.now();
+    this.replaceTimeline(this.newTimeline(), 'clear');
   }
 
   /** Drop everything: subscribers get `timeline.reset {reason:'clear'}`, then only new batches. */
@@ -402,12 +447,16 @@ export class Capture {
   replace(timeline: Timeline, reason: 'import' | 'restart'): CaptureState {
     this.paused = true;
     this.detach();
+    if (reason === 'import') {
+      this.shown = { kind: 'import' };
+      this.externalClock = undefined;
+    }
     // Imported devices are not added to the counters' devices: counters describe live devices only.
     this.replaceTimeline(timeline, reason);
     return this.publishState();
   }
 
-  private replaceTimeline(timeline: Timeline, reason: 'clear' | 'import' | 'restart'): void {
+  private replaceTimeline(timeline: Timeline, reason: 'clear' | 'import' | 'restart' | 'record'): void {
     this.timeline = timeline;
     this.recent.clear();
     this.pendingTrace = [];

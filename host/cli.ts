@@ -36,6 +36,9 @@ Commands:
                                   Check the driver install: 1 software, 2 functional, 3 performance
   run <scenario> [options]        Run a concurrency scenario and explain the result (run --list;
                                   run <scenario> --help for its parameters)
+  record [--trace FILE] [--json FILE] [--] COMMAND [ARGS...]
+                                  Run COMMAND and record its GPU work through Level Zero (any program:
+                                  SYCL, PyTorch XPU, plain Level Zero); exits with the program's code
   trace import FILE [--json]      Summarise a Chrome/unitrace/PyTorch trace file
   serve [--port N] [--host H]     Serve the UI and its WebSocket API, by default on
                                   http://127.0.0.1:<free port>/ (stop with Ctrl-C)
@@ -110,7 +113,8 @@ simulator and l1.driver-libs fails; pass --driver sim to diagnose the simulator 
 Exit codes: 0 every check passed (warnings and skips allowed); 1 a check failed;
             2 the diagnostics could not run (bad option, no such device, runtime unusable).
 `,
-  serve: `Usage: xpuscope serve [--port N] [--host H] [--static DIR] [--driver auto|system|sim] [--profile NAMES]
+  serve: `Usage: xpuscope serve [--port N] [--host H] [--static DIR] [--allow-launch]
+                      [--driver auto|system|sim] [--profile NAMES]
 
 Serve the xpuscope UI (the built renderer) over HTTP and its API over a WebSocket at /ws.
 The first line on stdout is exactly "xpuscope serving <url>"; logs follow on stderr.
@@ -121,6 +125,8 @@ Options:
                  a random access token, printed in the URL as ?token=...; anyone who can reach the
                  port and has the token can use the GPU inspector. Prefer an SSH tunnel.
   --static DIR   Directory of the built renderer (default: dist/renderer in the package)
+  --allow-launch Let the page start programs to record (the Record view). Off by default: whoever
+                 can use the page can then run any command as you. With --host, anyone with the token.
 
 Stops cleanly on SIGINT (Ctrl-C) or SIGTERM. Exit codes: 0 stopped; 1 could not start; 2 usage error.
 `,
@@ -133,6 +139,7 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   static: { type: 'string' },
+  'allow-launch': { type: 'boolean' },
   level: { type: 'string' },
   junit: { type: 'string' },
   device: { type: 'string' },
@@ -146,7 +153,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   devices: ['json'],
   info: ['json'],
   diag: ['json', 'level', 'junit', 'device'],
-  serve: ['port', 'host', 'static'],
+  serve: ['port', 'host', 'static', 'allow-launch'],
   help: [],
 };
 
@@ -192,6 +199,12 @@ function commandIndex(argv: readonly string[]): number {
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const at = commandIndex(argv);
   const word = at >= 0 ? argv[at] : undefined;
+  if (word === 'record') {
+    // Everything after the command word is record's (its options, then the program's command line);
+    // global options before it still apply.
+    const rest = [...argv.slice(0, at), ...argv.slice(at + 1)];
+    return (await import('./commands/record.js')).recordCommand(rest, io);
+  }
   if (word === 'run' || word === 'trace') {
     const rest = [...argv.slice(0, at), ...argv.slice(at + 1)];
     if (word === 'run') return (await import('./commands/run.js')).runCommand(rest, io);
@@ -224,6 +237,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const topic = positionals[1];
     if (positionals.length > 2) throw new UsageError(`unexpected argument '${positionals[2]}'`);
     if (topic === undefined) io.stdout.write(USAGE);
+    else if (topic === 'record') io.stdout.write((await import('./commands/record.js')).RECORD_USAGE);
     else if (COMMAND_HELP[topic] !== undefined) io.stdout.write(COMMAND_HELP[topic]);
     else throw new UsageError(`unknown command '${topic}'`);
     return EXIT.OK;
@@ -270,7 +284,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     );
   }
   return serveCommand(
-    { port: parsePort(values.port), host: parseHost(values.host), staticDir: values.static, driver, profile },
+    {
+      port: parsePort(values.port),
+      host: parseHost(values.host),
+      staticDir: values.static,
+      driver,
+      profile,
+      allowLaunch: values['allow-launch'] === true,
+    },
     io,
   );
 }
@@ -424,6 +445,7 @@ interface ServeArgs {
   staticDir: string | undefined;
   driver: DriverRequest;
   profile: string | undefined;
+  allowLaunch: boolean;
 }
 
 async function serveCommand(args: ServeArgs, io: CliIo): Promise<number> {
@@ -432,6 +454,12 @@ async function serveCommand(args: ServeArgs, io: CliIo): Promise<number> {
     io.stderr.write(`[${new Date().toISOString()}] ${line}\n`);
   };
   const options: import('./serve.js').ServeOptions = { port: args.port, driver: args.driver, log };
+  if (args.allowLaunch) {
+    options.allowLaunch = true;
+    io.stderr.write(
+      'xpuscope serve: --allow-launch: pages served here may start programs as this user (the Record view).\n',
+    );
+  }
   if (args.host !== undefined) options.host = args.host;
   if (args.staticDir !== undefined) options.staticDir = args.staticDir;
   if (args.profile !== undefined) options.profile = args.profile;

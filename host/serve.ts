@@ -57,6 +57,11 @@ export interface ServeOptions {
   /** Driver selection handed to the service (see ServiceOptions). */
   driver?: DriverRequest;
   profile?: string;
+  /**
+   * Let pages launch programs to record (record.start). Off by default: a page that can start processes
+   * is a remote shell for anyone who can reach it (SECURITY.md).
+   */
+  allowLaunch?: boolean;
   /** Use this service instead of creating one (it is then not closed by `close()`). */
   service?: HostedService;
   /**
@@ -238,6 +243,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   if (options.driver !== undefined) serviceOptions.driver = options.driver;
   if (options.profile !== undefined) serviceOptions.profile = options.profile;
   if (options.capture !== undefined) serviceOptions.capture = options.capture;
+  if (options.allowLaunch !== undefined) serviceOptions.allowLaunch = options.allowLaunch;
   let serviceProcess: ServiceProcess | undefined;
   // The service process is started once the port is ours (no driver loaded for a port in use);
   // nothing reaches `service` before that.
@@ -248,6 +254,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     if (options.driver !== undefined) processOptions.driver = options.driver;
     if (options.profile !== undefined) processOptions.profile = options.profile;
     if (options.capture !== undefined) processOptions.capture = options.capture;
+    if (options.allowLaunch !== undefined) processOptions.allowLaunch = options.allowLaunch;
     serviceProcess = new ServiceProcess(processOptions);
     return serviceProcess;
   };
@@ -604,8 +611,11 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       ws.close(1013, 'starting');
       return;
     }
+    // `?batches=0`: a client that reads no timeline (xpuscope record --to) is not sent one.
+    const wantsBatches = new URL(req.url ?? '/', 'http://localhost').searchParams.get('batches') !== '0';
     const unsubscribe = svc.on(send, {
       ready: () => ws.readyState === WebSocket.OPEN && ws.bufferedAmount < backpressureBytes,
+      ...(wantsBatches ? {} : { batches: false }),
     });
     // Backed up = more than backpressureBytes queued; the capture then stops pushing to it, so a client
     // that reads at all drains below that quickly. One that stays backed up for stalledMs is not reading.

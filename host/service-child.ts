@@ -35,6 +35,7 @@ export interface ChildServiceOptions {
   version?: string;
   capture?: ServiceOptions['capture'];
   maxScenarioMs?: number;
+  allowLaunch?: boolean;
   /** The parent's TransferRegistry folder: `trace.export` writes download files there. */
   transfersDir?: string;
 }
@@ -85,6 +86,7 @@ export function runServiceChild(): void {
     if (options.version !== undefined) serviceOptions.version = options.version;
     if (options.capture !== undefined) serviceOptions.capture = options.capture;
     if (options.maxScenarioMs !== undefined) serviceOptions.maxScenarioMs = options.maxScenarioMs;
+    if (options.allowLaunch !== undefined) serviceOptions.allowLaunch = options.allowLaunch;
     const dir = options.transfersDir;
     if (dir !== undefined) {
       const transfers: Transfers = {

@@ -26,7 +26,7 @@ import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync, wr
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventName, Events, MethodName, ParamsOf, ResultOf } from '../protocol/contract.js';
-import { decodeBatch, encodeBatch } from '../protocol/timeline-batch.js';
+import { batchExtent, decodeBatch, encodeBatch } from '../protocol/timeline-batch.js';
 import type { DriverRequest } from '../protocol/devices.js';
 import type { ChildMessage, ChildServiceOptions, ParentMessage } from './service-child.js';
 import {
@@ -61,6 +61,8 @@ export interface ServiceProcessOptions {
   version?: string;
   capture?: ServiceOptions['capture'];
   maxScenarioMs?: number;
+  /** Let clients launch programs to record (record.start); see ServiceOptions.allowLaunch. */
+  allowLaunch?: boolean;
   /** Downloads/uploads: the child writes export files into its folder, the parent serves them. */
   transfers?: TransferRegistry;
   /** Give up after this many restarts within `restartWindowMs` (default 5 in 60 s). */
@@ -114,24 +116,6 @@ interface IdSpace {
 }
 
 /** One past the largest lane id, string id and op id in an encoded batch (header + columns, no copy). */
-function batchExtent(data: ArrayBuffer): { lanes: number; strings: number; ops: number } | undefined {
-  if (data.byteLength < 64) return undefined;
-  const dv = new DataView(data);
-  const n = dv.getUint32(8, true);
-  const nLanes = dv.getUint32(12, true);
-  const stringBase = dv.getUint32(16, true);
-  const nStrings = dv.getUint32(20, true);
-  const ne = dv.getUint32(24, true);
-  const stringBytes = dv.getUint32(48, true);
-  const oF64 = (64 + nLanes * 32 + stringBytes + 7) & ~7;
-  if (oF64 + (5 * n + 2 * ne) * 8 > data.byteLength) return undefined;
-  let lanes = 0;
-  for (let i = 0, o = 64; i < nLanes; i++, o += 32) lanes = Math.max(lanes, dv.getUint32(o, true) + 1);
-  let ops = 0;
-  for (let i = 0, o = oF64; i < n; i++, o += 8) ops = Math.max(ops, dv.getFloat64(o, true) + 1);
-  return { lanes, strings: nStrings > 0 ? stringBase + nStrings : 0, ops };
-}
-
 const TRAILER = '\n]}\n';
 const EMPTY_TRACE = '{"traceEvents":[]}\n';
 /** How often subscribers reported as backed up are checked again. */
@@ -353,6 +337,7 @@ export class ServiceProcess implements HostedService {
     if (o.profile !== undefined) init.profile = o.profile;
     if (o.version !== undefined) init.version = o.version;
     if (o.maxScenarioMs !== undefined) init.maxScenarioMs = o.maxScenarioMs;
+    if (o.allowLaunch !== undefined) init.allowLaunch = o.allowLaunch;
     if (o.transfers) init.transfersDir = o.transfers.dir;
     if (o.capture !== undefined) {
       init.capture = { ...o.capture };
@@ -540,7 +525,14 @@ export class ServiceProcess implements HostedService {
         const b = decodeBatch(data);
         const { lanes, ops } = this.offset;
         const so = s.stringOffset;
-        for (const l of b.lanes) l.id += lanes;
+        for (const l of b.lanes) {
+          l.id += lanes;
+          if (l.source) {
+            l.source.process += so;
+            l.source.device += so;
+            l.source.queue += so;
+          }
+        }
         for (let i = 0; i < b.count; i++) {
           b.lane[i] = b.lane[i]! + lanes;
           b.id[i] = b.id[i]! + ops;

@@ -20,7 +20,13 @@ import {
   type ServiceHello,
 } from '../protocol/contract.js';
 import type { DeviceList, DriverRequest } from '../protocol/devices.js';
-import type { CaptureState, ScenarioInfo, ScenarioResult, TraceImportSummary } from '../protocol/views.js';
+import type {
+  CaptureState,
+  RecordState,
+  ScenarioInfo,
+  ScenarioResult,
+  TraceImportSummary,
+} from '../protocol/views.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, promises as fsp, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,6 +137,11 @@ export interface ServiceOptions {
   transfers?: Transfers;
   /** Refuse scenario parameter sets estimated to run longer than this (default 120 000 ms). */
   maxScenarioMs?: number;
+  /**
+   * Allow `record.start` to launch programs (default false). A client that may launch programs can run
+   * any command as this user: the desktop app allows it, `xpuscope serve` only with --allow-launch.
+   */
+  allowLaunch?: boolean;
 }
 
 /**
@@ -269,6 +280,33 @@ export function createService(options: ServiceOptions = {}): Service {
 
   let diagRunning = false;
   let scenarioRunning: string | undefined;
+  let recordSession: import('./record/session.js').RecordSession | undefined;
+
+  async function recorder(): Promise<import('./record/session.js').RecordSession> {
+    if (recordSession) return recordSession;
+    const { RecordSession } = await import('./record/session.js');
+    const driverMod = await import('../runtime/driver.js');
+    const { analyzeTimeline } = await import('../runtime/timeline/analysis.js');
+    recordSession = new RecordSession({
+      capture,
+      publishState: (st) => publish('record.state', st),
+      publishOutput: (o) => publish('record.output', o),
+      defaultDriver: () => {
+        const opts: { driver?: DriverRequest; profile?: string } = {};
+        if (options.driver !== undefined) opts.driver = options.driver;
+        if (options.profile !== undefined) opts.profile = options.profile;
+        return driverMod.resolveDriverChoice(opts);
+      },
+      resolveDriver: (driver, profile) => {
+        const opts: { driver?: DriverRequest; profile?: string } = {};
+        if (driver !== undefined) opts.driver = driver;
+        if (profile !== undefined) opts.profile = profile;
+        return driverMod.resolveDriverChoice(opts);
+      },
+      analyze: (c) => analyzeTimeline(c.current),
+    });
+    return recordSession;
+  }
 
   /**
    * With transfers (xpuscope serve) the clients are browser pages, possibly on another machine: they
@@ -368,8 +406,82 @@ export function createService(options: ServiceOptions = {}): Service {
     },
   } satisfies Partial<Handlers>;
 
+  const recordHandlers = {
+    'record.start': async (req): Promise<RecordState> => {
+      if (!options.allowLaunch) {
+        throw new ServiceError(
+          ErrorCodes.FORBIDDEN,
+          'Launching programs is turned off in this xpuscope server.',
+          'Start it with `xpuscope serve --allow-launch` (anyone who can use the page can then run commands as this user), or record from the command line: `xpuscope record --to URL -- COMMAND`.',
+        );
+      }
+      if (scenarioRunning !== undefined || diagRunning) {
+        throw new ServiceError(
+          ErrorCodes.BUSY,
+          `A ${scenarioRunning !== undefined ? `scenario ("${scenarioRunning}")` : 'diagnostics run'} is running.`,
+          'Wait for it to finish, then start the recording.',
+        );
+      }
+      const session = await recorder();
+      const { RecordBusyError, LaunchError } = await import('./record/session.js');
+      try {
+        return session.start(req);
+      } catch (err) {
+        if (err instanceof RecordBusyError)
+          throw new ServiceError(
+            ErrorCodes.BUSY,
+            'A program is already being recorded.',
+            'Stop it (record.stop) or wait for it to end.',
+          );
+        if (err instanceof LaunchError) {
+          const code =
+            err.exitCode === 127
+              ? ErrorCodes.NOT_FOUND
+              : err.exitCode === 126
+                ? ErrorCodes.FORBIDDEN
+                : ErrorCodes.UNAVAILABLE;
+          throw new ServiceError(code, `Cannot record: ${err.message}.`);
+        }
+        throw err;
+      }
+    },
+    'record.attach': async ({ command, simulated }): Promise<RecordState> => {
+      if (scenarioRunning !== undefined || diagRunning)
+        throw new ServiceError(
+          ErrorCodes.BUSY,
+          'A scenario or diagnostics run is running.',
+          'Try again when it finished.',
+        );
+      const session = await recorder();
+      const { RecordBusyError } = await import('./record/session.js');
+      try {
+        return session.attachRemote(command, simulated);
+      } catch (err) {
+        if (err instanceof RecordBusyError)
+          throw new ServiceError(
+            ErrorCodes.BUSY,
+            'A program is already being recorded here.',
+            'Wait for it to end.',
+          );
+        throw err;
+      }
+    },
+    'record.push': async (push): Promise<{ ops: number }> => {
+      const session = await recorder();
+      try {
+        return { ops: session.push(push) };
+      } catch (err) {
+        if (err instanceof RangeError) throw new ServiceError(ErrorCodes.INVALID_PARAMS, err.message);
+        throw err;
+      }
+    },
+    'record.stop': async (): Promise<RecordState> => (await recorder()).stop(),
+    'record.state': async (): Promise<RecordState> => (await recorder()).state(),
+  } satisfies Partial<Handlers>;
+
   const handlers: Handlers = {
     ...coreHandlers,
+    ...recordHandlers,
     'scenario.list': async (): Promise<ScenarioInfo[]> => {
       const sc = await import('../runtime/scenarios/index.js');
       return sc.listScenarios();
@@ -456,7 +568,15 @@ export function createService(options: ServiceOptions = {}): Service {
       if (runtime !== undefined) {
         try {
           const rt = await runtime;
-          for (const d of rt.xpu.listDevices().devices) deviceNames[d.index] = `GPU${d.index} ${d.name}`;
+          // Recorded programs' lanes carry their own device names (OpSource); these are ours.
+          const recorded = new Set(
+            capture.current
+              .lanes()
+              .filter((l) => l.source)
+              .map((l) => l.device),
+          );
+          for (const d of rt.xpu.listDevices().devices)
+            if (!recorded.has(d.index)) deviceNames[d.index] = `GPU${d.index} ${d.name}`;
         } catch {
           // names are optional
         }
@@ -641,6 +761,7 @@ export function createService(options: ServiceOptions = {}): Service {
     close() {
       closed = true;
       listeners.clear();
+      recordSession?.close();
       capture.close();
     },
   };

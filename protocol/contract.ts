@@ -9,6 +9,10 @@ import type {
   DevicePropertiesView,
   DiagProgress,
   DiagReport,
+  RecordOutput,
+  RecordPush,
+  RecordRequest,
+  RecordState,
   ScenarioInfo,
   ScenarioResult,
   TraceImportSummary,
@@ -43,6 +47,21 @@ export interface Methods {
   };
   /** Replace the timeline with a trace file's contents (a path in Electron, an uploaded id with serve). */
   'trace.import': { params: { path?: string; upload?: string }; result: TraceImportSummary };
+  /**
+   * Launch a program with the collector and show its GPU work live in the timeline (its own capture).
+   * Refused (FORBIDDEN) unless the host allows launching: the desktop app does, `xpuscope serve` only
+   * with --allow-launch. One recording at a time (BUSY).
+   */
+  'record.start': { params: RecordRequest; result: RecordState };
+  /** Stop the recorded program (SIGINT, then SIGKILL after a grace period); the recording is kept. */
+  'record.stop': { params: Record<string, never>; result: RecordState };
+  'record.state': { params: Record<string, never>; result: RecordState };
+  /**
+   * A recording made by `xpuscope record --to URL` (the program runs on the sender's side; nothing is
+   * launched here): `record.attach` begins it (BUSY while another one runs), `record.push` streams it.
+   */
+  'record.attach': { params: { command: string[]; simulated: boolean }; result: RecordState };
+  'record.push': { params: RecordPush; result: { ops: number } };
 }
 
 export type MethodName = keyof Methods;
@@ -64,12 +83,16 @@ export interface Events {
   /** Timeline operations since the last batch, encoded by protocol/timeline-batch.ts (binary frame). */
   'timeline.batch': ArrayBuffer;
   /** The timeline was cleared or replaced (import): drop what you hold. */
-  'timeline.reset': { reason: 'clear' | 'import' | 'restart' };
+  'timeline.reset': { reason: 'clear' | 'import' | 'restart' | 'record' };
   'capture.state': CaptureState;
   /** Live counters, ~4 Hz. */
   counters: CounterSample;
   'diag.progress': DiagProgress;
   'scenario.progress': { name: string; submitted: number; total: number };
+  /** The recording's state changed (processes appeared or ended, the program exited, analysis ready). */
+  'record.state': RecordState;
+  /** Output of the recorded program, as it prints it (coalesced, bounded). */
+  'record.output': RecordOutput;
 }
 export type EventName = keyof Events;
 
@@ -90,6 +113,104 @@ const emptyParams = z.object({}).strict() as z.ZodType<Record<string, never>>;
 const deviceIndex = z.number().int().min(0).max(1023);
 /** A file path chosen by the user (Electron dialog); the service checks it further before use. */
 const filePath = z.string().min(1).max(4096);
+
+/** Environment variable names as a shell accepts them. */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/);
+
+const engineKind = z.enum(['compute', 'copy', 'render', 'other']);
+const shortText = z.string().max(4096);
+const recordProcessSchema = z
+  .object({
+    pid: z.number().int().nonnegative(),
+    ppid: z.number().int().nonnegative(),
+    command: shortText,
+    traced: z.boolean(),
+    untraced: shortText.optional(),
+    end: shortText,
+    ops: z.number().int().nonnegative(),
+    dropped: z.number().int().nonnegative(),
+    untimed: z.number().int().nonnegative(),
+    lost: z.number().int().nonnegative(),
+    inFlight: z.number().int().nonnegative(),
+    error: shortText.optional(),
+  })
+  .strict();
+
+/** 8 fixed columns, then up to 64 dependency ids; every value a finite number. */
+const pushedOp = z.array(z.number().finite()).min(8).max(72);
+
+export const recordPushSchema = z
+  .object({
+    lanes: z
+      .array(
+        z
+          .object({
+            lane: z
+              .number()
+              .int()
+              .min(0)
+              .max(1 << 20),
+            device: z
+              .number()
+              .int()
+              .min(0)
+              .max(1 << 20),
+            stream: z.number().finite(),
+            engine: z
+              .object({
+                ordinal: z
+                  .number()
+                  .int()
+                  .min(0)
+                  .max(1 << 16),
+                index: z
+                  .number()
+                  .int()
+                  .min(0)
+                  .max(1 << 16),
+                kind: engineKind,
+              })
+              .strict(),
+            source: z
+              .object({
+                pid: z.number().int().nonnegative(),
+                process: shortText,
+                device: shortText,
+                queue: shortText,
+              })
+              .strict(),
+          })
+          .strict(),
+      )
+      .max(1024)
+      .optional(),
+    strings: z.array(shortText).max(4096).optional(),
+    ops: z.array(pushedOp).max(20_000).optional(),
+    processes: z.array(recordProcessSchema).max(256).optional(),
+    nowNs: z.number().finite().optional(),
+    done: z
+      .object({
+        exit: z.object({ code: z.number().int(), signal: z.string().max(32).optional() }).strict(),
+        wallMs: z.number().finite().nonnegative(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const recordRequestSchema = z
+  .object({
+    command: z.string().min(1).max(4096),
+    args: z.array(z.string().max(32_768)).max(1024),
+    cwd: filePath.optional(),
+    env: z
+      .record(envName, z.string().max(32_768))
+      .refine((e) => Object.keys(e).length <= 256, 'at most 256 variables')
+      .optional(),
+    driver: z.enum(['auto', 'system', 'sim']).optional(),
+    profile: z.string().min(1).max(256).optional(),
+  })
+  .strict();
 
 /** Params schema per method: unknown methods and wrong params are rejected before dispatch. */
 export const paramSchemas: { [M in MethodName]: z.ZodType<ParamsOf<M>> } = {
@@ -119,6 +240,13 @@ export const paramSchemas: { [M in MethodName]: z.ZodType<ParamsOf<M>> } = {
         .optional(),
     })
     .strict(),
+  'record.start': recordRequestSchema,
+  'record.stop': emptyParams,
+  'record.state': emptyParams,
+  'record.attach': z
+    .object({ command: z.array(shortText).min(1).max(1024), simulated: z.boolean() })
+    .strict(),
+  'record.push': recordPushSchema,
 };
 
 export const requestSchema = z

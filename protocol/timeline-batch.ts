@@ -1,14 +1,16 @@
 // Columnar batches for live consumers, and their binary encoding (one ArrayBuffer: WebSocket binary
 // frames, Electron MessagePorts). Pure TypeScript with no Node imports, so a browser-side consumer can use
 // the same code (it only needs TextEncoder/TextDecoder).
-import { OP_KINDS, type EngineKind, type OpRecord } from './timeline.js';
+import { OP_KINDS, type EngineKind, type OpRecord, type OpSource } from './timeline.js';
 
-/** Lane descriptor as carried in a batch (same shape as Timeline's LaneInfo). */
+/** Lane descriptor as carried in a batch (Timeline's LaneInfo, with the names as string-table ids). */
 export interface BatchLane {
   id: number;
   device: number;
   stream: number;
   engine: { ordinal: number; index: number; kind: EngineKind };
+  /** A recorded program's lane: its pid, and string ids of its process, device and lane names. */
+  source?: { pid: number; process: number; device: number; queue: number };
 }
 
 /**
@@ -50,9 +52,12 @@ interface TextCodecs {
 const codecs = globalThis as unknown as TextCodecs;
 
 export const BATCH_MAGIC = 0x42545058; // "XPTB" read as little-endian u32
-export const BATCH_VERSION = 1;
+/** 2: lanes grew to 48 bytes to name a recorded program's process, device and queue. */
+export const BATCH_VERSION = 2;
 const HEADER_BYTES = 64;
-const LANE_BYTES = 32;
+const LANE_BYTES = 48;
+/** A lane's name field when it has none. */
+const NO_STRING = 0xffffffff;
 const ENGINE_KIND_CODES: readonly EngineKind[] = ['compute', 'copy', 'render', 'other'];
 
 export class BatchDecodeError extends Error {
@@ -78,7 +83,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Encodes a batch into one ArrayBuffer. Layout (little-endian, every section 8-byte aligned):
  * 64-byte header [magic u32, version u16, flags u16, count u32, laneCount u32, stringBase u32,
  * stringCount u32, edgeCount u32, reserved u32, dropped f64, droppedEdges f64, stringBytes u32, 0…];
- * lanes (32 bytes each: id, device, ordinal, index u32, engine kind u8 + 7 reserved, stream f64);
+ * lanes (48 bytes each: id, device, ordinal, index u32, engine kind u8 + 7 reserved, stream f64, pid u32,
+ * process, device and queue name string ids u32 — 0xFFFFFFFF when the lane is not a recorded one);
  * strings (u32 UTF-8 length + bytes, each); f64 columns id, bytes, submit, start, end, edgeFrom, edgeTo;
  * u32 columns lane, name; u8 column kind.
  */
@@ -121,6 +127,10 @@ export function encodeBatch(b: TimelineBatch): ArrayBuffer {
     const k = ENGINE_KIND_CODES.indexOf(l.engine.kind);
     dv.setUint8(o + 16, k < 0 ? 3 : k);
     dv.setFloat64(o + 24, l.stream, true);
+    dv.setUint32(o + 32, l.source?.pid ?? 0, true);
+    dv.setUint32(o + 36, l.source?.process ?? NO_STRING, true);
+    dv.setUint32(o + 40, l.source?.device ?? NO_STRING, true);
+    dv.setUint32(o + 44, l.source?.queue ?? NO_STRING, true);
     o += LANE_BYTES;
   }
   o = oStrings;
@@ -194,7 +204,7 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
   const lanes: BatchLane[] = [];
   for (let i = 0, o = oLanes; i < nLanes; i++, o += LANE_BYTES) {
     const k = dv.getUint8(o + 16);
-    lanes.push({
+    const lane: BatchLane = {
       id: dv.getUint32(o, true),
       device: dv.getUint32(o + 4, true),
       stream: dv.getFloat64(o + 24, true),
@@ -203,7 +213,22 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
         index: dv.getUint32(o + 12, true),
         kind: ENGINE_KIND_CODES[k] ?? 'other',
       },
-    });
+    };
+    const process = dv.getUint32(o + 36, true);
+    if (process !== NO_STRING) {
+      const names = {
+        pid: dv.getUint32(o + 32, true),
+        process,
+        device: dv.getUint32(o + 40, true),
+        queue: dv.getUint32(o + 44, true),
+      };
+      if (names.device === NO_STRING || names.queue === NO_STRING)
+        throw new BatchDecodeError(`lane ${lane.id}: a recorded lane needs its device and queue names`);
+      if (Math.max(names.process, names.device, names.queue) >= stringBase + nStrings)
+        throw new BatchDecodeError(`lane ${lane.id}: name string id beyond the string table`);
+      lane.source = names;
+    }
+    lanes.push(lane);
   }
   const dec = new codecs.TextDecoder('utf-8', { fatal: true });
   const strings: string[] = [];
@@ -271,22 +296,57 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
 }
 
 /**
+ * Where a batch's numbering ends, read from its header and lane and id columns without decoding the
+ * rest: one past the largest lane id, string id and op id it carries. Undefined when `data` is not a
+ * batch of this version (bad magic, version, or sizes).
+ */
+export function batchExtent(data: ArrayBuffer): { lanes: number; strings: number; ops: number } | undefined {
+  if (data.byteLength < HEADER_BYTES) return undefined;
+  const dv = new DataView(data);
+  if (dv.getUint32(0, true) !== BATCH_MAGIC || dv.getUint16(4, true) !== BATCH_VERSION) return undefined;
+  const n = dv.getUint32(8, true);
+  const nLanes = dv.getUint32(12, true);
+  const stringBase = dv.getUint32(16, true);
+  const nStrings = dv.getUint32(20, true);
+  const ne = dv.getUint32(24, true);
+  const stringBytes = dv.getUint32(48, true);
+  const oF64 = pad8(HEADER_BYTES + nLanes * LANE_BYTES + stringBytes);
+  if (oF64 + (5 * n + 2 * ne) * 8 > data.byteLength) return undefined;
+  let lanes = 0;
+  for (let i = 0, o = HEADER_BYTES; i < nLanes; i++, o += LANE_BYTES)
+    lanes = Math.max(lanes, dv.getUint32(o, true) + 1);
+  let ops = 0;
+  for (let i = 0, o = oF64; i < n; i++, o += 8) ops = Math.max(ops, dv.getFloat64(o, true) + 1);
+  return { lanes, strings: nStrings > 0 ? stringBase + nStrings : 0, ops };
+}
+
+/**
  * Consumer-side state: feed it batches in order and it keeps the lane descriptors and string table,
  * turning rows back into OpRecords (deps from the batch's edges where both arrived together).
  */
 export class BatchReader {
   readonly lanes = new Map<number, BatchLane>();
   readonly strings: string[] = [];
+  private readonly sources = new Map<number, OpSource>();
   dropped = 0;
   droppedEdges = 0;
 
   apply(b: TimelineBatch): OpRecord[] {
-    for (const l of b.lanes) this.lanes.set(l.id, l);
     if (b.stringBase > this.strings.length)
       throw new RangeError(
         `missed strings ${this.strings.length}…${b.stringBase - 1} (batches out of order?)`,
       );
     for (let i = 0; i < b.strings.length; i++) this.strings[b.stringBase + i] = b.strings[i]!;
+    for (const l of b.lanes) {
+      this.lanes.set(l.id, l);
+      if (l.source)
+        this.sources.set(l.id, {
+          pid: l.source.pid,
+          process: this.strings[l.source.process] ?? '',
+          device: this.strings[l.source.device] ?? '',
+          queue: this.strings[l.source.queue] ?? '',
+        });
+    }
     this.dropped += b.dropped;
     this.droppedEdges += b.droppedEdges;
     const deps = new Map<number, number[]>();
@@ -303,7 +363,7 @@ export class BatchReader {
       const name = this.strings[b.name[i]!];
       if (name === undefined) throw new RangeError(`row ${i}: unknown string id ${b.name[i]}`);
       const id = b.id[i]!;
-      out.push({
+      const rec: OpRecord = {
         id,
         device: lane.device,
         stream: lane.stream,
@@ -315,7 +375,10 @@ export class BatchReader {
         startNs: b.start[i]!,
         endNs: b.end[i]!,
         deps: deps.get(id) ?? [],
-      });
+      };
+      const source = this.sources.get(lane.id);
+      if (source) rec.source = source;
+      out.push(rec);
     }
     return out;
   }

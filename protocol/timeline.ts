@@ -2,8 +2,20 @@
 // timestamps to host time. The runtime produces these, the timeline model stores them column-wise,
 // trace export/import reads and writes them, and the UI draws them.
 
-/** Operation kinds; the index in this list is the numeric code used in columnar storage. */
-export const OP_KINDS = ['kernel', 'copy', 'fill', 'barrier', 'event-record', 'event-wait'] as const;
+/**
+ * Operation kinds; the index in this list is the numeric code used in columnar storage, in batches and
+ * in the collector's ring records (native/collector/xpuscope_ring.h XR_OP_*): append only.
+ */
+export const OP_KINDS = [
+  'kernel',
+  'copy',
+  'fill',
+  'barrier',
+  'event-record',
+  'event-wait',
+  'event-reset',
+  'timestamp',
+] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 
 /** Engine kinds, from the queue group's flags (compute, copy-only, render). */
@@ -15,6 +27,23 @@ export interface EngineRef {
   /** Queue index within the group. */
   index: number;
   kind: EngineKind;
+}
+
+/**
+ * Where an operation of a recorded program ran, as that program named it (`xpuscope record`). The
+ * recording gives each process image's devices their own `device` numbers in the capture, so lanes of
+ * different processes never merge; these names are what the lanes are labelled with. Producers share
+ * one OpSource object per lane.
+ */
+export interface OpSource {
+  /** The recorded process. */
+  pid: number;
+  /** Its command line (may be shortened). */
+  process: string;
+  /** The device name as the program's driver reported it. */
+  device: string;
+  /** The lane: "immediate list 3", "queue 1". */
+  queue: string;
 }
 
 export interface OpRecord {
@@ -36,4 +65,6 @@ export interface OpRecord {
   endNs: number;
   /** Ids of operations this one waited on (event record → wait edges). */
   deps: number[];
+  /** Set for operations recorded from another program (absent for xpuscope's own runtime). */
+  source?: OpSource;
 }

@@ -1,4 +1,5 @@
 import type { DriverChoice } from './devices.js';
+import type { CaptureAnalysis } from './analysis.js';
 
 // Plain data for the app's views beyond the device list: properties, scenarios, captures, counters,
 // diagnostics and traces. The service produces them; the renderer and the CLI's --json consume them.
@@ -92,6 +93,10 @@ export interface CaptureState {
   ops: number;
   dropped: number;
   lanes: number;
+  /** What the timeline shows: xpuscope's own work (live), an imported file, or a recorded program. */
+  source?: 'live' | 'import' | 'recording';
+  /** The recorded program's command line, with source 'recording'. */
+  sourceName?: string;
   /** Present when a streamed trace file is being written. */
   traceFile?: string;
 }
@@ -197,4 +202,99 @@ export interface TraceImportSummary {
   skipped: Record<string, number>;
   truncated: boolean;
   devices: string[];
+}
+
+// ---- Recording another program (xpuscope record; the app's Record view) ----
+
+/** What to launch and record. */
+export interface RecordRequest {
+  /** The program: a path, or a name looked up on PATH. */
+  command: string;
+  args: string[];
+  /** Working directory (default: the service's). */
+  cwd?: string;
+  /** Extra environment variables for the program. */
+  env?: Record<string, string>;
+  /** Which Level Zero driver the program gets (default: the service's choice). */
+  driver?: 'auto' | 'system' | 'sim';
+  /** Simulated device profiles, with driver sim. */
+  profile?: string;
+}
+
+/** One process of a recording (the program, or a child it started). */
+export interface RecordProcessView {
+  pid: number;
+  ppid: number;
+  command: string;
+  /** False: it made no Level Zero calls, or could not be traced (`untraced` says why). */
+  traced: boolean;
+  untraced?: string;
+  /** How it ended, in words ("exited with code 0", "is still running", …). */
+  end: string;
+  ops: number;
+  dropped: number;
+  untimed: number;
+  lost: number;
+  inFlight: number;
+  error?: string;
+}
+
+export interface RecordState {
+  state: 'idle' | 'running' | 'finished' | 'failed';
+  command?: string[];
+  cwd?: string;
+  /** ms since the epoch. */
+  startedAt?: number;
+  wallMs?: number;
+  pid?: number;
+  simulated?: boolean;
+  exit?: { code: number; signal?: string };
+  processes: RecordProcessView[];
+  ops: number;
+  dropped: number;
+  untimed: number;
+  lost: number;
+  inFlight: number;
+  /** Why the program could not be started or recorded (state 'failed'). */
+  error?: { message: string; hint?: string };
+  /** The last part of the program's output (stdout and stderr interleaved as they arrived). */
+  outputTail?: string;
+  /** Computed when the program has ended. */
+  analysis?: CaptureAnalysis;
+}
+
+/**
+ * A recording made elsewhere (`xpuscope record --to URL`) streamed into this service: lane
+ * descriptors and strings once, then operations as compact rows.
+ */
+export interface RecordPush {
+  /** Lanes new since the last push (ids chosen by the sender, dense from 0). */
+  lanes?: RecordPushLane[];
+  /** Strings appended to this recording's string table (ids continue from the last push). */
+  strings?: string[];
+  /**
+   * Operations: [lane, id, kind (OP_KINDS index), name (string id), bytes, submitNs, startNs, endNs,
+   * ...ids of the operations it waited on].
+   */
+  ops?: number[][];
+  /** The processes as the sender sees them now. */
+  processes?: RecordProcessView[];
+  /** The recording's clock now (host ns), for the live counters. */
+  nowNs?: number;
+  /** The program ended: how, and the wall time of the recording. */
+  done?: { exit: { code: number; signal?: string }; wallMs: number };
+}
+
+export interface RecordPushLane {
+  lane: number;
+  device: number;
+  stream: number;
+  engine: { ordinal: number; index: number; kind: 'compute' | 'copy' | 'render' | 'other' };
+  source: { pid: number; process: string; device: string; queue: string };
+}
+
+/** A piece of the recorded program's output (`record.output` events). */
+export interface RecordOutput {
+  stream: 'stdout' | 'stderr';
+  text: string;
 }

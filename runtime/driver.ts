@@ -184,6 +184,14 @@ function parseRequest(value: string | undefined, from: string): DriverRequest {
   throw new XpuError(`Invalid driver '${value}' (from ${from}): expected auto, system or sim.`);
 }
 
+/**
+ * What `configureDriver(opts)` would choose, without choosing it: for a program xpuscope starts (its
+ * own loader reads its own environment), never this process's.
+ */
+export function resolveDriverChoice(opts: DriverOptions = {}): DriverChoice {
+  return decide(opts);
+}
+
 function decide(opts: DriverOptions): DriverChoice {
   const requested = opts.driver ?? parseRequest(process.env.XPUSCOPE_DRIVER, 'XPUSCOPE_DRIVER');
   if (opts.driver !== undefined) parseRequest(opts.driver, '--driver');

@@ -3,3 +3,4 @@ export * from './strings.js';
 export * from './timeline.js';
 export * from './batch.js';
 export * from './metrics.js';
+export * from './analysis.js';

@@ -14,9 +14,10 @@ import {
   type EngineRef,
   type OpKind,
   type OpRecord,
+  type OpSource,
 } from '../../protocol/timeline.js';
 import { StringTable } from './strings.js';
-import type { TimelineBatch } from './batch.js';
+import type { BatchLane, TimelineBatch } from './batch.js';
 
 export const ENGINE_KINDS: readonly EngineKind[] = ['compute', 'copy', 'render', 'other'];
 
@@ -26,6 +27,8 @@ export interface LaneInfo {
   device: number;
   stream: number;
   engine: EngineRef;
+  /** A recorded program's lane: its process and names (from the lane's first operation). */
+  source?: OpSource;
 }
 
 export interface LaneEngineGroup {
@@ -182,6 +185,8 @@ export class Timeline {
   readonly laneCapacity: number;
   readonly edgeCapacity: number;
   private readonly laneInfo: LaneInfo[] = [];
+  /** String ids of each recorded lane's names, for batches (lanes of the runtime's own have none). */
+  private readonly laneNames: (BatchLane['source'] | undefined)[] = [];
   private readonly laneRing: Ring[] = [];
   private readonly laneIndex = new Map<string, number>();
   /**
@@ -214,19 +219,34 @@ export class Timeline {
     return t;
   }
 
-  /** The lane of (device, stream, engine), created on first use. */
-  lane(device: number, stream: number, engine: EngineRef): LaneInfo {
+  /** The lane of (device, stream, engine), created on first use (`source` names a recorded lane). */
+  lane(device: number, stream: number, engine: EngineRef, source?: OpSource): LaneInfo {
     const key = `${device}/${stream}/${engine.kind}/${engine.ordinal}/${engine.index}`;
     let id = this.laneIndex.get(key);
     if (id === undefined) {
       id = this.laneInfo.length;
       this.laneIndex.set(key, id);
-      this.laneInfo.push({
+      const info: LaneInfo = {
         id,
         device,
         stream,
         engine: { ordinal: engine.ordinal, index: engine.index, kind: engine.kind },
-      });
+      };
+      if (source) {
+        info.source = {
+          pid: source.pid,
+          process: source.process,
+          device: source.device,
+          queue: source.queue,
+        };
+        this.laneNames[id] = {
+          pid: source.pid,
+          process: this.strings.intern(source.process),
+          device: this.strings.intern(source.device),
+          queue: this.strings.intern(source.queue),
+        };
+      }
+      this.laneInfo.push(info);
       this.laneRing.push(new Ring(this.laneCapacity, 5, 1, 1));
     }
     return this.laneInfo[id]!;
@@ -238,7 +258,7 @@ export class Timeline {
   }
 
   /** lane() through the per-engine-object cache (see laneByEngine). */
-  private laneOf(device: number, stream: number, engine: EngineRef): LaneInfo {
+  private laneOf(device: number, stream: number, engine: EngineRef, source?: OpSource): LaneInfo {
     let byStream = this.laneByEngine.get(engine);
     if (byStream === undefined) this.laneByEngine.set(engine, (byStream = new Map()));
     const hit = byStream.get(stream);
@@ -250,7 +270,7 @@ export class Timeline {
       hit.engine.index === engine.index
     )
       return hit;
-    const lane = this.lane(device, stream, engine);
+    const lane = this.lane(device, stream, engine, source);
     byStream.set(stream, lane);
     return lane;
   }
@@ -263,7 +283,7 @@ export class Timeline {
     for (const r of records) {
       // validate before touching the rings
       const kind = r.kind === lastKind ? lastKindCode : (lastKindCode = opKindCode((lastKind = r.kind)));
-      const lane = this.laneOf(r.device, r.stream, r.engine);
+      const lane = this.laneOf(r.device, r.stream, r.engine, r.source);
       const ring = this.laneRing[lane.id]!;
       const s = ring.push();
       ring.f64[F_ID]![s] = r.id;
@@ -437,7 +457,7 @@ export class Timeline {
       const c = this.laneColumns(lane.id);
       for (let i = 0; i < c.count; i++) {
         const id = c.id[i]!;
-        out.push({
+        const rec: OpRecord = {
           id,
           device: lane.device,
           stream: lane.stream,
@@ -449,7 +469,9 @@ export class Timeline {
           startNs: c.start[i]!,
           endNs: c.end[i]!,
           deps: deps.get(id) ?? [],
-        });
+        };
+        if (lane.source) rec.source = lane.source;
+        out.push(rec);
       }
     }
     return out;
@@ -526,7 +548,12 @@ export class Timeline {
     const batch: TimelineBatch = {
       dropped,
       droppedEdges,
-      lanes: this.laneInfo.slice(cursor.lanes.length).map((l) => ({ ...l, engine: { ...l.engine } })),
+      lanes: this.laneInfo.slice(cursor.lanes.length).map((l) => {
+        const b: BatchLane = { id: l.id, device: l.device, stream: l.stream, engine: { ...l.engine } };
+        const names = this.laneNames[l.id];
+        if (names) b.source = { ...names };
+        return b;
+      }),
       stringBase: cursor.strings,
       strings: this.strings.since(cursor.strings),
       count,

@@ -56,6 +56,7 @@ interface LaneState {
   lastEnd: number[];
   sortBase: number;
   engine: OpRecord['engine'];
+  source: OpRecord['source'];
   /** The device's counter state and this lane's engine column in it. */
   ctr: DeviceCounters;
   col: number;
@@ -261,11 +262,14 @@ export class ChromeTraceWriter {
     this.outLen += this.out.write(header, this.outLen);
   }
 
-  private device(d: number): number {
+  private device(d: number, source: OpRecord['source']): number {
     const pid = d + 1;
     if (!this.devices.has(d)) {
       this.devices.add(d);
-      const name = this.names.get(d) ?? `GPU ${d}`;
+      // A recorded program's device is one trace process per (process, device): named by both.
+      const name =
+        this.names.get(d) ??
+        (source ? `${source.process} (pid ${source.pid}) · ${source.device}` : `GPU ${d}`);
       this.emit(
         `{"ph":"M","name":"process_name","pid":${pid},"args":{"name":${JSON.stringify(name)},"xpuscope":{"device":${d}}}}`,
       );
@@ -289,7 +293,7 @@ export class ChromeTraceWriter {
       }
     }
     if (!lane) {
-      const pid = this.device(r.device);
+      const pid = this.device(r.device, r.source);
       const ek = `${r.device}/${engineLabel(r.engine)}`;
       const nth = this.engineStreams.get(ek) ?? 0;
       this.engineStreams.set(ek, nth + 1);
@@ -299,6 +303,7 @@ export class ChromeTraceWriter {
         device: r.device,
         stream: r.stream,
         engine: { ...r.engine },
+        source: r.source,
         tids: [],
         whereIx: [],
         lastEnd: [],
@@ -318,9 +323,13 @@ export class ChromeTraceWriter {
       this.wheres.push({ pid: lane.pid, tid, mid: 0 });
       lane.lastEnd.push(-Infinity);
       if (level > 0) this.stats.overlapLanes++;
-      const meta = `"device":${lane.device},"stream":${lane.stream},"engine":${JSON.stringify(lane.engine)},"level":${level}`;
+      const src = lane.source;
+      const meta = `"device":${lane.device},"stream":${lane.stream},"engine":${JSON.stringify(lane.engine)},"level":${level}${src ? `,"source":${JSON.stringify(src)}` : ''}`;
+      const name = src
+        ? `${src.queue} · ${engineLabel(lane.engine)}${level > 0 ? ` · overlap ${level}` : ''}`
+        : laneName(lane.stream, lane.engine, level);
       this.emit(
-        `{"ph":"M","name":"thread_name","pid":${lane.pid},"tid":${tid},"args":{"name":${JSON.stringify(laneName(lane.stream, lane.engine, level))},"xpuscope":{${meta}}}}`,
+        `{"ph":"M","name":"thread_name","pid":${lane.pid},"tid":${tid},"args":{"name":${JSON.stringify(name)},"xpuscope":{${meta}}}}`,
       );
       this.emit(
         `{"ph":"M","name":"thread_sort_index","pid":${lane.pid},"tid":${tid},"args":{"sort_index":${lane.sortBase + Math.min(level, 9)}}}`,

@@ -7,6 +7,7 @@ import {
   type EngineRef,
   type OpKind,
   type OpRecord,
+  type OpSource,
 } from '../../protocol/timeline.js';
 import { type ByteSource, type JsonStreamOptions, TraceJsonParser, byteChunks } from './json-stream.js';
 import { usPartsToNs, usTextToNs } from './format.js';
@@ -108,7 +109,7 @@ const KINETO_ENGINE: EngineRef = Object.freeze({ ordinal: 0, index: 0, kind: 'co
 
 interface ThreadMeta {
   name?: string;
-  xpuscope?: { device: number; stream: number; engine: EngineRef };
+  xpuscope?: { device: number; stream: number; engine: EngineRef; source?: OpSource };
 }
 
 const KINETO_CATS: Record<string, OpKind> = { kernel: 'kernel', gpu_memcpy: 'copy', gpu_memset: 'fill' };
@@ -288,6 +289,20 @@ class Importer {
             kind: ENGINE_KINDS.has(kind) ? kind : 'other',
           }),
         };
+        const src = x.source;
+        if (
+          isObj(src) &&
+          num(src.pid) !== undefined &&
+          typeof src.process === 'string' &&
+          typeof src.device === 'string' &&
+          typeof src.queue === 'string'
+        )
+          m.xpuscope.source = Object.freeze({
+            pid: num(src.pid)!,
+            process: src.process,
+            device: src.device,
+            queue: src.queue,
+          });
       }
       let byTid = this.threads.get(pid);
       if (byTid === undefined) this.threads.set(pid, (byTid = new Map()));
@@ -494,6 +509,7 @@ class Importer {
         endNs,
         deps: sp.deps,
       };
+      if (meta?.source) rec.source = meta.source;
       this.fix = meta === undefined;
       return rec;
     }
@@ -566,6 +582,7 @@ class Importer {
         r.device = meta.device;
         r.stream = meta.stream;
         r.engine = meta.engine;
+        if (meta.source) r.source = meta.source;
       }
     } else if (p.fmt === 'kineto') {
       const launched = p.corr !== undefined ? this.submitByCorrelation.get(p.corr) : undefined;

@@ -24,6 +24,8 @@ export const BENCHMARKS = [
   'bigtrace',
   'cli',
   'overlap',
+  'record-app',
+  'record-live',
 ];
 /**
  * The order a full run uses: `submit` last. Its minute of thousands of sleeps and wake-ups per second

@@ -1,7 +1,8 @@
 // Fixtures shared by every spec: `openApp({ driver })` opens xpuscope on the project's target and
 // returns the page plus the console errors it logged.
-//   web:      starts `node bin/xpuscope.js serve --port 0 --driver <driver>`, reads the URL from its
-//             first stdout line, opens it in Chromium (launchOptions from playwright.config.ts);
+//   web:      starts `node bin/xpuscope.js serve --port 0 --driver <driver>` (plus `--allow-launch` with
+//             `allowLaunch: true`), reads the URL from its first stdout line, opens it in Chromium
+//             (launchOptions from playwright.config.ts);
 //   electron: launches `dist/electron/main.cjs --driver=<driver>` with Playwright's _electron, or
 //             skips the test (printing why) when the Electron binary or a display is missing.
 // Everything started is stopped after the test.
@@ -41,8 +42,17 @@ export interface OpenedApp {
   stopServer?: () => Promise<void>;
 }
 
+export interface OpenOptions {
+  driver: Driver;
+  /**
+   * Web: start `xpuscope serve --allow-launch`, so the page may launch programs to record (the Record
+   * view). The desktop app always allows it.
+   */
+  allowLaunch?: boolean;
+}
+
 interface Fixtures {
-  openApp: (options: { driver: Driver }) => Promise<OpenedApp>;
+  openApp: (options: OpenOptions) => Promise<OpenedApp>;
   /** Saves a full-page screenshot under e2e/artifacts/screenshots/<project>-<name>.png. */
   saveScreenshot: (page: Page, name: string) => Promise<string>;
 }
@@ -87,9 +97,14 @@ export function electronUnavailable(): string | null {
 let printedElectronSkip = false;
 
 /** Starts `xpuscope serve`; resolves with its URL once it printed `xpuscope serving <url>`. */
-async function startServe(driver: Driver): Promise<{ url: string; child: ChildProcess; log: string[] }> {
+async function startServe(
+  driver: Driver,
+  allowLaunch = false,
+): Promise<{ url: string; child: ChildProcess; log: string[] }> {
   const cli = join(root, 'bin', 'xpuscope.js');
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--driver', driver], {
+  const args = [cli, 'serve', '--port', '0', '--driver', driver];
+  if (allowLaunch) args.push('--allow-launch');
+  const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
@@ -139,7 +154,7 @@ export const test = base.extend<Fixtures & E2eOptions>({
 
   openApp: async ({ target, playwright, launchOptions, viewport, colorScheme }, use, testInfo) => {
     const cleanups: (() => Promise<unknown>)[] = [];
-    await use(async ({ driver }) => {
+    await use(async ({ driver, allowLaunch = false }) => {
       const consoleErrors: string[] = [];
       if (target === 'electron') {
         const reason = electronUnavailable();
@@ -165,7 +180,7 @@ export const test = base.extend<Fixtures & E2eOptions>({
         return { page, consoleErrors, url: page.url() };
       }
 
-      const server = await startServe(driver);
+      const server = await startServe(driver, allowLaunch);
       cleanups.push(() => stopProcess(server.child));
       cleanups.push(async () => {
         if (testInfo.status !== testInfo.expectedStatus) {

@@ -5,7 +5,7 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import type { MenuCommand } from './ipc.js';
 
-/** The page's views, in navigation order (keys 1…7; keep in sync with renderer/App.tsx VIEWS). */
+/** The page's views, in navigation order (keys 1…8; keep in sync with renderer/App.tsx VIEWS). */
 export const MENU_VIEWS: readonly { id: string; label: string }[] = [
   { id: 'devices', label: 'Devices' },
   { id: 'properties', label: 'Properties' },
@@ -14,6 +14,7 @@ export const MENU_VIEWS: readonly { id: string; label: string }[] = [
   { id: 'counters', label: 'Counters' },
   { id: 'diagnostics', label: 'Diagnostics' },
   { id: 'traces', label: 'Traces' },
+  { id: 'record', label: 'Record' },
 ];
 
 export interface MenuActions {

@@ -46,10 +46,14 @@ parentPort.on('message', (message) => {
   // The desktop app's own window may launch programs to record (its user runs it on purpose).
   const svc = createService(driver ? { driver, allowLaunch: true } : { allowLaunch: true });
   service = svc;
-  // Everything but timeline batches goes to main (which relays it to the page as JSON-able data).
-  svc.on((push) => {
-    if (push.event !== 'timeline.batch') port.postMessage(push);
-  });
+  // Everything but timeline batches goes to main (which relays it to the page as JSON-able data);
+  // batches go on the page's own port, so this subscription asks for none (none is encoded for it).
+  svc.on(
+    (push) => {
+      if (push.event !== 'timeline.batch') port.postMessage(push);
+    },
+    { batches: false },
+  );
   port.on('message', (event) => {
     void svc.handle(event.data).then((reply) => port.postMessage(reply));
   });

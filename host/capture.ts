@@ -2,7 +2,7 @@
 // subscriber as binary `timeline.batch` events (each subscriber has its own cursor), plus `counters` at
 // ~4 Hz, pause/resume/clear, import (replace) and an optional streamed Chrome-trace file.
 //
-// Recording policy: the recorder is attached (through runtime/scenarios' hub) from `start()` — the
+// Recording policy: the recorder is attached (through runtime/recorder-hub.ts) from `start()` — the
 // service calls it once the runtime has loaded — for as long as the capture is not paused. Everything
 // the service process submits (scenarios, diagnostics) is therefore recorded. While paused, the hub
 // subscription is dropped, so the runtime takes its plain (no timestamp) path unless a scenario is
@@ -33,7 +33,8 @@ import { ChromeTraceWriter } from '../runtime/trace/export.js';
 import { RecentOps } from './recent-ops.js';
 
 type RuntimeModule = typeof import('../runtime/index.js');
-type ScenariosModule = typeof import('../runtime/scenarios/index.js');
+type HubModule = typeof import('../runtime/recorder-hub.js');
+type ClockModule = typeof import('../runtime/record-clock.js');
 
 export interface CaptureSubscriber {
   /** Deliver one event (binary `timeline.batch` data is an ArrayBuffer). */
@@ -75,7 +76,7 @@ export class Capture {
   private started = false;
   private closed = false;
   private unsubscribe: (() => void) | undefined;
-  private scenarios: ScenariosModule | undefined;
+  private hub: HubModule | undefined;
   private runtime: RuntimeModule | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
   private countersTimer: NodeJS.Timeout | undefined;
@@ -90,7 +91,7 @@ export class Capture {
    */
   private shown: { kind: 'live' | 'import' | 'recording'; name?: string } = { kind: 'live' };
   private externalClock: (() => number) | undefined;
-  private clock: InstanceType<ScenariosModule['RecordClock']> | undefined;
+  private clock: InstanceType<ClockModule['RecordClock']> | undefined;
   private writer: ChromeTraceWriter | undefined;
   private traceFile: string | undefined;
   private traceError: string | undefined;
@@ -120,15 +121,15 @@ export class Capture {
     if (this.started || this.closed) return;
     this.started = true;
     this.runtime = rt;
-    this.scenarios = await import('../runtime/scenarios/index.js');
-    this.clock = new this.scenarios.RecordClock();
+    this.hub = await import('../runtime/recorder-hub.js');
+    this.clock = new (await import('../runtime/record-clock.js')).RecordClock();
     if (!this.paused) this.attach();
     this.ensureTimers();
   }
 
   private attach(): void {
-    if (this.unsubscribe || !this.scenarios || this.closed) return;
-    this.unsubscribe = this.scenarios.subscribeOps((op) => this.onOp(op));
+    if (this.unsubscribe || !this.hub || this.closed) return;
+    this.unsubscribe = this.hub.subscribeOps((op) => this.onOp(op));
   }
 
   private detach(): void {

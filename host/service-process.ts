@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import type { EventName, Events, MethodName, ParamsOf, ResultOf } from '../protocol/contract.js';
 import { batchExtent, decodeBatch, encodeBatch } from '../protocol/timeline-batch.js';
 import type { DriverRequest } from '../protocol/devices.js';
+import type { RecordState } from '../protocol/views.js';
 import type { ChildMessage, ChildServiceOptions, ParentMessage } from './service-child.js';
 import {
   ErrorCodes,
@@ -234,6 +235,30 @@ function uploadIdOf(raw: unknown): string | undefined {
   if (m.method !== 'trace.import') return undefined;
   const upload = m.params?.upload;
   return typeof upload === 'string' && /^[a-f0-9]{32}$/.test(upload) ? upload : undefined;
+}
+
+/**
+ * A recording's analysis names op and lane ids; after a restart they are renumbered like the batches'
+ * (see remapBatch), so a click on a finding selects the right operations.
+ */
+export function shiftAnalysis(data: unknown, offset: IdSpace): unknown {
+  const st = data as Partial<RecordState> | null;
+  const a = st?.analysis;
+  if (!a || (offset.ops === 0 && offset.lanes === 0)) return data;
+  const lanes = (ids: number[]): number[] => ids.map((l) => l + offset.lanes);
+  return {
+    ...st,
+    analysis: {
+      ...a,
+      lanes: a.lanes.map((l) => ({ ...l, lane: l.lane + offset.lanes })),
+      engines: a.engines.map((e) => ({ ...e, lanes: lanes(e.lanes) })),
+      findings: a.findings.map((f) => ({
+        ...f,
+        ops: f.ops.map((o) => o + offset.ops),
+        lanes: lanes(f.lanes),
+      })),
+    },
+  };
 }
 
 export class ServiceProcess implements HostedService {
@@ -479,7 +504,10 @@ export class ServiceProcess implements HostedService {
         const p = this.pending.get(m.tag);
         if (!p) return;
         this.pending.delete(m.tag);
-        p.resolve(m.reply);
+        const reply = m.reply;
+        if ('result' in reply && (reply.result as { analysis?: unknown } | null)?.analysis !== undefined)
+          p.resolve({ ...reply, result: shiftAnalysis(reply.result, this.offset) as RecordState });
+        else p.resolve(reply);
         return;
       }
       case 'event': {
@@ -487,6 +515,8 @@ export class ServiceProcess implements HostedService {
         if (!s) return;
         let message = m.message;
         if (message.event === 'timeline.batch') message = this.remapBatch(s, message);
+        else if (message.event === 'record.state')
+          message = { event: 'record.state', data: shiftAnalysis(message.data, this.offset) as RecordState };
         else if (message.event === 'capture.state')
           this.capturePaused = (message.data as { paused?: boolean }).paused === true;
         else if (message.event === 'timeline.reset') {

@@ -1,5 +1,5 @@
 // The app shell: header (name, connection, transport), view navigation with keyboard shortcuts
-// (Alt+1…7, or 1…7 when no text field has focus), the current view. New views register in VIEWS.
+// (Alt+1…8, or 1…8 when no text field has focus), the current view. New views register in VIEWS.
 import { useEffect, type ReactElement } from 'react';
 import { useApp } from './state/context.js';
 import type { ViewId } from './state/store.js';
@@ -9,6 +9,7 @@ import { CountersView } from './views/CountersView.js';
 import { DevicesView } from './views/DevicesView.js';
 import { DiagnosticsView } from './views/DiagnosticsView.js';
 import { PropertiesView } from './views/PropertiesView.js';
+import { RecordView } from './views/RecordView.js';
 import { ScenariosView } from './views/ScenariosView.js';
 import { TimelineView } from './views/TimelineView.js';
 import { TracesView } from './views/TracesView.js';
@@ -21,6 +22,7 @@ export const VIEWS: { id: ViewId; label: string; key: string; render: () => Reac
   { id: 'counters', label: 'Counters', key: '5', render: () => <CountersView /> },
   { id: 'diagnostics', label: 'Diagnostics', key: '6', render: () => <DiagnosticsView /> },
   { id: 'traces', label: 'Traces', key: '7', render: () => <TracesView /> },
+  { id: 'record', label: 'Record', key: '8', render: () => <RecordView /> },
 ];
 
 export function App() {

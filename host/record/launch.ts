@@ -148,7 +148,9 @@ export function recordEnv(
   delete base.XPUSCOPE_ZE_APPLIED;
   if (spec.driver.mode === 'sim' && spec.driver.simDriverPath) {
     base.ZE_ENABLE_ALT_DRIVERS = spec.driver.simDriverPath;
-    if (spec.driver.profiles) base.XPUSIM_PROFILE = spec.driver.profiles.join(',');
+    // A profile the user gave the program in its extra environment wins over the default choice.
+    if (spec.driver.profiles && spec.extraEnv?.XPUSIM_PROFILE === undefined)
+      base.XPUSIM_PROFILE = spec.driver.profiles.join(',');
   }
   return base;
 }

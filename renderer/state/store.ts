@@ -11,6 +11,9 @@ import type {
   DevicePropertiesView,
   DiagProgress,
   DiagReport,
+  RecordOutput,
+  RecordRequest,
+  RecordState,
   ScenarioInfo,
   ScenarioResult,
   TraceImportSummary,
@@ -20,7 +23,7 @@ import { toErrorPayload, type ConnectionStatus, type RendererTransport } from '.
 import type { Platform } from '../platform.js';
 
 export type ViewId =
-  'devices' | 'properties' | 'timeline' | 'scenarios' | 'counters' | 'diagnostics' | 'traces';
+  'devices' | 'properties' | 'timeline' | 'scenarios' | 'counters' | 'diagnostics' | 'traces' | 'record';
 export const VIEW_IDS: readonly ViewId[] = [
   'devices',
   'properties',
@@ -29,6 +32,7 @@ export const VIEW_IDS: readonly ViewId[] = [
   'counters',
   'diagnostics',
   'traces',
+  'record',
 ];
 
 /** A request's life as data. */
@@ -58,6 +62,90 @@ export type TraceState =
   | { status: 'cancelled' }
   | { status: 'error'; error: ErrorPayload };
 
+/** A request of the Record view in flight, or how the last one failed. */
+export type RecordRequestState =
+  | { status: 'idle' }
+  | { status: 'starting' }
+  | { status: 'stopping' }
+  | { status: 'error'; action: 'start' | 'stop' | 'state'; error: ErrorPayload };
+
+/** What the Record view's form holds (kept here so it survives switching views). */
+export interface RecordForm {
+  command: string;
+  /** The argument line, split like a shell (renderer/argv.ts). */
+  args: string;
+  cwd: string;
+  /** KEY=VALUE per line. */
+  env: string;
+  driver: 'default' | 'auto' | 'system' | 'sim';
+  /** Simulated device profiles (driver sim), e.g. "max-1550". */
+  profile: string;
+}
+
+export const EMPTY_RECORD_FORM: RecordForm = {
+  command: '',
+  args: '',
+  cwd: '',
+  env: '',
+  driver: 'default',
+  profile: '',
+};
+
+/** The recorded program's output as the view shows it: chunks in arrival order, bounded. */
+export interface RecordOutputState {
+  chunks: RecordOutput[];
+  /** Characters held (Σ chunk lengths). */
+  chars: number;
+  /** Characters dropped from the front to stay under RECORD_OUTPUT_CHARS. */
+  droppedChars: number;
+}
+
+/** The recorded program's output kept in the page (the oldest is dropped beyond it): ~1 MB. */
+export const RECORD_OUTPUT_CHARS = 1 << 20;
+/** Consecutive output of one stream is joined into chunks up to this long (fewer DOM nodes). */
+const RECORD_CHUNK_CHARS = 16 << 10;
+
+const EMPTY_OUTPUT: RecordOutputState = { chunks: [], chars: 0, droppedChars: 0 };
+
+/** Terminal control sequences (colours, cursor moves): the page shows plain text. */
+// eslint-disable-next-line no-control-regex -- matching ESC sequences is the point
+const ANSI_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
+
+/**
+ * `out` with `piece` appended (joined to the last chunk of its stream, terminal control sequences
+ * removed), trimmed to `limit` chars.
+ */
+export function appendOutput(
+  out: RecordOutputState,
+  piece: RecordOutput,
+  limit = RECORD_OUTPUT_CHARS,
+): RecordOutputState {
+  if (piece.text.includes('\u001b'))
+    piece = { stream: piece.stream, text: piece.text.replace(ANSI_SEQUENCE, '') };
+  if (piece.text.length === 0) return out;
+  const chunks = out.chunks.slice();
+  const last = chunks[chunks.length - 1];
+  if (last && last.stream === piece.stream && last.text.length + piece.text.length <= RECORD_CHUNK_CHARS)
+    chunks[chunks.length - 1] = { stream: last.stream, text: last.text + piece.text };
+  else chunks.push({ stream: piece.stream, text: piece.text });
+  let chars = out.chars + piece.text.length;
+  let droppedChars = out.droppedChars;
+  while (chars > limit && chunks.length > 0) {
+    const first = chunks[0]!;
+    const over = chars - limit;
+    if (first.text.length <= over) {
+      chunks.shift();
+      chars -= first.text.length;
+      droppedChars += first.text.length;
+    } else {
+      chunks[0] = { stream: first.stream, text: first.text.slice(over) };
+      chars -= over;
+      droppedChars += over;
+    }
+  }
+  return { chunks, chars, droppedChars };
+}
+
 /** Counter samples kept for the charts (the last N; older ones are dropped). */
 export const COUNTER_POINTS = 240;
 
@@ -86,6 +174,11 @@ export interface AppState {
   counters: CounterSample[];
   diag: DiagState;
   trace: TraceState;
+  /** The service's recording (record.state / its pushes); null until asked. */
+  record: RecordState | null;
+  recordRequest: RecordRequestState;
+  recordOutput: RecordOutputState;
+  recordForm: RecordForm;
 }
 
 export interface AppActions {
@@ -102,6 +195,10 @@ export interface AppActions {
   exportTrace(): Promise<void>;
   /** Web: the file the user picked; Electron: omitted (main shows the open dialog). */
   importTrace(file?: Blob): Promise<void>;
+  setRecordForm(patch: Partial<RecordForm>): void;
+  loadRecord(): Promise<void>;
+  startRecord(request: RecordRequest): Promise<void>;
+  stopRecord(): Promise<void>;
 }
 
 export type AppStore = StoreApi<AppState & AppActions>;
@@ -110,6 +207,15 @@ export interface AppStoreHandle {
   store: AppStore;
   /** Stops listening to the transport (does not close it). */
   dispose(): void;
+}
+
+/** Order of recording states within one recording: an answer never undoes a later push. */
+const RECORD_PHASE = { idle: 0, running: 1, finished: 2, failed: 2 } as const;
+
+/** Whether `a` (what the store has) is a later state of the same recording than `b`. */
+function isNewer(a: RecordState | null, b: RecordState): boolean {
+  if (!a || a.startedAt !== b.startedAt) return false;
+  return RECORD_PHASE[a.state] > RECORD_PHASE[b.state] || (a.state === b.state && a.ops > b.ops);
 }
 
 export function createAppStore(
@@ -135,6 +241,10 @@ export function createAppStore(
     counters: [],
     diag: { status: 'idle' },
     trace: { status: 'idle' },
+    record: null,
+    recordRequest: { status: 'idle' },
+    recordOutput: EMPTY_OUTPUT,
+    recordForm: EMPTY_RECORD_FORM,
 
     setView: (view) => set({ view }),
 
@@ -253,6 +363,50 @@ export function createAppStore(
         set({ trace: { status: 'error', error: toErrorPayload(error) } });
       }
     },
+
+    setRecordForm: (patch) => set({ recordForm: { ...get().recordForm, ...patch } }),
+
+    loadRecord: async () => {
+      try {
+        const record = await api.call('record.state', {});
+        const out = get().recordOutput;
+        // A recording started elsewhere (or before this page loaded): its output so far is the tail.
+        const seeded =
+          out.chars === 0 && record.outputTail
+            ? appendOutput(EMPTY_OUTPUT, { stream: 'stdout', text: record.outputTail })
+            : out;
+        set({ record, recordOutput: seeded });
+        if (get().recordRequest.status === 'error') set({ recordRequest: { status: 'idle' } });
+      } catch (error) {
+        set({ recordRequest: { status: 'error', action: 'state', error: toErrorPayload(error) } });
+      }
+    },
+
+    startRecord: async (request) => {
+      const busy = get().recordRequest.status;
+      if (busy === 'starting' || get().record?.state === 'running') return;
+      set({ recordRequest: { status: 'starting' }, recordOutput: EMPTY_OUTPUT });
+      try {
+        const record = await api.call('record.start', request);
+        // record.state pushes may have overtaken the answer: keep the newer one.
+        if (!isNewer(get().record, record)) set({ record });
+        set({ recordRequest: { status: 'idle' } });
+      } catch (error) {
+        set({ recordRequest: { status: 'error', action: 'start', error: toErrorPayload(error) } });
+      }
+    },
+
+    stopRecord: async () => {
+      set({ recordRequest: { status: 'stopping' } });
+      try {
+        const record = await api.call('record.stop', {});
+        if (!isNewer(get().record, record)) set({ record });
+        // Stopping is asked for; the end arrives as a record.state push.
+        if (get().recordRequest.status === 'stopping') set({ recordRequest: { status: 'idle' } });
+      } catch (error) {
+        set({ recordRequest: { status: 'error', action: 'stop', error: toErrorPayload(error) } });
+      }
+    },
   }));
 
   const unsubscribers = [
@@ -264,6 +418,7 @@ export function createAppStore(
       if (connection.state === 'open' && was !== 'open') {
         timeline.reset();
         void store.getState().loadDevices();
+        if (store.getState().record) void store.getState().loadRecord();
       }
     }),
     api.on('service.state', (data) => {
@@ -299,6 +454,15 @@ export function createAppStore(
       // Finished checks arrive with their result: rows fill in while the run goes on.
       const results = progress.result ? [...diag.results, progress.result] : diag.results;
       store.setState({ diag: { ...diag, progress, results } });
+    }),
+    api.on('record.state', (record) => {
+      const before = store.getState().record;
+      // A new recording (from this page, another one, or the CLI with --to): its output starts empty.
+      const fresh = record.state === 'running' && before?.startedAt !== record.startedAt;
+      store.setState(fresh ? { record, recordOutput: EMPTY_OUTPUT } : { record });
+    }),
+    api.on('record.output', (piece) => {
+      store.setState({ recordOutput: appendOutput(store.getState().recordOutput, piece) });
     }),
     api.on('scenario.progress', (p) => {
       const run = store.getState().scenarioRun;

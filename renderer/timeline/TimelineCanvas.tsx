@@ -113,6 +113,7 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
         labels,
         dpr,
         strips,
+        highlight: c.highlight,
       });
       rows = stats.rows;
       // The overview's lanes only change with the data, size or theme: cached, then the window box on top.
@@ -141,9 +142,11 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
       drawOverviewWindow(octx, c.store, c.view, width, 40, theme);
       const h = c.hook;
       h.spanCount = c.store.spanCount;
+      h.maxEndNs = c.store.maxEnd;
       h.lanes = c.store.lanes.size;
       h.visibleRange = [c.view.t0, c.view.t1];
       h.drawnRects = stats.drawnRects;
+      h.arrows = stats.arrows;
       h.frames++;
       h.lastFrameMs = performance.now() - t;
       canvas.dataset.frames = String(h.frames);
@@ -179,7 +182,8 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     let drag: { x: number; t0: number; t1: number; moved: boolean; id: number } | null = null;
     const onDown = (e: PointerEvent) => {
       if (e.button !== 0) return;
-      canvas.focus();
+      // No scrolling into view: the pointer would then be over another spot when it is released.
+      canvas.focus({ preventScroll: true });
       drag = { x: e.clientX, t0: c.view.t0, t1: c.view.t1, moved: false, id: e.pointerId };
       canvas.setPointerCapture(e.pointerId);
     };

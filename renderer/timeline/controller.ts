@@ -26,6 +26,8 @@ export interface TimelineSnapshot {
 
 export interface TimelineHook {
   spanCount: number;
+  /** The latest end (records' host ns) among the spans the last frame was drawn from (bench record-live). */
+  maxEndNs: number;
   lanes: number;
   visibleRange: [number, number];
   drawnRects: number;
@@ -33,6 +35,10 @@ export interface TimelineHook {
   lastFrameMs: number;
   batches: number;
   selectedId: number | null;
+  /** Dependency arrows in the last frame. */
+  arrows: number;
+  /** Op ids outlined as a group (focusOps), how many. */
+  highlighted: number;
 }
 
 export class TimelineController {
@@ -46,6 +52,7 @@ export class TimelineController {
   /** Statistics for the e2e/benchmark hook. */
   readonly hook: TimelineHook = {
     spanCount: 0,
+    maxEndNs: 0,
     lanes: 0,
     visibleRange: [0, 0],
     drawnRects: 0,
@@ -53,7 +60,11 @@ export class TimelineController {
     lastFrameMs: 0,
     batches: 0,
     selectedId: null,
+    arrows: 0,
+    highlighted: 0,
   };
+  /** Op ids outlined together (a finding's operations; see focusOps). */
+  highlight: readonly number[] = [];
   private fitted = false;
   private readonly listeners = new Set<() => void>();
   private snap: TimelineSnapshot;
@@ -98,6 +109,8 @@ export class TimelineController {
     this.store.reset();
     this.selected = null;
     this.selectedInfo = null;
+    this.highlight = [];
+    this.hook.highlighted = 0;
     this.fitted = false;
     this.error = null;
     this.follow = true;
@@ -142,6 +155,8 @@ export class TimelineController {
     this.notifyNow();
   }
   clearSelection(): void {
+    this.highlight = [];
+    this.hook.highlighted = 0;
     this.selected = null;
     this.selectedInfo = null;
     this.hook.selectedId = null;
@@ -160,6 +175,58 @@ export class TimelineController {
     }
     this.select(found.lane.info.id, found.index);
     return true;
+  }
+
+  /**
+   * Shows a group of operations (an analysis finding's): outlines them all, zooms to their extent (or to
+   * `range` when none of them is in the capture any more), selects the first one found and stops
+   * following live. Returns how many of the ops were found.
+   */
+  focusOps(ids: readonly number[], range?: { startNs: number; endNs: number }): number {
+    let t0 = Infinity,
+      t1 = -Infinity,
+      found = 0;
+    let first: { lane: number; index: number } | null = null;
+    for (const id of ids) {
+      // The index of op locations first (cheap); a scan of the lanes for ops beyond it, or to select.
+      let loc: { start: number; end: number } | null = this.store.locate(id);
+      if (!loc || !first) {
+        const f = this.store.findOp(id);
+        if (f) {
+          loc ??= { start: f.lane.start[f.index]!, end: f.lane.end[f.index]! };
+          first ??= { lane: f.lane.info.id, index: f.index };
+        }
+      }
+      if (!loc) continue;
+      found++;
+      if (loc.start < t0) t0 = loc.start;
+      if (loc.end > t1) t1 = loc.end;
+    }
+    if (found === 0 && range && range.endNs >= range.startNs) {
+      t0 = range.startNs;
+      t1 = range.endNs;
+    }
+    this.highlight = [...ids];
+    this.hook.highlighted = found;
+    if (t1 >= t0) {
+      // A margin on each side so the outlines are not on the edge; a minimum width for a single point.
+      const w = Math.max(t1 - t0, 1_000);
+      const mid = (t0 + t1) / 2;
+      this.setView({ t0: mid - w * 0.58, t1: mid + w * 0.58 });
+    }
+    if (first) this.select(first.lane, first.index);
+    else {
+      this.dirty = true;
+      this.notifyNow();
+    }
+    return found;
+  }
+
+  clearHighlight(): void {
+    if (this.highlight.length === 0) return;
+    this.highlight = [];
+    this.hook.highlighted = 0;
+    this.dirty = true;
   }
 
   // ---- React side ----

@@ -31,7 +31,8 @@ export const DARK_THEME: Theme = {
   grid: '#2a2f38',
   selection: '#ffbf47',
   arrow: '#ff7ab6',
-  kinds: ['#5aa9ff', '#4cc38a', '#e0a341', '#8b93a1', '#b98cff', '#ff7ab6'],
+  // OP_KINDS order: kernel, copy, fill, barrier, event-record, event-wait, event-reset, timestamp.
+  kinds: ['#5aa9ff', '#4cc38a', '#e0a341', '#8b93a1', '#b98cff', '#ff7ab6', '#3ec7c7', '#d7dbe0'],
   mixed: '#7c8799',
 };
 export const LIGHT_THEME: Theme = {
@@ -42,7 +43,7 @@ export const LIGHT_THEME: Theme = {
   grid: '#dde1e7',
   selection: '#b35c00',
   arrow: '#c2185b',
-  kinds: ['#1f6fd1', '#1f8a55', '#b7791f', '#6b7280', '#7c4dff', '#c2185b'],
+  kinds: ['#1f6fd1', '#1f8a55', '#b7791f', '#6b7280', '#7c4dff', '#c2185b', '#0e8585', '#3b4350'],
   mixed: '#8a94a6',
 };
 
@@ -89,6 +90,41 @@ export interface Row {
   lane?: LaneColumns;
 }
 
+/** Width of a label in the gutter fonts, px: measured when the context can, else estimated. */
+/** A context that may measure text (the tests' stand-in does not). */
+interface Measurer {
+  measureText?: (text: string) => { width: number };
+}
+
+function textWidth(ctx: Measurer, text: string, bold: boolean): number {
+  if (typeof ctx.measureText === 'function') {
+    const w = ctx.measureText(text).width;
+    if (Number.isFinite(w)) return w;
+  }
+  return text.length * (bold ? 6.6 : 6.1);
+}
+
+/**
+ * `text` shortened with an ellipsis to fit `maxPx` (a recorded program's queue names can be longer than
+ * the gutter).
+ */
+export function fitLabel(ctx: Measurer, text: string, maxPx: number, bold = false): string {
+  if (textWidth(ctx, text, bold) <= maxPx) return text;
+  let lo = 0,
+    hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (textWidth(ctx, `${text.slice(0, mid)}…`, bold) <= maxPx) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${text.slice(0, lo)}…`;
+}
+
+/** Room for a lane label in the gutter (it starts at x = 14), px. */
+const LANE_LABEL_W = GUTTER_W - 20;
+/** Room for a group header in the gutter (it starts at x = 6); longer ones run on over the plot. */
+const GROUP_LABEL_W = GUTTER_W - 12;
+
 /** layoutRows' last answer per store, valid while the store's groups are the same array. */
 const ROWS = new WeakMap<TimelineStore, { groups: unknown; rows: Row[] }>();
 
@@ -104,10 +140,10 @@ export function layoutRows(store: TimelineStore): Row[] {
   ROWS.set(store, { groups, rows });
   let y = AXIS_H;
   for (const g of groups) {
-    rows.push({ kind: 'group', y, h: GROUP_H, label: `GPU ${g.device} · ${g.engineLabel}` });
+    rows.push({ kind: 'group', y, h: GROUP_H, label: g.label });
     y += GROUP_H;
     for (const lane of g.lanes) {
-      rows.push({ kind: 'lane', y, h: LANE_H, label: `stream ${lane.info.stream}`, lane });
+      rows.push({ kind: 'lane', y, h: LANE_H, label: store.laneName(lane), lane });
       y += LANE_H;
     }
   }
@@ -145,6 +181,8 @@ export interface DrawOptions {
    * every run is a rect.
    */
   strips?: StripLayer;
+  /** Op ids outlined as a group (a finding's operations), besides the selection. */
+  highlight?: readonly number[];
 }
 
 /**
@@ -211,36 +249,56 @@ export interface LabelLayer {
   key: string;
   /** The rows it was drawn for (layoutRows returns the same array while the lanes do not change). */
   rows?: Row[];
+  /**
+   * Group headers too long for the gutter (a recorded program's process and device): the layer is then
+   * as wide as the canvas and these rows' bands are copied across the plot too (header rows hold no
+   * spans). Empty for xpuscope's own lanes, whose layer is the gutter only.
+   */
+  wideRows?: Row[];
 }
+
+const GROUP_FONT = 'bold 11px system-ui, sans-serif';
+const LANE_FONT = '11px system-ui, sans-serif';
 
 function paintLabels(layer: LabelLayer, key: string, rows: Row[], o: DrawOptions, height: number): void {
   const dpr = o.dpr ?? 1;
   const c = layer.canvas;
-  c.width = Math.max(1, Math.ceil(GUTTER_W * dpr));
+  let lctx = c.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+  if (!lctx) return;
+  lctx.font = GROUP_FONT;
+  const measure = lctx;
+  const wideRows = rows.filter(
+    (r) => r.kind === 'group' && textWidth(measure, r.label, true) > GROUP_LABEL_W,
+  );
+  const w = wideRows.length > 0 ? Math.max(GUTTER_W, o.width) : GUTTER_W;
+  c.width = Math.max(1, Math.ceil(w * dpr));
   c.height = Math.max(1, Math.ceil(height * dpr));
-  const lctx = c.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+  lctx = c.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
   if (!lctx) return;
   lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  lctx.clearRect(0, 0, GUTTER_W, height);
+  lctx.clearRect(0, 0, w, height);
   lctx.textBaseline = 'middle';
   for (const row of rows) {
     const y = row.y - o.scrollY + row.h / 2;
     if (row.kind === 'group') {
       lctx.fillStyle = o.theme.text;
-      lctx.font = 'bold 11px system-ui, sans-serif';
-      lctx.fillText(row.label, 6, y);
+      lctx.font = GROUP_FONT;
+      lctx.fillText(fitLabel(lctx, row.label, w - 12, true), 6, y);
     } else {
       lctx.fillStyle = o.theme.muted;
-      lctx.font = '11px system-ui, sans-serif';
-      lctx.fillText(row.label, 14, y);
+      lctx.font = LANE_FONT;
+      lctx.fillText(fitLabel(lctx, row.label, LANE_LABEL_W), 14, y);
     }
   }
   layer.key = key;
   layer.rows = rows;
+  layer.wideRows = wideRows;
 }
 
 export interface DrawStats {
   drawnRects: number;
+  /** Dependency arrows drawn. */
+  arrows: number;
   rows: Row[];
 }
 
@@ -284,9 +342,15 @@ export function drawTimeline(
   ctx.clip();
   const layer = o.labels;
   if (layer) {
-    const key = `${o.dpr ?? 1}|${o.scrollY}|${height}|${theme.text}|${theme.muted}`;
+    // The width matters only to a layer with wide group headers.
+    const key = `${o.dpr ?? 1}|${o.scrollY}|${height}|${theme.text}|${theme.muted}|${layer.wideRows?.length ? width : ''}`;
     if (layer.key !== key || layer.rows !== rows) paintLabels(layer, key, rows, o, height);
   }
+  // Group headers longer than the gutter (a recorded program's): drawn on over their row.
+  ctx.font = GROUP_FONT;
+  const wideRows = layer
+    ? (layer.wideRows ?? [])
+    : rows.filter((r) => r.kind === 'group' && textWidth(ctx, r.label, true) > GROUP_LABEL_W);
   let alt = false;
   // Strip rows (see StripLayer): at an integer pixel ratio, with a 2D context for the layer.
   const dpr = o.dpr ?? 1;
@@ -332,8 +396,8 @@ export function drawTimeline(
       ctx.fillRect(0, y, width, row.h);
       if (!layer) {
         ctx.fillStyle = theme.text;
-        ctx.font = 'bold 11px system-ui, sans-serif';
-        ctx.fillText(row.label, 6, y + row.h / 2);
+        ctx.font = GROUP_FONT;
+        ctx.fillText(fitLabel(ctx, row.label, width - 12, true), 6, y + row.h / 2);
       }
       alt = false;
       continue;
@@ -346,8 +410,8 @@ export function drawTimeline(
     alt = !alt;
     if (!layer) {
       ctx.fillStyle = theme.muted;
-      ctx.font = '11px system-ui, sans-serif';
-      ctx.fillText(row.label, 14, y + row.h / 2);
+      ctx.font = LANE_FONT;
+      ctx.fillText(fitLabel(ctx, row.label, LANE_LABEL_W), 14, y + row.h / 2);
     }
 
     const top = y + 3,
@@ -437,17 +501,53 @@ export function drawTimeline(
   }
 
   // The cached labels over the gutter (spans are drawn right of it, so the order does not matter).
-  if (layer && layer.canvas.width > 1) ctx.drawImage(layer.canvas, 0, 0, GUTTER_W, height);
+  if (layer && layer.canvas.width > 1) {
+    const wide = wideRows;
+    if (wide.length === 0) ctx.drawImage(layer.canvas, 0, 0, GUTTER_W, height);
+    else {
+      const s = layer.canvas.width / Math.max(GUTTER_W, width);
+      ctx.drawImage(layer.canvas, 0, 0, GUTTER_W * s, height * s, 0, 0, GUTTER_W, height);
+      // Long group headers run on over their (span-free) header rows.
+      for (const row of wide) {
+        const y = row.y - o.scrollY;
+        if (y + row.h < visTop || y > visBot) continue;
+        const w = width - GUTTER_W;
+        ctx.drawImage(layer.canvas, GUTTER_W * s, y * s, w * s, row.h * s, GUTTER_W, y, w, row.h);
+      }
+    }
+  }
+
+  // Operations of a finding: outlined where their lanes are on screen.
+  if (o.highlight && o.highlight.length > 0) {
+    const laneRow = new Map<number, number>();
+    for (const row of rows) if (row.lane) laneRow.set(row.lane.info.id, row.y - o.scrollY);
+    ctx.strokeStyle = theme.selection;
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash?.([4, 2]);
+    for (const id of o.highlight) {
+      const loc = store.locate(id);
+      if (!loc || loc.end < view.t0 || loc.start > view.t1) continue;
+      const y = laneRow.get(loc.lane);
+      if (y === undefined || y + LANE_H < visTop || y > visBot) continue;
+      const x0 = Math.max(GUTTER_W, GUTTER_W + (loc.start - view.t0) / nsPerPx);
+      const x1 = Math.min(
+        width,
+        GUTTER_W + Math.max((loc.end - view.t0) / nsPerPx, (loc.start - view.t0) / nsPerPx + 2),
+      );
+      ctx.strokeRect(x0 - 0.5, y + 1.5, Math.max(2, x1 - x0) + 1, LANE_H - 3);
+    }
+    ctx.setLineDash?.([]);
+  }
 
   // Dependency arrows (event record → wait edges) whose ends are both in lanes on screen and at least
   // one end inside the window; the selected span's edges are drawn emphasised.
+  let arrows = 0;
   if (store.edgeCount > 0 && store.edgeCount <= 50_000) {
     const laneY = new Map<number, number>();
     for (const row of rows) if (row.lane) laneY.set(row.lane.info.id, row.y - o.scrollY + row.h / 2);
     const selId = o.selected ? (store.lanes.get(o.selected.lane)?.id[o.selected.index] ?? null) : null;
     ctx.strokeStyle = theme.arrow;
     ctx.fillStyle = theme.arrow;
-    let arrows = 0;
     for (let j = 0; j < store.edgeCount && arrows < 2000; j++) {
       const from = store.edgeFrom[j]!,
         to = store.edgeTo[j]!;
@@ -505,13 +605,22 @@ export function drawTimeline(
     ctx.fillText(t.label, x + 3, top + AXIS_H / 2 - 2);
   }
 
-  // Gutter divider.
+  // Gutter divider, interrupted where a long group header runs on over the plot.
   ctx.strokeStyle = theme.grid;
   ctx.beginPath();
-  ctx.moveTo(GUTTER_W - 0.5, 0);
+  let from = 0;
+  for (const row of wideRows) {
+    const y = row.y - o.scrollY;
+    if (y > from) {
+      ctx.moveTo(GUTTER_W - 0.5, from);
+      ctx.lineTo(GUTTER_W - 0.5, y);
+    }
+    from = Math.max(from, y + row.h);
+  }
+  ctx.moveTo(GUTTER_W - 0.5, from);
   ctx.lineTo(GUTTER_W - 0.5, height);
   ctx.stroke();
-  return { drawnRects, rows };
+  return { drawnRects, arrows, rows };
 }
 
 /** Names on spans wide enough to hold three characters or more. */

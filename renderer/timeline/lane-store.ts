@@ -164,6 +164,9 @@ export function upperBound(a: Float64Array, n: number, x: number): number {
   return lo;
 }
 
+/** Rects at least this wide (px) on both sides of a shared boundary pixel are not merged (see query). */
+export const MIN_SPLIT_PX = 4;
+
 /** One merged rectangle in pixel space, as drawn. */
 export interface RectSink {
   (x0: number, x1: number, kind: number, count: number, index: number): void;
@@ -468,8 +471,10 @@ export class LaneColumns {
 
   /**
    * Emits the lane's content in [t0, t1] as pixel rectangles for a view of `width` pixels: at most
-   * one rectangle per pixel column (rects touching the same pixel are merged), read from the
-   * coarsest mipmap level whose bucket is narrower than a pixel. Returns the number emitted.
+   * one rectangle per pixel column (rects touching the same pixel are merged, except that two wide
+   * back-to-back rects leave their shared pixel to the first), read from the coarsest mipmap level
+   * whose bucket is narrower than a pixel, or from the raw spans when the window holds at most `width`
+   * of them. Returns the number emitted.
    * `index` is the raw span index when the rect is exactly one raw span, else -1.
    */
   query(t0: number, t1: number, width: number, sink: RectSink): number {
@@ -477,6 +482,10 @@ export class LaneColumns {
     const nsPerPx = (t1 - t0) / width;
     let lvIndex = 0;
     while (lvIndex < MAX_LEVEL && levelBucketNs(lvIndex + 1) <= nsPerPx) lvIndex++;
+    // Few raw spans in the window (no more than a pixel each to read): the raw spans themselves, so
+    // back-to-back wide spans stay apart (levels merge spans whose gap is under a bucket) at O(pixels).
+    if (lvIndex > 0 && upperBound(this.start, this.n, t1) - lowerBound(this.endMax, this.n, t0) <= width)
+      lvIndex = 0;
     // A skipped level is read from the nearest kept level below it (or the raw spans).
     let lv: Level | null = lvIndex > 0 ? this.level(lvIndex) : null;
     while (lv !== null && lv.skip) lv = --lvIndex > 0 ? this.level(lvIndex) : null;
@@ -525,6 +534,10 @@ export class LaneColumns {
       if (a >= width) continue;
       const c = C ? C[i]! : 1;
       const d = D ? D[i]! : e - s;
+      // Back-to-back spans (an in-order queue's kernels) share only the pixel where one ends and the
+      // next starts: when both are wide, that pixel stays the first one's and the second starts after
+      // it, so each keeps its own rect (its gap, its label) instead of the lane becoming one bar.
+      if (px1 === a + 1 && px1 - px0 >= MIN_SPLIT_PX && b - px1 >= MIN_SPLIT_PX) a = px1;
       if (px1 > a) {
         // Touches the pixel the previous rect ends in: merge (coloured by the longest span in it).
         if (b > px1) px1 = b;
@@ -597,6 +610,10 @@ export interface LaneGroup {
   device: number;
   engineKey: string;
   engineLabel: string;
+  /** The group header: "GPU 0 · compute 0.0", or for a recorded program's lanes its process and device. */
+  label: string;
+  /** The recorded process, for lanes of a recorded program. */
+  pid?: number;
   lanes: LaneColumns[];
 }
 
@@ -618,8 +635,52 @@ export interface SpanInfo {
 export function engineLabel(e: BatchLane['engine']): string {
   return `${e.kind} ${e.ordinal}.${e.index}`;
 }
-export function laneLabel(l: BatchLane): string {
+
+/**
+ * A lane's own name: "stream 3" for xpuscope's streams; a recorded program's queue as it named it
+ * ("immediate list 3"), its string id resolved through `strings` (the store's string table).
+ */
+export function laneLabel(l: BatchLane, strings: readonly string[] = []): string {
+  if (l.source) return strings[l.source.queue] ?? `queue #${l.source.queue}`;
   return `stream ${l.stream}`;
+}
+
+/**
+ * The header of a lane's device/engine group: "GPU 0 · compute 0.0", or for a recorded program
+ * "pid 4242 · multi_engine --lists 4 — Intel(R) Data Center GPU Max 1550 · compute 0.1".
+ */
+export function groupLabel(l: BatchLane, strings: readonly string[] = []): string {
+  if (!l.source) return `GPU ${l.device} · ${engineLabel(l.engine)}`;
+  const process = strings[l.source.process] ?? '?';
+  const device = strings[l.source.device] ?? `device ${l.device}`;
+  return `pid ${l.source.pid} · ${process} — ${device} · ${engineLabel(l.engine)}`;
+}
+
+/** The lane as the details panel names it: device, engine and lane. */
+export function laneTitle(l: BatchLane, strings: readonly string[] = []): string {
+  if (!l.source) return `device ${l.device} · ${engineLabel(l.engine)} · ${laneLabel(l)}`;
+  return `${groupLabel(l, strings)} · ${laneLabel(l, strings)}`;
+}
+
+const KIND_RANK = { compute: 0, copy: 1, render: 2, other: 3 } as const;
+
+/**
+ * Display order: xpuscope's own lanes by device, engine (kind, ordinal, index), stream; then a recorded
+ * program's lanes by pid (a process's groups stay together), device, engine, lane.
+ */
+export function compareLanes(x: BatchLane, y: BatchLane): number {
+  const rx = x.source ? 1 : 0,
+    ry = y.source ? 1 : 0;
+  return (
+    rx - ry ||
+    (x.source && y.source ? x.source.pid - y.source.pid : 0) ||
+    x.device - y.device ||
+    KIND_RANK[x.engine.kind] - KIND_RANK[y.engine.kind] ||
+    x.engine.ordinal - y.engine.ordinal ||
+    x.engine.index - y.engine.index ||
+    x.stream - y.stream ||
+    x.id - y.id
+  );
 }
 
 /** All lanes of the capture, the string table and the dependency edges. */
@@ -748,44 +809,41 @@ export class TimelineStore {
     this.edgeCount++;
   }
 
-  /** Lanes in display order: device, engine (kind, ordinal, index), stream. */
+  /** Lanes in display order (see compareLanes). */
   orderedLanes(): LaneColumns[] {
-    if (!this.ordered) {
-      const kindRank = { compute: 0, copy: 1, render: 2, other: 3 } as const;
-      this.ordered = [...this.lanes.values()].sort((a, b) => {
-        const x = a.info,
-          y = b.info;
-        return (
-          x.device - y.device ||
-          kindRank[x.engine.kind] - kindRank[y.engine.kind] ||
-          x.engine.ordinal - y.engine.ordinal ||
-          x.engine.index - y.engine.index ||
-          x.stream - y.stream
-        );
-      });
-    }
+    if (!this.ordered) this.ordered = [...this.lanes.values()].sort((a, b) => compareLanes(a.info, b.info));
     return this.ordered;
   }
 
-  /** Lanes grouped by device and engine, in display order. */
+  /** Lanes grouped by device and engine (and process, for a recorded program), in display order. */
   groups(): LaneGroup[] {
     // Every frame asks (layout, content height): rebuilt only when the lanes changed (ordered reset).
     if (this.ordered && this.groupsCache) return this.groupsCache;
     const out: LaneGroup[] = [];
     for (const lane of this.orderedLanes()) {
-      const key = `${lane.info.device}/${lane.info.engine.kind}/${lane.info.engine.ordinal}.${lane.info.engine.index}`;
+      const info = lane.info;
+      const key = `${info.source ? `pid ${info.source.pid}/` : ''}${info.device}/${info.engine.kind}/${info.engine.ordinal}.${info.engine.index}`;
       const g = out[out.length - 1];
       if (g && g.engineKey === key) g.lanes.push(lane);
-      else
-        out.push({
-          device: lane.info.device,
+      else {
+        const group: LaneGroup = {
+          device: info.device,
           engineKey: key,
-          engineLabel: engineLabel(lane.info.engine),
+          engineLabel: engineLabel(info.engine),
+          label: groupLabel(info, this.strings),
           lanes: [lane],
-        });
+        };
+        if (info.source) group.pid = info.source.pid;
+        out.push(group);
+      }
     }
     this.groupsCache = out;
     return out;
+  }
+
+  /** A lane's label in the gutter ("stream 3", "immediate list 3"). */
+  laneName(lane: LaneColumns): string {
+    return laneLabel(lane.info, this.strings);
   }
 
   /**
@@ -861,7 +919,7 @@ export class TimelineStore {
     }
     return {
       lane: laneId,
-      laneLabel: `device ${lane.info.device} · ${engineLabel(lane.info.engine)} · ${laneLabel(lane.info)}`,
+      laneLabel: laneTitle(lane.info, this.strings),
       id,
       kind: lane.kind[index]!,
       name: this.nameOf(lane.name[index]!),

@@ -2,24 +2,46 @@
 // (TimelineCanvas) and the details panel of the selected span. Spans never enter React state: the
 // view subscribes to the controller's small snapshot (counts, follow, selection).
 import { useEffect, useSyncExternalStore } from 'react';
+import { OP_KINDS } from '../../protocol/timeline.js';
 import type { CaptureState } from '../../protocol/views.js';
 import { formatBandwidth, formatDuration } from '../timeline/axis.js';
 import type { TimelineController } from '../timeline/controller.js';
 import { kindName } from '../timeline/draw.js';
-import type { SpanInfo } from '../timeline/lane-store.js';
+import type { SpanInfo, TimelineStore } from '../timeline/lane-store.js';
 import { TimelineCanvas } from '../timeline/TimelineCanvas.js';
 import { useApp } from '../state/context.js';
 import { ErrorCallout } from './common.js';
 
+/** What the timeline shows, for its title: xpuscope's own work, an imported file, or a recorded program. */
+export function timelineTitle(capture: CaptureState | null): { text: string; command?: string } {
+  switch (capture?.source) {
+    case 'recording':
+      return capture.sourceName
+        ? { text: 'Recording of ', command: capture.sourceName }
+        : { text: 'Recording of a program' };
+    case 'import':
+      return capture.sourceName
+        ? { text: 'Imported file ', command: capture.sourceName }
+        : { text: 'Imported file' };
+    default:
+      return { text: 'Live timeline' };
+  }
+}
+
 export function TimelineView() {
   const loadCapture = useApp((s) => s.loadCapture);
+  const capture = useApp((s) => s.capture);
   useEffect(() => {
     void loadCapture();
   }, [loadCapture]);
+  const title = timelineTitle(capture);
   return (
     <section className="view view-timeline" data-testid="timeline-view" aria-labelledby="timeline-heading">
       <header className="view-header">
-        <h2 id="timeline-heading">Live timeline</h2>
+        <h2 id="timeline-heading" data-testid="timeline-title" data-source={capture?.source ?? 'live'}>
+          {title.text}
+          {title.command ? <code>{title.command}</code> : null}
+        </h2>
       </header>
       <TimelinePanel />
     </section>
@@ -32,6 +54,7 @@ export function TimelinePanel({ compact = false }: { compact?: boolean }) {
   const capture = useApp((s) => s.capture);
   const captureError = useApp((s) => s.captureError);
   const controlCapture = useApp((s) => s.controlCapture);
+  const recordRunning = useApp((s) => s.record?.state === 'running');
   const snap = useSyncExternalStore(controller.subscribe, controller.snapshot);
   return (
     <div className={compact ? 'timeline-panel timeline-panel-compact' : 'timeline-panel'}>
@@ -42,6 +65,7 @@ export function TimelinePanel({ compact = false }: { compact?: boolean }) {
         lanes={snap.lanes}
         follow={snap.follow}
         onControl={(a) => void controlCapture(a)}
+        recordRunning={recordRunning}
       />
       {captureError && captureError.code !== 'NOT_IMPLEMENTED' ? (
         <ErrorCallout title="Capture control failed" error={captureError} testId="capture-error" />
@@ -56,14 +80,54 @@ export function TimelinePanel({ compact = false }: { compact?: boolean }) {
           <TimelineCanvas controller={controller} />
           {snap.spanCount === 0 ? (
             <p className="timeline-empty muted" data-testid="timeline-empty">
-              No operations captured yet. Run a scenario (Scenarios, key 4) or import a trace (Traces, key 7);
-              spans appear here live.
+              {capture?.source === 'recording'
+                ? 'No operations recorded yet: they appear here as the program submits them to the GPU.'
+                : 'No operations captured yet. Run a scenario (Scenarios, key 4), record a program (Record, key 8) or import a trace (Traces, key 7); spans appear here live.'}
             </p>
           ) : null}
         </div>
         <SpanDetails info={snap.selected} onSelect={(id) => controller.selectById(id)} />
       </div>
+      <LaneList store={controller.store} lanes={snap.lanes} />
     </div>
+  );
+}
+
+/** Lanes listed for screen readers (the canvas is one image) and for tests; at most this many. */
+const LANE_LIST_MAX = 256;
+
+/**
+ * The canvas's groups and lanes as text, visually hidden: "pid 4242 · multi_engine — Intel(R) … ·
+ * compute 0.1" with "immediate list 2" under it. Re-rendered when the lane count changes (`lanes`).
+ */
+export function LaneList({ store, lanes }: { store: TimelineStore; lanes: number }) {
+  if (lanes === 0) return null;
+  let left = LANE_LIST_MAX;
+  return (
+    <ul className="visually-hidden" data-testid="timeline-lanes" aria-label="Timeline lanes">
+      {store.groups().map((g) =>
+        left <= 0 ? null : (
+          <li key={g.engineKey} data-testid="timeline-group">
+            <span data-testid="timeline-group-label">{g.label}</span>
+            <ul>
+              {g.lanes.slice(0, Math.max(0, left)).map((l) => {
+                left--;
+                return (
+                  <li
+                    key={l.info.id}
+                    data-testid="timeline-lane"
+                    data-engine={g.engineLabel}
+                    data-spans={l.n}
+                  >
+                    {store.laneName(l)}
+                  </li>
+                );
+              })}
+            </ul>
+          </li>
+        ),
+      )}
+    </ul>
   );
 }
 
@@ -74,6 +138,7 @@ export function TimelineToolbar({
   lanes,
   follow,
   onControl,
+  recordRunning = false,
 }: {
   controller: TimelineController;
   capture: CaptureState | null;
@@ -81,18 +146,38 @@ export function TimelineToolbar({
   lanes: number;
   follow: boolean;
   onControl: (action: 'pause' | 'resume' | 'clear') => void;
+  /** A program is being recorded (the timeline shows it): no going back to live until it ends. */
+  recordRunning?: boolean;
 }) {
   const paused = capture?.paused ?? false;
+  // A file or a recorded program is shown: "resume" goes back to xpuscope's own live capture (a fresh one).
+  const shown = capture?.source === 'recording' || capture?.source === 'import' ? capture.source : null;
   return (
     <div className="toolbar" role="toolbar" aria-label="Timeline controls">
-      <button
-        type="button"
-        data-testid="capture-pause"
-        onClick={() => onControl(paused ? 'resume' : 'pause')}
-        aria-pressed={paused}
-      >
-        {paused ? 'Resume' : 'Pause'}
-      </button>
+      {shown ? (
+        <button
+          type="button"
+          data-testid="capture-pause"
+          onClick={() => onControl('resume')}
+          disabled={recordRunning}
+          title={
+            recordRunning
+              ? 'A program is being recorded: stop it first (Record view)'
+              : `Show xpuscope's own operations live again (the ${shown === 'recording' ? 'recording' : 'imported file'} leaves the timeline)`
+          }
+        >
+          Back to live
+        </button>
+      ) : (
+        <button
+          type="button"
+          data-testid="capture-pause"
+          onClick={() => onControl(paused ? 'resume' : 'pause')}
+          aria-pressed={paused}
+        >
+          {paused ? 'Resume' : 'Pause'}
+        </button>
+      )}
       <button type="button" data-testid="capture-clear" onClick={() => onControl('clear')}>
         Clear
       </button>
@@ -127,7 +212,19 @@ export function TimelineToolbar({
       </label>
       <span className="toolbar-stats muted" data-testid="timeline-stats">
         {spanCount.toLocaleString('en-US')} spans · {lanes} lanes
-        {capture ? ` · ${capture.paused ? 'paused' : capture.recording ? 'recording' : 'idle'}` : ''}
+        {capture
+          ? ` · ${
+              shown === 'recording'
+                ? 'recorded program'
+                : shown === 'import'
+                  ? 'imported file'
+                  : capture.paused
+                    ? 'paused'
+                    : capture.recording
+                      ? 'recording'
+                      : 'idle'
+            }`
+          : ''}
         {capture && capture.dropped > 0 ? ` · ${capture.dropped.toLocaleString('en-US')} dropped` : ''}
       </span>
       <span className="toolbar-help muted">Wheel: zoom · drag: pan · W/A/S/D · F: fit</span>
@@ -139,7 +236,7 @@ export function TimelineToolbar({
 function Legend() {
   return (
     <span className="legend" aria-label="Span colours">
-      {['kernel', 'copy', 'fill', 'barrier', 'event-record', 'event-wait'].map((k) => (
+      {OP_KINDS.map((k) => (
         <span key={k} className={`legend-item legend-${k}`}>
           {k}
         </span>

@@ -10,7 +10,5 @@ export {
   BUSY_SHAPE,
   type Calibration,
 } from './calibrate.js';
-export { subscribeOps, hubAttached, hubErrors, type OpListener } from './hub.js';
 export { SCENARIOS, scenarioDef } from './definitions.js';
 export type { Details, ScenarioDef, ScenarioContext, ExplainInput, ScenarioOutcome } from './context.js';
-export { hostClockNs, RecordClock } from './clock.js';

@@ -4,7 +4,7 @@
 import type { OpRecord } from '../../protocol/timeline.js';
 import type { LaneShare, ScenarioInfo, ScenarioResult } from '../../protocol/views.js';
 import { xpu } from '../api.js';
-import { hostClockNs } from './clock.js';
+import { hostClockNs } from '../record-clock.js';
 import type { XpuBuffer } from '../memory.js';
 import { computeMetrics } from '../timeline/metrics.js';
 import { Timeline, engineKey } from '../timeline/timeline.js';
@@ -12,7 +12,7 @@ import { engineLabel } from '../trace/format.js';
 import { BUSY_SHAPE, busyOutput, calibrate, iterationsFor, type Calibration } from './calibrate.js';
 import type { Details, ScenarioContext } from './context.js';
 import { SCENARIOS, scenarioDef } from './definitions.js';
-import { subscribeOps } from './hub.js';
+import { subscribeOps } from '../recorder-hub.js';
 import { ScenarioParamError, resolveParams, type ParamValues } from './params.js';
 
 export interface ScenarioProgress {

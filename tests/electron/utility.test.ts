@@ -5,6 +5,25 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', async () => (await import('./electron-stub.js')).electronStub);
 
+/** The real service, with what the entry asked of it noted: its options and each subscription's. */
+const seen = vi.hoisted(() => ({ options: [] as unknown[], subscriptions: [] as unknown[] }));
+vi.mock('../../host/service.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../host/service.js')>();
+  return {
+    ...real,
+    createService: (options: Parameters<typeof real.createService>[0]) => {
+      seen.options.push(options);
+      const svc = real.createService(options);
+      const on = svc.on.bind(svc);
+      svc.on = (listener, opts) => {
+        seen.subscriptions.push(opts);
+        return on(listener, opts);
+      };
+      return svc;
+    },
+  };
+});
+
 import { UTILITY_BATCH_PORT, UTILITY_INIT } from '../../electron/ipc.js';
 import { FakeMessageChannelMain } from './electron-stub.js';
 
@@ -49,6 +68,11 @@ describe('utility process entry', () => {
     await waitFor(() => expect(replies).toContainEqual(expect.objectContaining({ event: 'service.state' })));
   });
 
+  it('the main-port subscription asks for no batches (none is encoded for it); launching is allowed', () => {
+    expect(seen.subscriptions[0]).toEqual({ batches: false });
+    expect(seen.options[0]).toMatchObject({ allowLaunch: true });
+  });
+
   it('accepts a batch port and keeps timeline batches off the main port', async () => {
     const { port1: pageSide, port2: utilitySide } = new FakeMessageChannelMain();
     parentPort.emit('message', { data: UTILITY_BATCH_PORT, ports: [utilitySide] });
@@ -59,5 +83,7 @@ describe('utility process entry', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(replies.some((r) => (r as { event?: string }).event === 'timeline.batch')).toBe(false);
     for (const d of got) expect(d).toBeInstanceOf(ArrayBuffer);
+    // The page's port subscribes for batches.
+    expect(seen.subscriptions.at(-1)).toBeUndefined();
   });
 });

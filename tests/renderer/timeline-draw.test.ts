@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DARK_THEME,
   drawTimeline,
+  fitLabel,
   GUTTER_W,
   layoutRows,
   pixelOf,
@@ -282,5 +283,87 @@ describe('drawTimeline', () => {
     frame();
     expect(layoutRows(s).length).toBe(rows + 1);
     expect(layerCalls.calls.fillText).toBe(rows + rows + 1);
+  });
+});
+
+describe('recorded lanes in the gutter', () => {
+  const DEVICE = 'Intel(R) Data Center GPU Max 1550';
+  function recordedStore(): TimelineStore {
+    const s = new TimelineStore();
+    s.ingest(
+      makeBatch(
+        [
+          { lane: 0, id: 1, start: 0, end: 500 },
+          { lane: 1, id: 2, start: 600, end: 900 },
+        ],
+        {
+          strings: [
+            'k',
+            'multi_engine --lists 4 --kernels 40',
+            DEVICE,
+            'immediate list 1',
+            'immediate list 12 (in-order)',
+          ],
+          lanes: [
+            { ...lane(0), source: { pid: 4242, process: 1, device: 2, queue: 3 } },
+            { ...lane(1), source: { pid: 4242, process: 1, device: 2, queue: 4 } },
+          ],
+          edges: [[1, 2]],
+        },
+      ),
+    );
+    return s;
+  }
+
+  it('runs a long group header on over its header row, from a label layer as wide as the canvas', () => {
+    const s = recordedStore();
+    const rows = layoutRows(s);
+    expect(rows.map((r) => r.label)).toEqual([
+      `pid 4242 · multi_engine --lists 4 --kernels 40 — ${DEVICE} · compute 0.0`,
+      'immediate list 1',
+      'immediate list 12 (in-order)',
+    ]);
+    const layerCalls = rasterCtx(new Set());
+    const texts: string[] = [];
+    (layerCalls.ctx as unknown as { fillText: (t: string) => void }).fillText = (t: string) => {
+      texts.push(t);
+    };
+    const layer: LabelLayer = {
+      canvas: { width: 0, height: 0, getContext: () => layerCalls.ctx } as unknown as HTMLCanvasElement,
+      key: '',
+    };
+    const r = rasterCtx(new Set());
+    const stats = drawTimeline(
+      r.ctx,
+      s,
+      { t0: 0, t1: 1000 },
+      {
+        width: W,
+        height: H,
+        theme: DARK_THEME,
+        origin: 0,
+        selected: null,
+        scrollY: 0,
+        labels: layer,
+        dpr: 1,
+      },
+    );
+    expect((layer.canvas as { width: number }).width).toBe(W);
+    expect(layer.wideRows).toHaveLength(1);
+    // the gutter, then the one wide header row's band across the plot
+    expect(r.calls.drawImage).toBe(2);
+    // the header fits in the canvas; the long lane name is shortened to the gutter
+    expect(texts[0]).toBe(rows[0]!.label);
+    expect(texts[1]).toBe('immediate list 1');
+    expect(texts[2]).toMatch(/^immediate list 12.*…$/);
+    expect(texts[2]!.length).toBeLessThan(rows[2]!.label.length);
+    expect(stats.arrows).toBe(1);
+  });
+
+  it('fitLabel shortens with an ellipsis only when needed', () => {
+    const ctx = { measureText: (t: string) => ({ width: t.length * 10 }) };
+    expect(fitLabel(ctx, 'abcdef', 60)).toBe('abcdef');
+    expect(fitLabel(ctx, 'abcdefgh', 60)).toBe('abcde…');
+    expect(fitLabel({}, 'x'.repeat(100), 61)).toBe(`${'x'.repeat(9)}…`); // estimated at 6.1 px a char
   });
 });

@@ -2,7 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../protocol/timeline-batch.js';
 import { TimelineController } from '../../renderer/timeline/controller.js';
-import { LaneColumns, lowerBound, TimelineStore, upperBound } from '../../renderer/timeline/lane-store.js';
+import { layoutRows } from '../../renderer/timeline/draw.js';
+import {
+  compareLanes,
+  groupLabel,
+  LaneColumns,
+  laneLabel,
+  laneTitle,
+  lowerBound,
+  TimelineStore,
+  upperBound,
+} from '../../renderer/timeline/lane-store.js';
 import { lane, makeBatch, rng, type SpanSpec } from './timeline-helpers.js';
 
 function collect(l: LaneColumns, t0: number, t1: number, width: number) {
@@ -110,6 +120,20 @@ describe('LaneColumns', () => {
     const rects = collect(l, 5_000, 15_000, 100);
     expect(rects).toHaveLength(1);
     expect(rects[0]).toMatchObject({ x0: 0, x1: 50, index: 0, count: 1 });
+  });
+
+  it('keeps back-to-back wide spans apart (an in-order queue), merging them only when narrow', () => {
+    const l = new LaneColumns(lane(0), 100);
+    // 10 kernels of 1 003 ns, each starting where the previous ended: boundaries fall inside pixels
+    for (let i = 0; i < 10; i++) l.push(i, 0, 0, 0, i * 1003, i * 1003, (i + 1) * 1003);
+    const wide = collect(l, 0, 10_030, 100); // ~10 px each
+    expect(wide).toHaveLength(10);
+    expect(wide.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (let i = 1; i < wide.length; i++) expect(wide[i]!.x0).toBe(wide[i - 1]!.x1);
+    expect(wide[9]!.x1).toBe(100);
+    // more spans than pixels: read from the levels, which merge them into one bar
+    for (let i = 10; i < 100; i++) l.push(i, 0, 0, 0, i * 1003, i * 1003, (i + 1) * 1003);
+    expect(collect(l, 0, 100_300, 20)).toEqual([{ x0: 0, x1: 20, kind: 0, count: 100, index: -1 }]);
   });
 
   it('colours a merged rect by the kind of its longest span', () => {
@@ -349,5 +373,172 @@ describe('bulk ingest of per-lane runs', () => {
     expect(store.ingested).toBe(id - 1);
     // the cap was reached (oldest halves dropped) and out-of-order spans took the fallback
     expect([...store.lanes.values()].some((l) => l.dropped > 0)).toBe(true);
+  });
+});
+
+describe('recorded lanes (xpuscope record)', () => {
+  // A recorded program's lanes carry their pid and string ids of the process, device and queue names
+  // (protocol/timeline-batch.ts BatchLane.source); the store resolves them through its string table.
+  const DEVICE = 'Intel(R) Data Center GPU Max 1550';
+  const recorded = (
+    id: number,
+    pid: number,
+    device: number,
+    engineIndex: number,
+    stream: number,
+    names: { process: number; device: number; queue: number },
+  ) => ({
+    id,
+    device,
+    stream,
+    engine: { ordinal: 0, index: engineIndex, kind: 'compute' as const },
+    source: { pid, ...names },
+  });
+
+  /** Two batches over the binary encoding: lanes of batch 2 use strings that came in batch 1. */
+  function recordedController(): TimelineController {
+    const c = new TimelineController();
+    // strings: 0 'busy', 1 process of pid 4242, 2 device, 3–6 queue names, 7 process of pid 17
+    const strings1 = [
+      'busy',
+      'multi_engine --lists 4',
+      DEVICE,
+      'immediate list 1',
+      'immediate list 2',
+      'immediate list 3',
+      'immediate list 4',
+    ];
+    const first = makeBatch(
+      [
+        { lane: 10, id: 1, start: 100, end: 900 },
+        { lane: 11, id: 2, start: 120, end: 950 },
+        { lane: 3, id: 3, start: 50, end: 60 },
+      ],
+      {
+        strings: strings1,
+        lanes: [
+          // Arrive out of display order on purpose: engine 1 before engine 0, pid 4242 before pid 17.
+          recorded(10, 4242, 5, 1, 8, { process: 1, device: 2, queue: 4 }),
+          recorded(11, 4242, 5, 0, 7, { process: 1, device: 2, queue: 3 }),
+          lane(3, 2), // xpuscope's own stream 2 (no source)
+        ],
+      },
+    );
+    const second = makeBatch(
+      [
+        { lane: 12, id: 4, start: 130, end: 990 },
+        { lane: 13, id: 5, start: 200, end: 300 },
+        { lane: 14, id: 6, start: 140, end: 970 },
+      ],
+      {
+        stringBase: strings1.length,
+        strings: ['fork_child --child'],
+        lanes: [
+          recorded(12, 4242, 5, 0, 9, { process: 1, device: 2, queue: 5 }),
+          recorded(13, 17, 6, 0, 1, { process: 7, device: 2, queue: 3 }),
+          recorded(14, 4242, 5, 2, 10, { process: 1, device: 2, queue: 6 }),
+        ],
+      },
+    );
+    c.ingestBinary(encodeBatch(first));
+    c.ingestBinary(encodeBatch(second));
+    expect(c.error).toBeNull();
+    return c;
+  }
+
+  it('names lanes by their queue and groups by process and device, one process together', () => {
+    const s = recordedController().store;
+    expect(s.lanes.get(10)!.info.source).toEqual({ pid: 4242, process: 1, device: 2, queue: 4 });
+    const groups = s.groups();
+    expect(groups.map((g) => g.label)).toEqual([
+      'GPU 0 · compute 0.0',
+      'pid 17 · fork_child --child — Intel(R) Data Center GPU Max 1550 · compute 0.0',
+      `pid 4242 · multi_engine --lists 4 — ${DEVICE} · compute 0.0`,
+      `pid 4242 · multi_engine --lists 4 — ${DEVICE} · compute 0.1`,
+      `pid 4242 · multi_engine --lists 4 — ${DEVICE} · compute 0.2`,
+    ]);
+    expect(groups.map((g) => g.pid)).toEqual([undefined, 17, 4242, 4242, 4242]);
+    expect(groups.map((g) => g.lanes.map((l) => s.laneName(l)))).toEqual([
+      ['stream 2'],
+      ['immediate list 1'],
+      ['immediate list 1', 'immediate list 3'], // engine 0 of pid 4242: by lane (stream 7, then 9)
+      ['immediate list 2'],
+      ['immediate list 4'],
+    ]);
+    // The rows the canvas draws carry the same names.
+    const rows = layoutRows(s);
+    expect(rows.filter((r) => r.kind === 'lane').map((r) => r.label)).toEqual([
+      'stream 2',
+      'immediate list 1',
+      'immediate list 1',
+      'immediate list 3',
+      'immediate list 2',
+      'immediate list 4',
+    ]);
+    expect(rows.find((r) => r.kind === 'group' && r.label.startsWith('pid 17'))).toBeDefined();
+  });
+
+  it('names the lane in the details panel the same way', () => {
+    const s = recordedController().store;
+    expect(s.spanInfo(10, 0)!.laneLabel).toBe(
+      `pid 4242 · multi_engine --lists 4 — ${DEVICE} · compute 0.1 · immediate list 2`,
+    );
+    // Lanes without source look exactly as before.
+    expect(s.spanInfo(3, 0)!.laneLabel).toBe('device 0 · compute 0.0 · stream 2');
+  });
+
+  it('labels helpers: laneLabel / groupLabel / laneTitle, with and without source', () => {
+    const strings = ['p', 'dev', 'queue 1 (in-order)'];
+    const l = recorded(0, 9, 3, 1, 4, { process: 0, device: 1, queue: 2 });
+    expect(laneLabel(l, strings)).toBe('queue 1 (in-order)');
+    expect(groupLabel(l, strings)).toBe('pid 9 · p — dev · compute 0.1');
+    expect(laneTitle(l, strings)).toBe('pid 9 · p — dev · compute 0.1 · queue 1 (in-order)');
+    expect(laneLabel(lane(1, 5))).toBe('stream 5');
+    expect(groupLabel(lane(1, 5, 'copy', 2))).toBe('GPU 2 · copy 1.0');
+    // A recorded lane whose names are not (yet) in the table still gets a label.
+    expect(laneLabel(l, [])).toBe('queue #2');
+  });
+
+  it('orders recorded lanes after own lanes, by pid, device, engine and lane', () => {
+    const a = recorded(1, 5, 0, 0, 2, { process: 0, device: 0, queue: 0 });
+    const b = recorded(2, 5, 0, 0, 1, { process: 0, device: 0, queue: 0 });
+    const c = recorded(3, 4, 9, 3, 9, { process: 0, device: 0, queue: 0 });
+    const d = { ...recorded(4, 5, 1, 0, 0, { process: 0, device: 0, queue: 0 }) };
+    const own = lane(5, 99, 'copy', 7);
+    const sorted = [a, b, c, d, own].sort(compareLanes).map((l) => l.id);
+    expect(sorted).toEqual([5, 3, 2, 1, 4]);
+  });
+});
+
+describe('focusOps (an analysis finding)', () => {
+  it('outlines the ops, zooms to their extent, selects the first and stops following', () => {
+    const c = new TimelineController();
+    c.ingest(
+      makeBatch(
+        [
+          { lane: 0, id: 1, start: 0, end: 1_000 },
+          { lane: 0, id: 2, start: 50_000, end: 60_000 },
+          { lane: 1, id: 3, start: 55_000, end: 58_000 },
+          { lane: 1, id: 4, start: 900_000, end: 1_000_000 },
+        ],
+        { lanes: [lane(0), lane(1)], strings: ['k'] },
+      ),
+    );
+    expect(c.follow).toBe(true);
+    expect(c.focusOps([3, 2])).toBe(2);
+    expect(c.highlight).toEqual([3, 2]);
+    expect(c.hook.highlighted).toBe(2);
+    expect(c.selected).toMatchObject({ lane: 1, id: 3 });
+    expect(c.follow).toBe(false);
+    expect(c.view.t0).toBeLessThan(50_000);
+    expect(c.view.t0).toBeGreaterThan(40_000);
+    expect(c.view.t1).toBeGreaterThan(60_000);
+    expect(c.view.t1).toBeLessThan(70_000);
+    // Ops no longer in the capture: the finding's time range is shown instead.
+    expect(c.focusOps([99], { startNs: 200_000, endNs: 300_000 })).toBe(0);
+    expect(c.view.t0).toBeLessThan(200_000);
+    expect(c.view.t1).toBeGreaterThan(300_000);
+    c.clearSelection();
+    expect(c.highlight).toEqual([]);
   });
 });

@@ -2,7 +2,16 @@
 // Level Zero samples of native/samples, through the real loader, its tracing layer, the collector and
 // the simulated driver. Needs the build (dist/host, native/build); skipped with the reason otherwise.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -241,6 +250,29 @@ describe.skipIf(NOT_BUILT !== undefined)('xpuscope record', () => {
       expect(new Set(procNames.map((e) => String(e.args!.name).match(/\(pid (\d+)\)/)![1])).size).toBe(2);
     });
   }
+
+  it('the ring directory is private (0700) and its rings 0600; the CLI removes it at the end', async () => {
+    const { launch } = await import('../../../host/record/launch.js');
+    const { resolveDriverChoice } = await import('../../../runtime/driver.js');
+    const l = launch({
+      command: sample('regular_queue'),
+      args: ['--runs', '1'],
+      env: baseEnv,
+      driver: resolveDriverChoice({ driver: 'sim' }),
+      stdio: 'pipe',
+    });
+    await new Promise((resolve) => l.child.once('exit', resolve));
+    expect(statSync(l.dir).mode & 0o777).toBe(0o700);
+    const rings = readdirSync(l.dir).filter((f) => f.endsWith('.ring'));
+    expect(rings.length).toBe(1);
+    expect(statSync(join(l.dir, rings[0]!)).mode & 0o777).toBe(0o600);
+    rmSync(l.dir, { recursive: true, force: true });
+    // The CLI's own ring directory is gone once it has printed the summary.
+    const before = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('xpuscope-record-')));
+    record([sample('regular_queue'), '--runs', '1']);
+    const after = readdirSync(tmpdir()).filter((f) => f.startsWith('xpuscope-record-') && !before.has(f));
+    expect(after).toEqual([]);
+  });
 
   it("exits with the program's own exit code", () => {
     const { r } = record(['sh', '-c', 'exit 3']);

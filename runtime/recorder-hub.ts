@@ -6,8 +6,8 @@
 // Ids: the runtime restarts op ids at 1 each time a recorder is attached. The hub keeps them unique for
 // the whole process by adding an offset (the largest id delivered so far) on every re-attachment, to
 // `id` and to `deps` alike.
-import type { OpRecord } from '../../protocol/timeline.js';
-import { setRecorder } from '../recorder.js';
+import type { OpRecord } from '../protocol/timeline.js';
+import { setRecorder } from './recorder.js';
 
 export type OpListener = (op: OpRecord) => void;
 
@@ -15,7 +15,6 @@ const listeners = new Set<OpListener>();
 let attached = false;
 let base = 0;
 let maxId = 0;
-let listenerErrors = 0;
 
 function onOp(op: OpRecord): void {
   const id = op.id + base;
@@ -26,7 +25,7 @@ function onOp(op: OpRecord): void {
     try {
       l(out);
     } catch {
-      listenerErrors++;
+      // a failing listener never breaks the runtime or the other listeners
     }
   }
 }
@@ -50,14 +49,4 @@ export function subscribeOps(listener: OpListener): () => void {
       attached = false;
     }
   };
-}
-
-/** Listener exceptions swallowed so far (a failing listener never breaks the runtime or the others). */
-export function hubErrors(): number {
-  return listenerErrors;
-}
-
-/** Whether the hub currently holds the runtime's recorder slot. */
-export function hubAttached(): boolean {
-  return attached;
 }

@@ -1,6 +1,6 @@
 // The host clock the recorder's OpRecords use (the driver's host timestamp from
 // zeDeviceGetGlobalTimestamps: CLOCK_MONOTONIC_RAW on Linux), for comparing "now" with record times.
-import { deviceRuntime, globalTimestamps } from '../device-runtime.js';
+import { deviceRuntime, globalTimestamps } from './device-runtime.js';
 
 /** Host ns now on the records' clock, read through `device` (which must exist). */
 export function hostClockNs(device: number): number {

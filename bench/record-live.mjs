@@ -4,10 +4,10 @@
 //             headless Chromium (no DevTools client, as `ingest`), on the Timeline view. `record.start`
 //             launches native/samples/launch_bound (4 immediate lists of tiny kernels, simulated driver),
 //             so the whole path runs: collector → ring → Recording → capture → batch → WebSocket → page.
-//             At every animation frame while the program runs, the page takes the newest end time
-//             among the spans it has drawn (`__xpuscopeTimeline.maxEndNs`, records' clock) and its own
-//             clock, mapped to the records' clock (CLOCK_MONOTONIC_RAW on the simulator) by an offset
-//             measured in this process: latency = now − newest drawn end, p50/p95 over the frames.
+//             For every frame the timeline draws while the program runs, the page notes when it drew
+//             (`__xpuscopeTimeline.frameAtMs`, its clock, mapped to the records' clock — CLOCK_MONOTONIC_RAW
+//             on the simulator — by an offset measured in this process) and the newest end time among
+//             the spans it drew (`maxEndNs`): latency = draw time − newest drawn end, p50/p95 over frames.
 //             Also: the program's own operations per second, and lost = recorded (ring) − held by the page.
 //   target:   p95 ≤ 50 ms while the program runs at ≥ 100 000 operations/s, nothing lost.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ export const meta = { id: 'record-live' };
 const SAMPLE = join(root, 'native', 'build', 'samples', 'launch_bound');
 const TARGET_MS = 50;
 const TARGET_RATE = 100_000;
+const SYNC_EVERY = Number(process.env.BENCH_LIVE_SYNC ?? 0);
 
 /** The page's side: open the timeline, then per frame (newest drawn end, page clock), reported every 100 ms. */
 const agent = `(() => {
@@ -32,9 +33,14 @@ const agent = `(() => {
     if (b) { b.click(); clearInterval(nav); }
   }, 50);
   const samples = [];
+  let frames = -1;
   const tick = () => {
     const h = window.__xpuscopeTimeline;
-    if (h && h.spanCount > 0) samples.push([performance.timeOrigin + performance.now(), h.maxEndNs, h.spanCount]);
+    // One sample per frame the timeline drew: when it drew, and the newest span it drew from.
+    if (h && h.frames !== frames) {
+      frames = h.frames;
+      if (h.spanCount > 0) samples.push([h.frameAtMs, h.maxEndNs, h.spanCount]);
+    }
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
@@ -108,7 +114,7 @@ export async function run({ quick, log }) {
     const t0 = Date.now();
     await svc.call('record.start', {
       command: SAMPLE,
-      args: ['--lists', '4', '--ops', String(opsPerList), '--sync-every', '2000'],
+      args: ['--lists', '4', '--ops', String(opsPerList), '--sync-every', String(SYNC_EVERY)],
       driver: 'sim',
       profile: 'arc-a770',
     });
@@ -161,7 +167,7 @@ export async function run({ quick, log }) {
         },
       ],
       notes: [
-        `launch_bound --lists 4 --ops ${opsPerList} --sync-every 2000 (simulated arc-a770) recorded from the Record view's method; p50 ${p50.toFixed(1)} ms over ${lat.length} frames; the page clock is mapped to the records' clock with an offset measured in this process (spread ${((offsets.at(-1) - offsets[0]) / 1e6).toFixed(2)} ms)`,
+        `launch_bound --lists 4 --ops ${opsPerList} --sync-every ${SYNC_EVERY} (simulated arc-a770) recorded from the Record view's method; p50 ${p50.toFixed(1)} ms over ${lat.length} frames; the page clock is mapped to the records' clock with an offset measured in this process (spread ${((offsets.at(-1) - offsets[0]) / 1e6).toFixed(2)} ms)`,
       ],
       raw: { p50, p95, frames: lat.length, rate, ops: final.ops, held, dropped: final.dropped },
     };

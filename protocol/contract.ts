@@ -117,7 +117,7 @@ const filePath = z.string().min(1).max(4096);
 /** Environment variable names as a shell accepts them. */
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/);
 
-const engineKind = z.enum(['compute', 'copy', 'render', 'other']);
+const engineKind = z.enum(['compute', 'copy', 'render', 'other', 'host']);
 const shortText = z.string().max(4096);
 const recordProcessSchema = z
   .object({
@@ -209,6 +209,7 @@ export const recordRequestSchema = z
       .optional(),
     driver: z.enum(['auto', 'system', 'sim']).optional(),
     profile: z.string().min(1).max(256).optional(),
+    hostCalls: z.boolean().optional(),
   })
   .strict();
 

@@ -58,7 +58,7 @@ const HEADER_BYTES = 64;
 const LANE_BYTES = 48;
 /** A lane's name field when it has none. */
 const NO_STRING = 0xffffffff;
-const ENGINE_KIND_CODES: readonly EngineKind[] = ['compute', 'copy', 'render', 'other'];
+const ENGINE_KIND_CODES: readonly EngineKind[] = ['compute', 'copy', 'render', 'other', 'host'];
 
 export class BatchDecodeError extends Error {
   constructor(message: string) {

@@ -15,11 +15,16 @@ export const OP_KINDS = [
   'event-wait',
   'event-reset',
   'timestamp',
+  /** A host thread's Level Zero call (`xpuscope record --host-calls`), on a host lane. */
+  'host-call',
 ] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 
-/** Engine kinds, from the queue group's flags (compute, copy-only, render). */
-export type EngineKind = 'compute' | 'copy' | 'render' | 'other';
+/**
+ * Engine kinds, from the queue group's flags (compute, copy-only, render); 'host' marks a recorded
+ * program's host thread lane (its Level Zero calls), which no GPU metric counts.
+ */
+export type EngineKind = 'compute' | 'copy' | 'render' | 'other' | 'host';
 
 export interface EngineRef {
   /** Command queue group ordinal. */

@@ -219,6 +219,8 @@ export interface RecordRequest {
   driver?: 'auto' | 'system' | 'sim';
   /** Simulated device profiles, with driver sim. */
   profile?: string;
+  /** Also record the program's Level Zero calls per host thread (as `xpuscope record --host-calls`). */
+  hostCalls?: boolean;
 }
 
 /** One process of a recording (the program, or a child it started). */
@@ -251,6 +253,8 @@ export interface RecordState {
   exit?: { code: number; signal?: string };
   processes: RecordProcessView[];
   ops: number;
+  /** Host calls recorded (with hostCalls). */
+  hostCalls?: number;
   dropped: number;
   untimed: number;
   lost: number;
@@ -289,7 +293,7 @@ export interface RecordPushLane {
   lane: number;
   device: number;
   stream: number;
-  engine: { ordinal: number; index: number; kind: 'compute' | 'copy' | 'render' | 'other' };
+  engine: { ordinal: number; index: number; kind: 'compute' | 'copy' | 'render' | 'other' | 'host' };
   source: { pid: number; process: string; device: string; queue: string };
 }
 

@@ -13,7 +13,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { constants as osConstants } from 'node:os';
-import type { OpRecord } from '../../protocol/timeline.js';
+import { OP_KINDS, type OpRecord } from '../../protocol/timeline.js';
 import type { DriverChoice } from '../../protocol/devices.js';
 import { Timeline, computeMetrics, type TimelineMetrics } from '../../runtime/timeline/index.js';
 import { analyzeTimeline } from '../../runtime/timeline/analysis.js';
@@ -24,7 +24,7 @@ import { Recording, describeEnd, processView, type RecordedProcess } from '../re
 import { RemoteRecording } from '../record/remote.js';
 import { driverFrom, type CommandIo } from './run.js';
 
-export const RECORD_USAGE = `Usage: xpuscope record [--trace FILE] [--json FILE] [--to URL [--token T]]
+export const RECORD_USAGE = `Usage: xpuscope record [--trace FILE] [--json FILE] [--host-calls] [--to URL [--token T]]
                        [--driver auto|system|sim] [--profile NAMES] [--] COMMAND [ARGS...]
 
 Run COMMAND with xpuscope's collector injected and record every GPU operation it submits through
@@ -41,6 +41,9 @@ Options:
   --trace FILE     Stream the recording to FILE as Chrome trace JSON (open in ui.perfetto.dev);
                    the file is valid JSON at every flush, so it survives the program crashing
   --json FILE      Write the summary as JSON (schema "xpuscope.record/1") to FILE
+  --host-calls     Also record the program's Level Zero calls per host thread (host lanes: appends,
+                   and the time blocked in zeEventHostSynchronize, zeFenceHostSynchronize,
+                   zeCommandQueueSynchronize), with an arrow from each append to the operation it submitted
   --to URL         Also stream the recording, live, into a running \`xpuscope serve\` at URL (the
                    address it printed): its Record view and timeline show the program as it runs
   --token T        The server's access token (when it was started with --host; or put ?token= in URL)
@@ -59,6 +62,7 @@ const OPTIONS = {
   driver: { type: 'string' },
   profile: { type: 'string' },
   to: { type: 'string' },
+  'host-calls': { type: 'boolean' },
   token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -90,6 +94,8 @@ export interface RecordSummary {
     lost: number;
     inFlightAtEnd: number;
   };
+  /** --host-calls: the program's Level Zero calls, per host thread. */
+  hostCalls?: { total: number; threads: number; byName: Record<string, { count: number; totalNs: number }> };
   metrics?: Pick<TimelineMetrics, 'concurrency' | 'peakConcurrency' | 'busyPct' | 'spanNs' | 'serialNs'> & {
     engines: { device: number; label: string; busyPct: number; ops: number }[];
   };
@@ -110,18 +116,26 @@ export function summarize(
   },
 ): RecordSummary {
   const byKind: Record<string, number> = {};
-  const names = new Map<number, string>();
+  let gpuOps = 0;
+  const host = { total: 0, threads: 0, byName: {} as Record<string, { count: number; totalNs: number }> };
   for (const l of tl.lanes()) {
     const c = tl.laneColumns(l.id);
+    if (l.engine.kind === 'host') {
+      // The program's own Level Zero calls (--host-calls), not GPU work.
+      host.threads++;
+      for (let i = 0; i < c.count; i++) {
+        const n = (host.byName[tl.strings.get(c.name[i]!)] ??= { count: 0, totalNs: 0 });
+        n.count++;
+        n.totalNs += c.end[i]! - c.start[i]!;
+        host.total++;
+      }
+      continue;
+    }
+    gpuOps += c.count;
     for (let i = 0; i < c.count; i++) {
-      const k =
-        ['kernel', 'copy', 'fill', 'barrier', 'event-record', 'event-wait', 'event-reset', 'timestamp'][
-          c.kind[i]!
-        ] ?? '?';
+      const k = OP_KINDS[c.kind[i]!] ?? '?';
       byKind[k] = (byKind[k] ?? 0) + 1;
     }
-    if (l.source)
-      names.set(l.id, `${l.source.device} · ${l.engine.kind} ${l.engine.ordinal}.${l.engine.index}`);
   }
   const sum = (f: (p: RecordedProcess) => number): number => processes.reduce((n, p) => n + f(p), 0);
   const out: RecordSummary = {
@@ -132,7 +146,7 @@ export function summarize(
     wallMs: Math.round(extra.wallMs),
     processes,
     ops: {
-      total: tl.size,
+      total: gpuOps,
       byKind,
       dropped: sum((p) => p.dropped),
       untimed: sum((p) => p.untimed),
@@ -140,7 +154,8 @@ export function summarize(
       inFlightAtEnd: sum((p) => p.inFlight),
     },
   };
-  if (tl.size > 0) {
+  if (host.total > 0) out.hostCalls = host;
+  if (gpuOps > 0) {
     const m = computeMetrics(tl);
     out.metrics = {
       concurrency: m.concurrency,
@@ -159,8 +174,8 @@ export function summarize(
         };
       }),
     };
+    out.analysis = analyzeTimeline(tl);
   }
-  if (tl.size > 0) out.analysis = analyzeTimeline(tl);
   if (extra.trace) out.trace = extra.trace;
   return out;
 }
@@ -205,6 +220,14 @@ export function formatSummary(s: RecordSummary): string {
   if (s.ops.inFlightAtEnd)
     notes.push(`${s.ops.inFlightAtEnd} still in flight when the program ended (not recorded)`);
   if (notes.length) lines.push(`  note: ${notes.join('; ')}`);
+  if (s.hostCalls) {
+    const top = Object.entries(s.hostCalls.byName)
+      .sort((a, b) => b[1].totalNs - a[1].totalNs)
+      .slice(0, 4)
+      .map(([name, v]) => `${name} ×${v.count} ${fmtNs(v.totalNs)}`)
+      .join(', ');
+    lines.push(`  host calls: ${s.hostCalls.total} on ${s.hostCalls.threads} thread(s); most time in ${top}`);
+  }
   if (s.metrics) {
     lines.push(
       `  device time: ${fmtNs(s.metrics.spanNs)} from first to last operation; concurrency ${s.metrics.concurrency.toFixed(2)} (peak ${s.metrics.peakConcurrency})`,
@@ -337,6 +360,7 @@ async function record(argv: readonly string[], io: CommandIo): Promise<number> {
       env: io.env,
       driver,
       stdio: 'inherit',
+      hostCalls: values['host-calls'] === true,
     });
   } catch (err) {
     if (writer) {

@@ -123,6 +123,8 @@ export interface LaunchSpec {
   driver: DriverChoice;
   /** stdio of the program: 'inherit' (the CLI) or 'pipe' (the app shows its output). */
   stdio: 'inherit' | 'pipe';
+  /** Record the program's Level Zero calls as host spans too. */
+  hostCalls?: boolean;
 }
 
 export interface Launched {
@@ -133,7 +135,7 @@ export interface Launched {
 
 /** The program's environment: its own, plus what injects the collector. */
 export function recordEnv(
-  spec: Pick<LaunchSpec, 'env' | 'extraEnv' | 'driver'>,
+  spec: Pick<LaunchSpec, 'env' | 'extraEnv' | 'driver' | 'hostCalls'>,
   dir: string,
   collector: string,
 ): Record<string, string> {
@@ -144,6 +146,8 @@ export function recordEnv(
   base.LD_PRELOAD = base.LD_PRELOAD ? `${base.LD_PRELOAD}:${collector}` : collector;
   base.ZE_ENABLE_TRACING_LAYER = '1';
   base.XPUSCOPE_RECORD_DIR = dir;
+  if (spec.hostCalls) base.XPUSCOPE_HOST_CALLS = '1';
+  else delete base.XPUSCOPE_HOST_CALLS;
   // xpuscope's own marker of its driver choice must not leak into the program (it names our pid).
   delete base.XPUSCOPE_ZE_APPLIED;
   if (spec.driver.mode === 'sim' && spec.driver.simDriverPath) {

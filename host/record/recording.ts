@@ -20,6 +20,7 @@ import { RingReader } from './ring-reader.js';
 
 const ID_SLOT = 2 ** 36;
 const ENGINE_KINDS: readonly EngineKind[] = ['compute', 'copy', 'render', 'other'];
+const HOST_ENGINE: EngineRef = Object.freeze({ ordinal: 0, index: 0, kind: 'host' as const });
 
 /** How a recorded process image ended (or that it has not). */
 export type ProcessEnd =
@@ -105,6 +106,9 @@ interface Image {
   strings: Map<number, string>;
   devices: Map<number, { number: number; name: string }>;
   lanes: Map<number, Lane>;
+  /** Host lanes (--host-calls), by thread id; the process's host "device" number. */
+  threads: Map<number, Lane>;
+  hostDevice: number | undefined;
   /** Added to the collector's op ids (slot · 2^36). */
   base: number;
   /** The process's start time (clock ticks since boot): with the pid, tells it from a reused pid. */
@@ -149,8 +153,10 @@ export class Recording {
   private lastScan = 0;
   private lastSettle = 0;
   private harvest: { ns: number; readAt: number } | undefined;
-  /** Operations handed to onOps so far. */
+  /** GPU operations handed to onOps so far. */
   opCount = 0;
+  /** Host calls handed to onOps so far (--host-calls). */
+  hostCalls = 0;
 
   constructor(
     readonly dir: string,
@@ -245,6 +251,8 @@ export class Recording {
         strings: new Map(),
         devices: new Map(),
         lanes: new Map(),
+        threads: new Map(),
+        hostDevice: undefined,
         base: slot * ID_SLOT,
         startTicks: h.startTicks,
         sawExit: false,
@@ -266,12 +274,13 @@ export class Recording {
       return 0;
     }
     const ops: OpRecord[] = [];
+    const hostBefore = this.hostCalls;
     for (const r of res.records) this.apply(img, r, ops);
     if (img.reader.corrupt && !img.info.error)
       img.info.error = `the record ring is corrupt: ${img.reader.corrupt}`;
     this.update(img, res.header);
     if (ops.length) {
-      this.opCount += ops.length;
+      this.opCount += ops.length - (this.hostCalls - hostBefore);
       this.opts.onOps(ops);
     }
     return res.records.length;
@@ -385,7 +394,46 @@ export class Recording {
       case 'process':
         img.info.traced = true;
         return;
+      case 'host': {
+        const lane = this.threadLane(img, r.tid);
+        this.hostCalls++;
+        out.push({
+          id: img.base + r.id,
+          device: lane.device,
+          stream: lane.stream,
+          engine: lane.engine,
+          kind: 'host-call',
+          name: img.strings.get(r.name) ?? 'Level Zero call',
+          bytes: 0,
+          submitNs: r.startNs,
+          startNs: r.startNs,
+          endNs: r.endNs,
+          deps: [],
+          source: lane.source,
+        });
+        return;
+      }
     }
+  }
+
+  /** The host lane of one thread of a process (its own device number: "host", then the thread). */
+  private threadLane(img: Image, tid: number): Lane {
+    let lane = img.threads.get(tid);
+    if (lane) return lane;
+    img.hostDevice ??= this.nextDevice++;
+    lane = {
+      engine: HOST_ENGINE,
+      stream: tid,
+      device: img.hostDevice,
+      source: Object.freeze({
+        pid: img.info.pid,
+        process: shortCommand(img.info.command),
+        device: 'host',
+        queue: tid === img.info.pid ? `main thread ${tid}` : `thread ${tid}`,
+      }),
+    };
+    img.threads.set(tid, lane);
+    return lane;
   }
 
   private unknownDevice(img: Image, id: number): { number: number; name: string } {

@@ -38,7 +38,7 @@ export const MESSAGE_BYTES = 512;
 export const COMMAND_BYTES = 1024;
 
 export const STATE = { LOADED: 0, ATTACHED: 1, UNTRACED: 2, EXITED: 3, EXECED: 4 } as const;
-export const REC = { PAD: 0, PROCESS: 1, DEVICE: 2, QUEUE: 3, STRING: 4, OP: 5, EXIT: 6 } as const;
+export const REC = { PAD: 0, PROCESS: 1, DEVICE: 2, QUEUE: 3, STRING: 4, OP: 5, EXIT: 6, HOST: 7 } as const;
 
 /**
  * Byte offsets inside each record type (from the record's start; the 8-byte xr_rec_hdr_t first), and
@@ -94,6 +94,7 @@ export const RECORD = {
     size: 88,
   },
   exit: { code: 8, in_flight: 12, host_ns: 16, size: 24 },
+  host: { id: 8, tid: 16, name: 20, start_ns: 24, end_ns: 32, result: 40, size: 48 },
 } as const;
 
 /** xr_op_t.flags */
@@ -222,7 +223,8 @@ export type RingRecord =
   | { type: 'queue'; queue: RingQueue }
   | { type: 'string'; id: number; text: string }
   | { type: 'op'; op: RingOp }
-  | { type: 'exit'; code: number; inFlight: number; hostNs: number };
+  | { type: 'exit'; code: number; inFlight: number; hostNs: number }
+  | { type: 'host'; id: number; tid: number; name: number; startNs: number; endNs: number; result: number };
 
 const hex = (b: Buffer, at: number, n: number): string => b.toString('hex', at, at + n);
 
@@ -355,6 +357,20 @@ export function decodeRecords(
           hostNs: i64(b, o + RECORD.exit.host_ns),
         });
         break;
+      case REC.HOST: {
+        const H = RECORD.host;
+        if (size < H.size) return { records: out, used: o, corrupt: 'short host record' };
+        out.push({
+          type: 'host',
+          id: u64(b, o + H.id),
+          tid: b.readUInt32LE(o + H.tid),
+          name: b.readUInt32LE(o + H.name),
+          startNs: i64(b, o + H.start_ns),
+          endNs: i64(b, o + H.end_ns),
+          result: b.readInt32LE(o + H.result),
+        });
+        break;
+      }
       default:
         break; // a newer collector's record type: skipped, as its size says how far
     }

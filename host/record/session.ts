@@ -17,7 +17,7 @@ import { LaunchError, launch, type Launched } from './launch.js';
 import { Recording, processView, shortCommand, type RecordedProcess } from './recording.js';
 
 /** How often the rings are read while the program runs. */
-const DRAIN_MS = 5;
+const DRAIN_MS = 2;
 /** Output is sent at most this often, and at most this much per event; the tail kept for late joiners. */
 const OUTPUT_FLUSH_MS = 50;
 const OUTPUT_EVENT_BYTES = 64 << 10;
@@ -98,6 +98,7 @@ export class RecordSession {
     };
     if (req.cwd !== undefined) spec.cwd = req.cwd;
     if (req.env !== undefined) spec.extraEnv = req.env;
+    if (req.hostCalls) spec.hostCalls = true;
     this.tail = '';
     try {
       this.launched = launch(spec);
@@ -278,6 +279,7 @@ export class RecordSession {
     const before = `${this.st.ops}|${this.st.processes.length}`;
     this.st.processes = procs.filter((p) => p.traced || p.untraced || p.ops > 0).map(processView);
     this.st.ops = rec.opCount;
+    if (rec.hostCalls > 0) this.st.hostCalls = rec.hostCalls;
     this.st.dropped = sum((p) => p.dropped);
     this.st.untimed = sum((p) => p.untimed);
     this.st.lost = sum((p) => p.lost);

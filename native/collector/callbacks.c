@@ -39,6 +39,10 @@ typedef struct xc_call {
     /* zeEventPoolCreate */
     ze_event_pool_desc_t pool_desc;
     bool pool_timestamps;
+    /* --host-calls: the call being made, as a host span (api NULL when not recorded) */
+    const char *host_api;
+    int64_t host_t0;
+    uint64_t host_id;
     /* zeCommandQueueExecuteCommandLists */
     xc_op **instances;
     uint32_t n_instances, cap_instances;
@@ -50,6 +54,23 @@ void xc_callbacks_forked(void) {
     call.n_instances = 0;
 }
 
+/** With XPUSCOPE_HOST_CALLS: the call starting now is a host span (its id is taken now, under xc.mu). */
+static void host_begin(const char *api) {
+    if (xc_inside) return; /* the collector's own call inside another: leave that call's state alone */
+    call.host_api = NULL;
+    if (!xc.host_calls || !xc.attached) return;
+    call.host_api = api;
+    call.host_t0 = xc_now_ns();
+    call.host_id = ++xc.next_op;
+}
+
+/** Writes the host span of the call that just returned (caller holds xc.mu). */
+static void host_end(ze_result_t result) {
+    if (!call.host_api) return;
+    xc_write_host(call.host_id, call.host_api, call.host_t0, xc_now_ns(), result);
+    call.host_api = NULL;
+}
+
 static xc_user_event *user_event(ze_event_handle_t h) { return h ? xc_map_get(&xc.user_events, (uintptr_t)h) : NULL; }
 
 // ---- operations ---------------------------------------------------------------------------------------------
@@ -57,8 +78,9 @@ static xc_user_event *user_event(ze_event_handle_t h) { return h ? xc_map_get(&x
 /** Common prologue of an append. `phSignal` may be NULL (the append has no signal parameter). */
 static void op_begin(ze_command_list_handle_t hList, ze_event_handle_t *phSignal, uint32_t nwaits,
                      const ze_event_handle_t *waits, uint8_t kind, uint32_t name) {
+    if (xc_inside) return; /* the collector's own append, inside another call's epilogue */
     call.active = false;
-    if (xc_inside || !xc.attached) return;
+    if (!xc.attached) return;
     xc_list *list = xc_map_get(&xc.lists, (uintptr_t)hList);
     if (!list) return; /* a list created before tracing started */
     call.active = true;
@@ -167,6 +189,8 @@ static void op_end(ze_result_t result) {
         op->own = call.own;
         if (call.direct) op->user = call.user;
         resolve_deps(op->deps, &op->ndeps, call.nwaits, call.waits);
+        /* The call that submitted it: drawn as a launch arrow from the host span to the operation. */
+        if (call.host_api && op->ndeps < XR_MAX_DEPS) op->deps[op->ndeps++] = call.host_id;
         if (call.user) call.user->signaller = op->id;
         xc_submit(op);
         return;
@@ -252,9 +276,9 @@ static uint32_t copy_name(const char *what, const void *dst, const void *src) {
 #define CB_ARGS ze_result_t result, void *user, void **instance
 #define UNUSED_CB (void)user, (void)instance
 
-static void on_launch(ze_command_list_append_launch_kernel_params_t *p, CB_ARGS) {
-    (void)result, UNUSED_CB;
+static void launch_begin(ze_command_list_append_launch_kernel_params_t *p, const char *api) {
     LOCK();
+    host_begin(api);
     uint32_t gs[3];
     uint32_t name = kernel_name(*p->phKernel, gs);
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_KERNEL, name);
@@ -269,12 +293,19 @@ static void on_launch(ze_command_list_append_launch_kernel_params_t *p, CB_ARGS)
     }
     UNLOCK();
 }
+static void on_launch(ze_command_list_append_launch_kernel_params_t *p, CB_ARGS) {
+    (void)result, UNUSED_CB;
+    launch_begin(p, "zeCommandListAppendLaunchKernel");
+}
 static void on_launch_cooperative(ze_command_list_append_launch_cooperative_kernel_params_t *p, CB_ARGS) {
-    on_launch((ze_command_list_append_launch_kernel_params_t *)p, result, user, instance);
+    (void)result, UNUSED_CB;
+    /* The same parameters as zeCommandListAppendLaunchKernel. */
+    launch_begin((ze_command_list_append_launch_kernel_params_t *)p, "zeCommandListAppendLaunchCooperativeKernel");
 }
 static void on_launch_indirect(ze_command_list_append_launch_kernel_indirect_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendLaunchKernelIndirect");
     uint32_t gs[3];
     uint32_t name = kernel_name(*p->phKernel, gs);
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_KERNEL, name);
@@ -284,6 +315,7 @@ static void on_launch_indirect(ze_command_list_append_launch_kernel_indirect_par
 static void on_launch_multiple(ze_command_list_append_launch_multiple_kernels_indirect_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendLaunchMultipleKernelsIndirect");
     char buf[64];
     snprintf(buf, sizeof buf, "%u kernels (indirect)", (unsigned)*p->pnumKernels);
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_KERNEL,
@@ -293,6 +325,7 @@ static void on_launch_multiple(ze_command_list_append_launch_multiple_kernels_in
 static void on_copy(ze_command_list_append_memory_copy_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendMemoryCopy");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY, 0);
     if (call.active) {
         call.name = copy_name("copy", *p->pdstptr, *p->psrcptr);
@@ -303,6 +336,7 @@ static void on_copy(ze_command_list_append_memory_copy_params_t *p, CB_ARGS) {
 static void on_copy_region(ze_command_list_append_memory_copy_region_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendMemoryCopyRegion");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY, 0);
     if (call.active) {
         call.name = copy_name("copy region", *p->pdstptr, *p->psrcptr);
@@ -314,6 +348,7 @@ static void on_copy_region(ze_command_list_append_memory_copy_region_params_t *p
 static void on_copy_from_context(ze_command_list_append_memory_copy_from_context_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendMemoryCopyFromContext");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
              xc_intern("copy from context"));
     if (call.active) call.bytes = *p->psize;
@@ -322,6 +357,7 @@ static void on_copy_from_context(ze_command_list_append_memory_copy_from_context
 static void on_fill(ze_command_list_append_memory_fill_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendMemoryFill");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_FILL,
              xc_intern("fill"));
     if (call.active) call.bytes = *p->psize;
@@ -330,6 +366,7 @@ static void on_fill(ze_command_list_append_memory_fill_params_t *p, CB_ARGS) {
 static void on_barrier(ze_command_list_append_barrier_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendBarrier");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_BARRIER,
              xc_intern("barrier"));
     UNLOCK();
@@ -337,6 +374,7 @@ static void on_barrier(ze_command_list_append_barrier_params_t *p, CB_ARGS) {
 static void on_ranges_barrier(ze_command_list_append_memory_ranges_barrier_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendMemoryRangesBarrier");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_BARRIER,
              xc_intern("memory ranges barrier"));
     UNLOCK();
@@ -344,6 +382,7 @@ static void on_ranges_barrier(ze_command_list_append_memory_ranges_barrier_param
 static void on_signal(ze_command_list_append_signal_event_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendSignalEvent");
     op_begin(*p->phCommandList, NULL, 0, NULL, XR_OP_SIGNAL, xc_intern("signal event"));
     if (call.active) call.user = user_event(*p->phEvent); /* it signals the program's event */
     UNLOCK();
@@ -351,12 +390,14 @@ static void on_signal(ze_command_list_append_signal_event_params_t *p, CB_ARGS) 
 static void on_wait(ze_command_list_append_wait_on_events_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendWaitOnEvents");
     op_begin(*p->phCommandList, NULL, *p->pnumEvents, *p->pphEvents, XR_OP_WAIT, xc_intern("wait events"));
     UNLOCK();
 }
 static void on_reset(ze_command_list_append_event_reset_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendEventReset");
     if (!xc_inside && xc.attached) {
         /* The device will reset this event: read the op it timed now, or count it lost. */
         xc_user_event *ue = user_event(*p->phEvent);
@@ -368,6 +409,7 @@ static void on_reset(ze_command_list_append_event_reset_params_t *p, CB_ARGS) {
 static void on_write_timestamp(ze_command_list_append_write_global_timestamp_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendWriteGlobalTimestamp");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_TIMESTAMP,
              xc_intern("write global timestamp"));
     UNLOCK();
@@ -375,6 +417,7 @@ static void on_write_timestamp(ze_command_list_append_write_global_timestamp_par
 static void on_query_timestamps(ze_command_list_append_query_kernel_timestamps_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendQueryKernelTimestamps");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_TIMESTAMP,
              xc_intern("query kernel timestamps"));
     UNLOCK();
@@ -382,6 +425,7 @@ static void on_query_timestamps(ze_command_list_append_query_kernel_timestamps_p
 static void on_image_copy(ze_command_list_append_image_copy_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendImageCopy");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
              xc_intern("image copy"));
     UNLOCK();
@@ -389,6 +433,7 @@ static void on_image_copy(ze_command_list_append_image_copy_params_t *p, CB_ARGS
 static void on_image_copy_region(ze_command_list_append_image_copy_region_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendImageCopyRegion");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
              xc_intern("image copy region"));
     UNLOCK();
@@ -396,6 +441,7 @@ static void on_image_copy_region(ze_command_list_append_image_copy_region_params
 static void on_image_to_memory(ze_command_list_append_image_copy_to_memory_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendImageCopyToMemory");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
              xc_intern("image copy to memory"));
     UNLOCK();
@@ -403,6 +449,7 @@ static void on_image_to_memory(ze_command_list_append_image_copy_to_memory_param
 static void on_image_from_memory(ze_command_list_append_image_copy_from_memory_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
+    host_begin("zeCommandListAppendImageCopyFromMemory");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
              xc_intern("image copy from memory"));
     UNLOCK();
@@ -410,9 +457,11 @@ static void on_image_from_memory(ze_command_list_append_image_copy_from_memory_p
 /** The epilogue of every append. */
 static void on_append_end(void *p, CB_ARGS) {
     (void)p, UNUSED_CB;
-    if (!call.active) return;
+    /* The collector's own appends (inside an epilogue that holds xc.mu) end here at once. */
+    if (xc_inside || (!call.active && !call.host_api)) return;
     LOCK();
-    op_end(result);
+    if (call.active) op_end(result);
+    host_end(result);
     UNLOCK();
 }
 
@@ -507,9 +556,12 @@ static void on_queue_destroy(ze_command_queue_destroy_params_t *p, CB_ARGS) {
 /** Execution of regular lists: every template op becomes an op of this execution, on the queue's lane. */
 static void on_execute(ze_command_queue_execute_command_lists_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
+    if (xc_inside) return;
     call.n_instances = 0;
-    if (xc_inside || !xc.attached) return;
+    call.host_api = NULL;
+    if (!xc.attached) return;
     LOCK();
+    host_begin("zeCommandQueueExecuteCommandLists");
     xc_queue *q = xc_map_get(&xc.queues, (uintptr_t)*p->phCommandQueue);
     uint32_t n = *p->pnumCommandLists;
     ze_command_list_handle_t *lists = *p->pphCommandLists;
@@ -544,6 +596,7 @@ static void on_execute(ze_command_queue_execute_command_lists_params_t *p, CB_AR
             op->tmpl = t;
             if (t->user && t->user->pool && t->user->pool->timestamps && t->event == t->user->handle) op->user = t->user;
             resolve_deps(op->deps, &op->ndeps, t->nwaits, t->waits);
+            if (call.host_api && op->ndeps < XR_MAX_DEPS) op->deps[op->ndeps++] = call.host_id;
             if (t->user) t->user->signaller = op->id;
             if (call.n_instances == call.cap_instances) {
                 uint32_t cap = call.cap_instances ? call.cap_instances * 2 : 64;
@@ -562,8 +615,9 @@ static void on_execute(ze_command_queue_execute_command_lists_params_t *p, CB_AR
 }
 static void on_execute_end(ze_command_queue_execute_command_lists_params_t *p, CB_ARGS) {
     (void)p, UNUSED_CB;
-    if (!call.n_instances) return;
+    if (xc_inside || (!call.n_instances && !call.host_api)) return;
     LOCK();
+    host_end(result);
     for (uint32_t i = 0; i < call.n_instances; i++) {
         xc_op *op = call.instances[i];
         if (result == ZE_RESULT_SUCCESS) {
@@ -587,8 +641,9 @@ static bool counter_based(const void *pnext) {
 
 static void on_pool_create(ze_event_pool_create_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
+    if (xc_inside) return;
     call.active = false;
-    if (xc_inside || !xc.attached || !*p->pdesc) return;
+    if (!xc.attached || !*p->pdesc) return;
     const ze_event_pool_desc_t *d = *p->pdesc;
     call.active = true;
     call.pool_timestamps = (d->flags & ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP) != 0;
@@ -603,7 +658,7 @@ static void on_pool_create(ze_event_pool_create_params_t *p, CB_ARGS) {
 }
 static void on_pool_create_end(ze_event_pool_create_params_t *p, CB_ARGS) {
     UNUSED_CB;
-    if (!call.active) return;
+    if (xc_inside || !call.active) return;
     call.active = false;
     if (result != ZE_RESULT_SUCCESS) return;
     LOCK();
@@ -738,10 +793,34 @@ static void on_context_destroy(ze_context_destroy_params_t *p, CB_ARGS) {
 // ---- synchronization: the program has just seen work complete; write it before returning --------------------
 
 static void harvest_now(ze_result_t result) {
-    if (xc_inside || result != ZE_RESULT_SUCCESS || !xc.attached) return;
+    if (xc_inside || !xc.attached) return;
+    if (result != ZE_RESULT_SUCCESS && !call.host_api) return;
     LOCK();
-    xc_harvest();
+    if (result == ZE_RESULT_SUCCESS) xc_harvest();
+    host_end(result);
     UNLOCK();
+}
+/** Prologue of a host synchronization: with --host-calls it is a host span (time blocked waiting). */
+static void sync_begin(const char *api) {
+    if (!xc.host_calls || xc_inside || !xc.attached) {
+        call.host_api = NULL;
+        return;
+    }
+    LOCK();
+    host_begin(api);
+    UNLOCK();
+}
+static void on_event_sync(ze_event_host_synchronize_params_t *p, CB_ARGS) {
+    (void)p, (void)result, UNUSED_CB;
+    sync_begin("zeEventHostSynchronize");
+}
+static void on_queue_sync(ze_command_queue_synchronize_params_t *p, CB_ARGS) {
+    (void)p, (void)result, UNUSED_CB;
+    sync_begin("zeCommandQueueSynchronize");
+}
+static void on_fence_sync(ze_fence_host_synchronize_params_t *p, CB_ARGS) {
+    (void)p, (void)result, UNUSED_CB;
+    sync_begin("zeFenceHostSynchronize");
 }
 static void on_event_sync_end(ze_event_host_synchronize_params_t *p, CB_ARGS) {
     (void)p, UNUSED_CB;
@@ -749,6 +828,8 @@ static void on_event_sync_end(ze_event_host_synchronize_params_t *p, CB_ARGS) {
 }
 static void on_event_query_end(ze_event_query_status_params_t *p, CB_ARGS) {
     (void)p, UNUSED_CB;
+    if (xc_inside) return;
+    call.host_api = NULL; /* polled in loops: not a host span of its own */
     harvest_now(result);
 }
 static void on_queue_sync_end(ze_command_queue_synchronize_params_t *p, CB_ARGS) {
@@ -761,6 +842,8 @@ static void on_fence_sync_end(ze_fence_host_synchronize_params_t *p, CB_ARGS) {
 }
 static void on_fence_query_end(ze_fence_query_status_params_t *p, CB_ARGS) {
     (void)p, UNUSED_CB;
+    if (xc_inside) return;
+    call.host_api = NULL;
     harvest_now(result);
 }
 /* zeCommandListHostSynchronize (1.6): its tracing callback exists only in newer loaders. */
@@ -768,6 +851,10 @@ typedef struct {
     ze_command_list_handle_t *phCommandList;
     uint64_t *ptimeout;
 } xc_list_host_sync_params_t;
+static void on_list_sync(xc_list_host_sync_params_t *p, CB_ARGS) {
+    (void)p, (void)result, UNUSED_CB;
+    sync_begin("zeCommandListHostSynchronize");
+}
 static void on_list_sync_end(xc_list_host_sync_params_t *p, CB_ARGS) {
     (void)p, UNUSED_CB;
     harvest_now(result);
@@ -809,17 +896,17 @@ static const xc_cb_entry table[] = {
     CB("CommandQueueCreate", NULL, on_queue_create_end),
     CB("CommandQueueDestroy", on_queue_destroy, NULL),
     CB("CommandQueueExecuteCommandLists", on_execute, on_execute_end),
-    CB("CommandQueueSynchronize", NULL, on_queue_sync_end),
-    CB("CommandListHostSynchronize", NULL, on_list_sync_end),
+    CB("CommandQueueSynchronize", on_queue_sync, on_queue_sync_end),
+    CB("CommandListHostSynchronize", on_list_sync, on_list_sync_end),
     CB("EventPoolCreate", on_pool_create, on_pool_create_end),
     CB("EventPoolDestroy", on_pool_destroy, NULL),
     CB("EventCreate", NULL, on_event_create_end),
     CB("EventDestroy", on_event_destroy, NULL),
     CB("EventHostReset", on_event_host_reset, NULL),
     CB("EventHostSignal", on_event_host_signal, NULL),
-    CB("EventHostSynchronize", NULL, on_event_sync_end),
+    CB("EventHostSynchronize", on_event_sync, on_event_sync_end),
     CB("EventQueryStatus", NULL, on_event_query_end),
-    CB("FenceHostSynchronize", NULL, on_fence_sync_end),
+    CB("FenceHostSynchronize", on_fence_sync, on_fence_sync_end),
     CB("FenceQueryStatus", NULL, on_fence_query_end),
     CB("KernelCreate", NULL, on_kernel_create_end),
     CB("KernelDestroy", on_kernel_destroy, NULL),

@@ -142,7 +142,10 @@ static bool emit_string(uint32_t id) {
 
 static bool emit_process(void) {
     if (xc.process_emitted) return true;
-    xr_process_t r = {.pid = (uint32_t)getpid(), .ppid = (uint32_t)getppid(), .host_ns = xc_now_ns()};
+    xr_process_t r = {.pid = (uint32_t)getpid(),
+                      .ppid = (uint32_t)getppid(),
+                      .host_ns = xc_now_ns(),
+                      .flags = xc.host_calls ? XR_PROCESS_HOST_CALLS : 0};
     return (xc.process_emitted = xc_ring_write(XR_PROCESS, &r, sizeof r, NULL, 0));
 }
 
@@ -436,6 +439,16 @@ void xc_write_op(xc_op *op, const ze_kernel_timestamp_result_t *ts) {
         !xc_ring_write(XR_OP, &r, sizeof r, op->deps, (uint32_t)op->ndeps * 8u))
         return;
     if (h) h->ops_recorded++;
+}
+
+static __thread uint32_t my_tid XC_TLS;
+
+void xc_write_host(uint64_t id, const char *api, int64_t start, int64_t end, ze_result_t res) {
+    if (!my_tid) my_tid = (uint32_t)gettid();
+    uint32_t name = xc_intern(api);
+    if (!emit_process() || !emit_string(name)) return;
+    xr_host_t r = {.id = id, .tid = my_tid, .name = name, .start_ns = start, .end_ns = end, .result = (int32_t)res};
+    xc_ring_write(XR_HOST, &r, sizeof r, NULL, 0);
 }
 
 static void lane_enqueue(xc_op *op) {
@@ -912,6 +925,8 @@ __attribute__((constructor)) static void collector_init(void) {
         return;
     }
     xc.enabled = true;
+    const char *hc = getenv("XPUSCOPE_HOST_CALLS");
+    xc.host_calls = hc && *hc && strcmp(hc, "0") != 0;
     on_exit(on_exit_untraced, NULL);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }

@@ -222,6 +222,7 @@ typedef struct xc_state {
     int64_t last_anchor_mono;
     pthread_t harvester;
     bool harvester_running, stop;
+    bool host_calls;                  /* XPUSCOPE_HOST_CALLS=1: the program's calls as host spans */
     pid_t pid;
     char dir[4096];
 } xc_state;
@@ -249,6 +250,8 @@ XC_HIDDEN void xc_harvest(void);
 XC_HIDDEN void xc_harvest_event(xc_user_event *ue, bool lost_if_not_ready);
 /** Writes a pending op that can no longer be timed (its event is being reset or reused), counted lost. */
 XC_HIDDEN void xc_op_lost(xc_op *op);
+/** Writes a host call record (the id is taken by the caller from xc.next_op). */
+XC_HIDDEN void xc_write_host(uint64_t id, const char *api, int64_t start, int64_t end, ze_result_t r);
 XC_HIDDEN void xc_write_op(xc_op *op, const ze_kernel_timestamp_result_t *ts);
 XC_HIDDEN void xc_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 XC_HIDDEN void xc_untraced(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

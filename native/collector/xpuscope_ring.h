@@ -70,6 +70,7 @@ enum {
     XR_STRING = 4,
     XR_OP = 5,
     XR_EXIT = 6,    /* the process is exiting normally */
+    XR_HOST = 7,    /* a host thread's Level Zero call (XPUSCOPE_HOST_CALLS=1) */
 };
 
 typedef struct xr_rec_hdr {
@@ -85,7 +86,7 @@ typedef struct xr_process {
     uint32_t loader_version;     /* 24 ZE_MAKE_VERSION of the loader's API as far as known, 0 = unknown */
     uint32_t flags;              /* 28 XR_PROCESS_* */
 } xr_process_t;
-#define XR_PROCESS_HOST_CALLS 1u /* host call records will follow (reserved for --host-calls) */
+#define XR_PROCESS_HOST_CALLS 1u /* host call records follow (XPUSCOPE_HOST_CALLS=1) */
 
 typedef struct xr_device {
     xr_rec_hdr_t h;
@@ -167,6 +168,18 @@ typedef struct xr_op {
 #define XR_OP_FIXED_BYTES 88u
 #define XR_MAX_DEPS 64u
 
+/** A Level Zero call of the program, as a host span of its thread (recorded with XPUSCOPE_HOST_CALLS=1). */
+typedef struct xr_host {
+    xr_rec_hdr_t h;
+    uint64_t id;                 /* 8  in the ops' id space: an op that this call submitted depends on it */
+    uint32_t tid;                /* 16 the calling thread (gettid) */
+    uint32_t name;               /* 20 xr_string_t.id of the API name, e.g. "zeEventHostSynchronize" */
+    int64_t start_ns;            /* 24 host ns, records' clock */
+    int64_t end_ns;              /* 32 */
+    int32_t result;              /* 40 the call's ze_result_t */
+    uint32_t reserved;           /* 44 */
+} xr_host_t;
+
 typedef struct xr_exit {
     xr_rec_hdr_t h;
     int32_t code;                /* 8 exit status */
@@ -188,3 +201,4 @@ XR_STATIC_ASSERT(sizeof(xr_queue_t) == 48, "queue record");
 XR_STATIC_ASSERT(sizeof(xr_string_t) == 16, "string record");
 XR_STATIC_ASSERT(sizeof(xr_op_t) == XR_OP_FIXED_BYTES, "op record");
 XR_STATIC_ASSERT(sizeof(xr_exit_t) == 24, "exit record");
+XR_STATIC_ASSERT(sizeof(xr_host_t) == 48, "host record");

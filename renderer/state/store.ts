@@ -80,6 +80,8 @@ export interface RecordForm {
   driver: 'default' | 'auto' | 'system' | 'sim';
   /** Simulated device profiles (driver sim), e.g. "max-1550". */
   profile: string;
+  /** Also record the program's Level Zero calls per host thread. */
+  hostCalls: boolean;
 }
 
 export const EMPTY_RECORD_FORM: RecordForm = {
@@ -89,6 +91,7 @@ export const EMPTY_RECORD_FORM: RecordForm = {
   env: '',
   driver: 'default',
   profile: '',
+  hostCalls: false,
 };
 
 /** The recorded program's output as the view shows it: chunks in arrival order, bounded. */

@@ -143,6 +143,7 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
       const h = c.hook;
       h.spanCount = c.store.spanCount;
       h.maxEndNs = c.store.maxEnd;
+      h.frameAtMs = performance.timeOrigin + performance.now();
       h.lanes = c.store.lanes.size;
       h.visibleRange = [c.view.t0, c.view.t1];
       h.drawnRects = stats.drawnRects;

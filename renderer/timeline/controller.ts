@@ -28,6 +28,8 @@ export interface TimelineHook {
   spanCount: number;
   /** The latest end (records' host ns) among the spans the last frame was drawn from (bench record-live). */
   maxEndNs: number;
+  /** When the last frame was drawn (ms since the epoch, the page's clock). */
+  frameAtMs: number;
   lanes: number;
   visibleRange: [number, number];
   drawnRects: number;
@@ -53,6 +55,7 @@ export class TimelineController {
   readonly hook: TimelineHook = {
     spanCount: 0,
     maxEndNs: 0,
+    frameAtMs: 0,
     lanes: 0,
     visibleRange: [0, 0],
     drawnRects: 0,

@@ -32,7 +32,7 @@ export const DARK_THEME: Theme = {
   selection: '#ffbf47',
   arrow: '#ff7ab6',
   // OP_KINDS order: kernel, copy, fill, barrier, event-record, event-wait, event-reset, timestamp.
-  kinds: ['#5aa9ff', '#4cc38a', '#e0a341', '#8b93a1', '#b98cff', '#ff7ab6', '#3ec7c7', '#d7dbe0'],
+  kinds: ['#5aa9ff', '#4cc38a', '#e0a341', '#8b93a1', '#b98cff', '#ff7ab6', '#3ec7c7', '#d7dbe0', '#c9a0dc'],
   mixed: '#7c8799',
 };
 export const LIGHT_THEME: Theme = {
@@ -43,7 +43,7 @@ export const LIGHT_THEME: Theme = {
   grid: '#dde1e7',
   selection: '#b35c00',
   arrow: '#c2185b',
-  kinds: ['#1f6fd1', '#1f8a55', '#b7791f', '#6b7280', '#7c4dff', '#c2185b', '#0e8585', '#3b4350'],
+  kinds: ['#1f6fd1', '#1f8a55', '#b7791f', '#6b7280', '#7c4dff', '#c2185b', '#0e8585', '#3b4350', '#8e5aa8'],
   mixed: '#8a94a6',
 };
 

@@ -652,6 +652,8 @@ export function laneLabel(l: BatchLane, strings: readonly string[] = []): string
 export function groupLabel(l: BatchLane, strings: readonly string[] = []): string {
   if (!l.source) return `GPU ${l.device} · ${engineLabel(l.engine)}`;
   const process = strings[l.source.process] ?? '?';
+  // A recorded program's host threads (--host-calls): one group, "pid 4242 · cmd — host threads".
+  if (l.engine.kind === 'host') return `pid ${l.source.pid} · ${process} — host threads`;
   const device = strings[l.source.device] ?? `device ${l.device}`;
   return `pid ${l.source.pid} · ${process} — ${device} · ${engineLabel(l.engine)}`;
 }
@@ -662,7 +664,7 @@ export function laneTitle(l: BatchLane, strings: readonly string[] = []): string
   return `${groupLabel(l, strings)} · ${laneLabel(l, strings)}`;
 }
 
-const KIND_RANK = { compute: 0, copy: 1, render: 2, other: 3 } as const;
+const KIND_RANK = { host: -1, compute: 0, copy: 1, render: 2, other: 3 } as const;
 
 /**
  * Display order: xpuscope's own lanes by device, engine (kind, ordinal, index), stream; then a recorded
@@ -674,6 +676,8 @@ export function compareLanes(x: BatchLane, y: BatchLane): number {
   return (
     rx - ry ||
     (x.source && y.source ? x.source.pid - y.source.pid : 0) ||
+    // a process's host threads (--host-calls) above its devices
+    (x.engine.kind === 'host' ? 0 : 1) - (y.engine.kind === 'host' ? 0 : 1) ||
     x.device - y.device ||
     KIND_RANK[x.engine.kind] - KIND_RANK[y.engine.kind] ||
     x.engine.ordinal - y.engine.ordinal ||

@@ -44,6 +44,7 @@ export function buildRequest(form: RecordForm): BuiltRequest {
   if (Object.keys(env.env).length > 0) request.env = env.env;
   if (form.driver !== 'default') request.driver = form.driver;
   if (form.profile.trim() !== '' && form.driver === 'sim') request.profile = form.profile.trim();
+  if (form.hostCalls) request.hostCalls = true;
   out.request = request;
   return out;
 }
@@ -368,6 +369,19 @@ export function RecordFormPanel({
             />
           </label>
         ) : null}
+        <label className="field field-check" htmlFor="record-host-calls">
+          <span>Host calls</span>
+          <span className="check-line">
+            <input
+              id="record-host-calls"
+              data-testid="record-host-calls"
+              type="checkbox"
+              checked={form.hostCalls}
+              onChange={(e) => onChange({ hostCalls: e.target.checked })}
+            />
+            each thread&apos;s Level Zero calls
+          </span>
+        </label>
         <label className="field field-grow" htmlFor="record-env">
           <span>Extra environment (KEY=VALUE per line)</span>
           <textarea
@@ -439,6 +453,12 @@ export function RecordStatus({ record }: { record: RecordState }) {
           <dt>Operations{record.state === 'running' ? ' so far' : ''}</dt>
           <dd data-testid="record-ops">{record.ops.toLocaleString('en-US')}</dd>
         </div>
+        {record.hostCalls !== undefined ? (
+          <div>
+            <dt>Host calls</dt>
+            <dd data-testid="record-host-calls-count">{record.hostCalls.toLocaleString('en-US')}</dd>
+          </div>
+        ) : null}
         {record.wallMs !== undefined ? (
           <div>
             <dt>Ran for</dt>

@@ -227,6 +227,17 @@ interface DeviceCtx {
 }
 
 /** The lane's columns in start order (the same object when they already are). */
+const EMPTY_COLUMNS: LaneColumns = {
+  count: 0,
+  id: new Float64Array(0),
+  kind: new Uint8Array(0),
+  name: new Uint32Array(0),
+  bytes: new Float64Array(0),
+  submit: new Float64Array(0),
+  start: new Float64Array(0),
+  end: new Float64Array(0),
+};
+
 function inStartOrder(c: LaneColumns): LaneColumns {
   let sorted = true;
   for (let i = 1; i < c.count; i++)
@@ -281,6 +292,8 @@ class Sweep {
   readonly depEnd: Float64Array;
   readonly xDep: Int32Array;
   dangling = 0;
+  /** Ids of host calls (host lanes), whose edges to GPU operations are launch flows. */
+  private readonly hostIds = new Set<number>();
   unknownSubmit = 0;
   readonly W0: number;
   readonly W1: number;
@@ -319,7 +332,14 @@ class Sweep {
     // ---- 1. every retained op, lane by lane in start order; a global index g = laneOff[lane] + i ----
     const infos = tl.lanes();
     const L = (this.L = infos.length);
-    this.cols = infos.map((l) => inStartOrder(tl.laneColumns(l.id)));
+    // Host lanes (a recorded program's Level Zero calls) are not GPU work: they take part in nothing,
+    // and the edges from a host call to the operation it submitted are no dependency.
+    this.cols = infos.map((l) => {
+      const c = tl.laneColumns(l.id);
+      if (l.engine.kind !== 'host') return inStartOrder(c);
+      for (let i = 0; i < c.count; i++) this.hostIds.add(c.id[i]!);
+      return EMPTY_COLUMNS;
+    });
     this.laneOff = new Int32Array(L + 1);
     for (let l = 0; l < L; l++) this.laneOff[l + 1] = this.laneOff[l]! + this.cols[l]!.count;
     const N = (this.N = this.laneOff[L]!);
@@ -332,7 +352,9 @@ class Sweep {
     this.xDep = new Int32Array(N).fill(-1);
     this.applyEdges(tl.edges());
     // ---- 4. selection and window ----
-    const sel = infos.filter((l) => p.device === undefined || l.device === p.device);
+    const sel = infos.filter(
+      (l) => l.engine.kind !== 'host' && (p.device === undefined || l.device === p.device),
+    );
     let ws = p.startNs,
       we = p.endNs;
     if (ws === undefined || we === undefined) {
@@ -403,6 +425,7 @@ class Sweep {
   private applyEdges(edges: { from: Float64Array; to: Float64Array }): void {
     const { depEnd, xDep, gLane } = this;
     for (let k = 0; k < edges.to.length; k++) {
+      if (this.hostIds.has(edges.from[k]!)) continue; // a launch flow, not a dependency
       const gf = this.indexOf(edges.from[k]!),
         gt = this.indexOf(edges.to[k]!);
       if (gf < 0 || gt < 0) {

@@ -155,7 +155,10 @@ export function distribution(values: ArrayLike<number>): DistributionStats {
 }
 
 export function computeMetrics(timeline: Timeline, options: MetricsOptions = {}): TimelineMetrics {
-  const lanes = timeline.lanes().filter((l) => options.device === undefined || l.device === options.device);
+  // Host lanes (a recorded program's Level Zero calls) are not GPU work: no GPU metric counts them.
+  const lanes = timeline
+    .lanes()
+    .filter((l) => l.engine.kind !== 'host' && (options.device === undefined || l.device === options.device));
   const cols = lanes.map((l) => timeline.laneColumns(l.id));
   let ws = options.startNs,
     we = options.endNs;

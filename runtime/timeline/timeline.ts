@@ -19,7 +19,7 @@ import {
 import { StringTable } from './strings.js';
 import type { BatchLane, TimelineBatch } from './batch.js';
 
-export const ENGINE_KINDS: readonly EngineKind[] = ['compute', 'copy', 'render', 'other'];
+export const ENGINE_KINDS: readonly EngineKind[] = ['compute', 'copy', 'render', 'other', 'host'];
 
 export interface LaneInfo {
   /** Dense lane id (0, 1, 2 … in order of first appearance). */

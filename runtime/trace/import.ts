@@ -113,7 +113,7 @@ interface ThreadMeta {
 }
 
 const KINETO_CATS: Record<string, OpKind> = { kernel: 'kernel', gpu_memcpy: 'copy', gpu_memset: 'fill' };
-const ENGINE_KINDS = new Set<EngineKind>(['compute', 'copy', 'render', 'other']);
+const ENGINE_KINDS = new Set<EngineKind>(['compute', 'copy', 'render', 'other', 'host']);
 const KIND_SET = new Set<string>(OP_KINDS);
 
 const isObj = (v: unknown): v is Record<string, unknown> =>

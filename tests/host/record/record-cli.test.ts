@@ -186,6 +186,38 @@ describe.skipIf(NOT_BUILT !== undefined)('xpuscope record', () => {
     expect(r.stderr).not.toContain('still alive');
   });
 
+  it("--host-calls: each thread's Level Zero calls as host spans, with an arrow from each append to its operation", () => {
+    const { r, summary, trace } = record([sample('cross_engine')], { args: ['--host-calls'] });
+    expect(r.status).toBe(0);
+    // GPU figures are those of the GPU operations alone.
+    expect(summary!.ops.byKind['host-call']).toBeUndefined();
+    const gpu = summary!.ops.total;
+    const host = summary!.hostCalls!;
+    expect(host.threads).toBe(1);
+    expect(host.byName.zeCommandListAppendLaunchKernel!.count).toBe(summary!.ops.byKind.kernel);
+    expect(host.byName.zeCommandListAppendMemoryCopy!.count).toBe(summary!.ops.byKind.copy);
+    expect(host.byName.zeEventHostSynchronize!.count).toBeGreaterThanOrEqual(1);
+    expect(host.byName.zeEventHostSynchronize!.totalNs).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/host calls: \d+ on 1 thread\(s\); most time in zeEventHostSynchronize/);
+    expect(threadNames(trace!).some((n) => /^main thread \d+$/.test(n))).toBe(true);
+    // Every GPU operation has a launch arrow from the call that appended it.
+    const calls = trace!.traceEvents.filter((e) => e.ph === 'X' && e.name.startsWith('zeCommandListAppend'));
+    expect(calls.length).toBe(gpu);
+    const flowsIn = trace!.traceEvents.filter((e) => e.ph === 'f');
+    expect(flowsIn.length).toBeGreaterThanOrEqual(gpu);
+    expectStrictlyNested(trace!);
+    // The analysis is about the GPU: no finding names a host thread.
+    expect(JSON.stringify(summary!.analysis!.findings)).not.toMatch(/thread/);
+  });
+
+  it('--host-calls on a regular list: every execution is a host span its operations point back to', () => {
+    const { r, summary } = record([sample('regular_queue'), '--runs', '3'], { args: ['--host-calls'] });
+    expect(r.status).toBe(0);
+    expect(summary!.ops.total).toBe(9);
+    expect(summary!.hostCalls!.byName.zeCommandQueueExecuteCommandLists!.count).toBe(3);
+    expect(summary!.hostCalls!.byName.zeFenceHostSynchronize!.count).toBe(3);
+  });
+
   it("the leak check used above does name a program's leaked objects", () => {
     const dir = mkdtempSync(join(tmpdir(), 'xpuscope-leak-'));
     writeFileSync(

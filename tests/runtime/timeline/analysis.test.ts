@@ -548,3 +548,50 @@ describe('analyzeTimeline: totals, labels, edge cases', () => {
     for (const w of waits) expect(w.values.count).toBe(125_000);
   }, 60_000);
 });
+
+describe("host lanes (a recorded program's Level Zero calls, --host-calls)", () => {
+  const HOST: EngineRef = { ordinal: 0, index: 0, kind: 'host' };
+  it('take part in no GPU figure, and an append → operation edge is no dependency', () => {
+    // Two queues on two engines overlapping; every kernel depends on the host call that appended it,
+    // and a host synchronize blocks for the whole second kernel.
+    const gpu = [...run(1, 1, COMPUTE0, 0, 2), ...run(11, 2, COMPUTE1, 0, 2)];
+    const host: OpRecord[] = [];
+    for (const k of gpu) {
+      const call = op({
+        id: 100 + k.id,
+        device: 9,
+        stream: 4242,
+        engine: HOST,
+        kind: 'host-call',
+        name: 'zeCommandListAppendLaunchKernel',
+        startNs: k.submitNs - 2 * US,
+        endNs: k.submitNs,
+      });
+      host.push(call);
+      k.deps = [call.id];
+    }
+    host.push(
+      op({
+        id: 200,
+        device: 9,
+        stream: 4242,
+        engine: HOST,
+        kind: 'host-call',
+        name: 'zeEventHostSynchronize',
+        startNs: 0,
+        endNs: 2 * MS,
+      }),
+    );
+    const withHost = analyze([...gpu, ...host]);
+    const without = analyze(gpu.map((k) => ({ ...k, deps: [] })));
+    expect(withHost.ops).toBe(without.ops);
+    expect(withHost.concurrency).toBeCloseTo(without.concurrency, 9);
+    expect(withHost.engines.map((e) => e.label)).toEqual(without.engines.map((e) => e.label));
+    expect(withHost.lanes.length).toBe(2);
+    expect(only(withHost, 'cross-queue-wait')).toEqual([]);
+    expect(withHost.notes.join(' ')).not.toMatch(/not retained/);
+    const m = computeMetrics(Timeline.fromRecords([...gpu, ...host]));
+    expect(m.ops).toBe(4);
+    expect(m.engines.every((e) => e.engine.kind !== 'host')).toBe(true);
+  });
+});

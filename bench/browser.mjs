@@ -95,7 +95,7 @@ export const bridgeScript = `(() => {
       const b = { dropped: 0, droppedEdges: 0,
         lanes: first ? Array.from({ length: lanes }, (_, i) => ({ id: i, device: i >> 5, stream: 1 + 16 * i, engine: { ordinal: (i & 7) < 6 ? 0 : 1, index: (i & 7) < 6 ? (i & 3) : 0, kind: (i & 7) < 6 ? 'compute' : 'copy' } })) : [],
         stringBase: first ? 0 : 2, strings: first ? ['gemm_kernel', 'copy H2D'] : [], count: n,
-        lane: new Uint32Array(n), id: new Float64Array(n), kind: new Uint8Array(n), name: new Uint32Array(n), bytes: new Float64Array(n),
+        lane: new Uint32Array(n), id: new Float64Array(n), kind: new Uint8Array(n), name: new Uint32Array(n), detail: new Uint32Array(n), bytes: new Float64Array(n),
         submit: new Float64Array(n), start: new Float64Array(n), end: new Float64Array(n), edgeFrom: new Float64Array(0), edgeTo: new Float64Array(0) };
       for (let i = 0; i < n; i++) {
         const l = (sent + i) % lanes, copy = (l & 7) >= 6;

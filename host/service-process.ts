@@ -567,6 +567,7 @@ export class ServiceProcess implements HostedService {
           b.lane[i] = b.lane[i]! + lanes;
           b.id[i] = b.id[i]! + ops;
           b.name[i] = b.name[i]! + so;
+          if (b.detail[i]! > 0) b.detail[i] = b.detail[i]! + so;
         }
         for (let j = 0; j < b.edgeFrom.length; j++) {
           b.edgeFrom[j] = b.edgeFrom[j]! + ops;

@@ -34,6 +34,8 @@ export interface TimelineBatch {
   id: Float64Array;
   kind: Uint8Array;
   name: Uint32Array;
+  /** String id + 1 of the op's detail (OpRecord.detail); 0 when it has none. */
+  detail: Uint32Array;
   bytes: Float64Array;
   submit: Float64Array;
   start: Float64Array;
@@ -52,12 +54,17 @@ interface TextCodecs {
 const codecs = globalThis as unknown as TextCodecs;
 
 export const BATCH_MAGIC = 0x42545058; // "XPTB" read as little-endian u32
-/** 2: lanes grew to 48 bytes to name a recorded program's process, device and queue. */
-export const BATCH_VERSION = 2;
+/**
+ * 2: lanes grew to 48 bytes to name a recorded program's process, device and queue.
+ * 3: a u32 `detail` column (string id + 1, 0 = none) after `name`.
+ */
+export const BATCH_VERSION = 3;
 const HEADER_BYTES = 64;
 const LANE_BYTES = 48;
 /** A lane's name field when it has none. */
 const NO_STRING = 0xffffffff;
+/** u32 columns per row: lane, name, detail. */
+const U32_COLUMNS = 3;
 const ENGINE_KIND_CODES: readonly EngineKind[] = ['compute', 'copy', 'render', 'other', 'host'];
 
 export class BatchDecodeError extends Error {
@@ -70,7 +77,19 @@ export class BatchDecodeError extends Error {
 /** The ArrayBuffers of a batch's columns, for postMessage(…, transfer). */
 export function batchTransferables(b: TimelineBatch): ArrayBuffer[] {
   const set = new Set<ArrayBuffer>();
-  for (const a of [b.lane, b.id, b.kind, b.name, b.bytes, b.submit, b.start, b.end, b.edgeFrom, b.edgeTo]) {
+  for (const a of [
+    b.lane,
+    b.id,
+    b.kind,
+    b.name,
+    b.detail,
+    b.bytes,
+    b.submit,
+    b.start,
+    b.end,
+    b.edgeFrom,
+    b.edgeTo,
+  ]) {
     if (a.buffer instanceof ArrayBuffer) set.add(a.buffer);
   }
   return [...set];
@@ -86,7 +105,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * lanes (48 bytes each: id, device, ordinal, index u32, engine kind u8 + 7 reserved, stream f64, pid u32,
  * process, device and queue name string ids u32 — 0xFFFFFFFF when the lane is not a recorded one);
  * strings (u32 UTF-8 length + bytes, each); f64 columns id, bytes, submit, start, end, edgeFrom, edgeTo;
- * u32 columns lane, name; u8 column kind.
+ * u32 columns lane, name, detail; u8 column kind.
  */
 export function encodeBatch(b: TimelineBatch): ArrayBuffer {
   const enc = new codecs.TextEncoder();
@@ -95,14 +114,14 @@ export function encodeBatch(b: TimelineBatch): ArrayBuffer {
   const n = b.count,
     ne = b.edgeFrom.length;
   if (b.edgeTo.length !== ne) throw new RangeError('edgeFrom and edgeTo differ in length');
-  for (const a of [b.lane, b.id, b.kind, b.name, b.bytes, b.submit, b.start, b.end]) {
+  for (const a of [b.lane, b.id, b.kind, b.name, b.detail, b.bytes, b.submit, b.start, b.end]) {
     if (a.length !== n) throw new RangeError(`batch column length ${a.length} != count ${n}`);
   }
   const oLanes = HEADER_BYTES;
   const oStrings = oLanes + b.lanes.length * LANE_BYTES;
   const oF64 = pad8(oStrings + stringBytes);
   const oU32 = oF64 + (5 * n + 2 * ne) * 8;
-  const oU8 = pad8(oU32 + 2 * n * 4);
+  const oU8 = pad8(oU32 + U32_COLUMNS * n * 4);
   const total = pad8(oU8 + n);
   const buf = new ArrayBuffer(total);
   const dv = new DataView(buf);
@@ -153,6 +172,7 @@ export function encodeBatch(b: TimelineBatch): ArrayBuffer {
   };
   putU32(b.lane);
   putU32(b.name);
+  putU32(b.detail);
   u8.set(b.kind, oU8);
   return buf;
 }
@@ -199,7 +219,7 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
   const oStrings = oLanes + nLanes * LANE_BYTES;
   const oF64 = pad8(oStrings + stringBytes);
   const oU32 = oF64 + (5 * n + 2 * ne) * 8;
-  const oU8 = pad8(oU32 + 2 * n * 4);
+  const oU8 = pad8(oU32 + U32_COLUMNS * n * 4);
   if (oU8 + n > len) throw new BatchDecodeError(`truncated: header describes ${oU8 + n} bytes, got ${len}`);
   const lanes: BatchLane[] = [];
   for (let i = 0, o = oLanes; i < nLanes; i++, o += LANE_BYTES) {
@@ -270,11 +290,16 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
     return a;
   };
   const lane = u32(n),
-    name = u32(n);
+    name = u32(n),
+    detail = u32(n);
   const kind = new Uint8Array(buf, base + oU8, n);
   for (let i = 0; i < n; i++)
     if (kind[i]! >= OP_KINDS.length)
       throw new BatchDecodeError(`row ${i}: op kind code ${kind[i]} out of range`);
+  const strEnd = stringBase + nStrings;
+  for (let i = 0; i < n; i++)
+    if (detail[i]! > strEnd)
+      throw new BatchDecodeError(`row ${i}: detail string id ${detail[i]! - 1} beyond the string table`);
   return {
     dropped,
     droppedEdges,
@@ -286,6 +311,7 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
     id,
     kind,
     name,
+    detail,
     bytes,
     submit,
     start,
@@ -378,6 +404,12 @@ export class BatchReader {
       };
       const source = this.sources.get(lane.id);
       if (source) rec.source = source;
+      const d = b.detail[i]!;
+      if (d > 0) {
+        const detail = this.strings[d - 1];
+        if (detail === undefined) throw new RangeError(`row ${i}: unknown detail string id ${d - 1}`);
+        rec.detail = detail;
+      }
       out.push(rec);
     }
     return out;

@@ -72,4 +72,9 @@ export interface OpRecord {
   deps: number[];
   /** Set for operations recorded from another program (absent for xpuscope's own runtime). */
   source?: OpSource;
+  /**
+   * Details of this operation as people read them, e.g. "groups 16×1×1 · group size 64×1×1 ·
+   * execution 3" (a kernel launch of a regular list's third execution); interned like names.
+   */
+  detail?: string;
 }

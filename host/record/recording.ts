@@ -15,7 +15,15 @@ import {
   type OpRecord,
   type OpSource,
 } from '../../protocol/timeline.js';
-import { QUEUE_KIND, STATE, type RingDevice, type RingHeader, type RingRecord } from './ring-format.js';
+import {
+  OP_FLAG,
+  QUEUE_KIND,
+  STATE,
+  type RingDevice,
+  type RingHeader,
+  type RingOp,
+  type RingRecord,
+} from './ring-format.js';
 import { RingReader } from './ring-reader.js';
 
 const ID_SLOT = 2 ** 36;
@@ -143,6 +151,20 @@ function procStartTicks(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+const dims = (d: readonly number[]): string => d.join('×');
+
+/** What a person wants to know about a recorded op beyond its name (OpRecord.detail), or ''. */
+export function opDetail(o: RingOp): string {
+  const parts: string[] = [];
+  if (o.groups.some((g) => g > 0)) parts.push(`groups ${dims(o.groups)}`);
+  if (o.groupSize.some((g) => g > 0)) parts.push(`group size ${dims(o.groupSize)}`);
+  if (o.exec > 0) parts.push(`execution ${o.exec}`);
+  if (o.flags & OP_FLAG.LOST) parts.push('timestamps lost (its event was reset before they were read)');
+  else if (o.flags & OP_FLAG.FAILED) parts.push('the device reported an error for it');
+  else if (o.flags & OP_FLAG.UNTIMED) parts.push('no device timestamps');
+  return parts.join(' · ');
 }
 
 export class Recording {
@@ -381,6 +403,8 @@ export class Recording {
           deps: o.deps.length ? o.deps.map((d) => img.base + d) : [],
           source: lane.source,
         };
+        const detail = opDetail(o);
+        if (detail) rec.detail = detail;
         img.info.ops++;
         out.push(rec);
         return;

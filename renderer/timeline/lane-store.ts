@@ -180,6 +180,8 @@ export class LaneColumns {
   bytes: Float64Array;
   id: Float64Array;
   name: Uint32Array;
+  /** String id + 1 of each span's detail (OpRecord.detail), 0 = none. */
+  detail: Uint32Array;
   kind: Uint8Array;
   /** Running maximum of `end` (monotonic): binary-searching it finds the first span ending after t. */
   endMax: Float64Array;
@@ -200,6 +202,7 @@ export class LaneColumns {
     this.bytes = new Float64Array(n);
     this.id = new Float64Array(n);
     this.name = new Uint32Array(n);
+    this.detail = new Uint32Array(n);
     this.kind = new Uint8Array(n);
     this.endMax = new Float64Array(n);
   }
@@ -212,6 +215,7 @@ export class LaneColumns {
     this.bytes = growF64(this.bytes, size);
     this.id = growF64(this.id, size);
     this.name = growU32(this.name, size);
+    this.detail = growU32(this.detail, size);
     this.kind = growU8(this.kind, size);
     this.endMax = growF64(this.endMax, size);
   }
@@ -226,7 +230,16 @@ export class LaneColumns {
     // Full: drop the oldest half (amortised O(1) per span); levels are rebuilt on demand.
     const keep = this.n >> 1;
     const from = this.n - keep;
-    for (const a of [this.start, this.end, this.submit, this.bytes, this.id, this.name, this.kind])
+    for (const a of [
+      this.start,
+      this.end,
+      this.submit,
+      this.bytes,
+      this.id,
+      this.name,
+      this.detail,
+      this.kind,
+    ])
       a.copyWithin(0, from, this.n);
     this.dropped += from;
     this.n = keep;
@@ -279,6 +292,7 @@ export class LaneColumns {
     this.bytes.set(b.bytes.subarray(from, to), n);
     this.id.set(b.id.subarray(from, to), n);
     this.name.set(b.name.subarray(from, to), n);
+    this.detail.set(b.detail.subarray(from, to), n);
     this.kind.set(b.kind.subarray(from, to), n);
     const endMax = this.endMax;
     let m = n > 0 ? endMax[n - 1]! : -Infinity,
@@ -304,13 +318,23 @@ export class LaneColumns {
     submit: number,
     start: number,
     end: number,
+    detail = 0,
   ): void {
     this.ensureRoom();
     let i = this.n;
     if (i > 0 && this.start[i - 1]! > start) {
       // Out of order: shift the tail (short in practice) and invalidate levels past the slot.
       i = upperBound(this.start, this.n, start);
-      for (const a of [this.start, this.end, this.submit, this.bytes, this.id, this.name, this.kind])
+      for (const a of [
+        this.start,
+        this.end,
+        this.submit,
+        this.bytes,
+        this.id,
+        this.name,
+        this.detail,
+        this.kind,
+      ])
         a.copyWithin(i + 1, i, this.n);
       // A level folded from the raw spans is cut when it covers index i; a level folded from a lower
       // level, when that one was cut (skipped levels hold nothing).
@@ -332,6 +356,7 @@ export class LaneColumns {
     this.bytes[i] = bytes;
     this.id[i] = id;
     this.name[i] = name;
+    this.detail[i] = detail;
     this.kind[i] = kind;
     this.n++;
     const d = this.end[i]! - start;
@@ -624,6 +649,8 @@ export interface SpanInfo {
   id: number;
   kind: number;
   name: string;
+  /** The op's details (launch dimensions, regular-list execution…), when it has any. */
+  detail?: string;
   bytes: number;
   submitNs: number;
   startNs: number;
@@ -777,7 +804,7 @@ export class TimelineStore {
       while (to < b.count && L[to] === laneId) to++;
       if (!lane.appendRun(b, i, to))
         for (let k = i; k < to; k++)
-          lane.push(b.id[k]!, b.kind[k]!, b.name[k]!, b.bytes[k]!, b.submit[k]!, S[k]!, E[k]!);
+          lane.push(b.id[k]!, b.kind[k]!, b.name[k]!, b.bytes[k]!, b.submit[k]!, S[k]!, E[k]!, b.detail[k]!);
       for (let k = i; k < to; k++) {
         const s = S[k]!,
           e = E[k]!;
@@ -921,7 +948,7 @@ export class TimelineStore {
       else if (this.edgeFrom[j] === id)
         dependents.push({ id: this.edgeTo[j]!, name: label(this.edgeTo[j]!) });
     }
-    return {
+    const info: SpanInfo = {
       lane: laneId,
       laneLabel: laneTitle(lane.info, this.strings),
       id,
@@ -934,5 +961,8 @@ export class TimelineStore {
       deps,
       dependents,
     };
+    const d = lane.detail[index]!;
+    if (d > 0) info.detail = this.nameOf(d - 1);
+    return info;
   }
 }

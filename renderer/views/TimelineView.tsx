@@ -275,6 +275,12 @@ export function SpanDetails({ info, onSelect }: { info: SpanInfo | null; onSelec
       <dl className="facts">
         <dt>Kind</dt>
         <dd data-testid="span-kind">{kindName(info.kind)}</dd>
+        {info.detail !== undefined ? (
+          <>
+            <dt>Details</dt>
+            <dd data-testid="span-detail">{info.detail}</dd>
+          </>
+        ) : null}
         <dt>Lane</dt>
         <dd>{info.laneLabel}</dd>
         <dt>Op id</dt>

@@ -67,6 +67,8 @@ export interface LaneColumns {
   id: Float64Array;
   kind: Uint8Array;
   name: Uint32Array;
+  /** String id + 1 of the op's detail, 0 = none. */
+  detail: Uint32Array;
   bytes: Float64Array;
   submit: Float64Array;
   start: Float64Array;
@@ -177,7 +179,8 @@ const F_ID = 0,
   F_SUBMIT = 2,
   F_START = 3,
   F_END = 4;
-const U_NAME = 0;
+const U_NAME = 0,
+  U_DETAIL = 1;
 const B_KIND = 0;
 
 export class Timeline {
@@ -247,7 +250,7 @@ export class Timeline {
         };
       }
       this.laneInfo.push(info);
-      this.laneRing.push(new Ring(this.laneCapacity, 5, 1, 1));
+      this.laneRing.push(new Ring(this.laneCapacity, 5, 2, 1));
     }
     return this.laneInfo[id]!;
   }
@@ -292,6 +295,7 @@ export class Timeline {
       ring.f64[F_START]![s] = r.startNs;
       ring.f64[F_END]![s] = r.endNs;
       ring.u32[U_NAME]![s] = this.strings.intern(r.name);
+      ring.u32[U_DETAIL]![s] = r.detail === undefined ? 0 : this.strings.intern(r.detail) + 1;
       ring.u8[B_KIND]![s] = kind;
       for (const dep of r.deps) {
         const e = this.edgeRing.push();
@@ -374,6 +378,8 @@ export class Timeline {
     };
     const name = new Uint32Array(n);
     ring.copy(ring.u32[U_NAME]!, from, to, name, 0);
+    const detail = new Uint32Array(n);
+    ring.copy(ring.u32[U_DETAIL]!, from, to, detail, 0);
     const kind = new Uint8Array(n);
     ring.copy(ring.u8[B_KIND]!, from, to, kind, 0);
     return {
@@ -381,6 +387,7 @@ export class Timeline {
       id: f(F_ID),
       kind,
       name,
+      detail,
       bytes: f(F_BYTES),
       submit: f(F_SUBMIT),
       start: f(F_START),
@@ -411,6 +418,7 @@ export class Timeline {
       id: pick(c.id, new Float64Array(n)),
       kind: pick(c.kind, new Uint8Array(n)),
       name: pick(c.name, new Uint32Array(n)),
+      detail: pick(c.detail, new Uint32Array(n)),
       bytes: pick(c.bytes, new Float64Array(n)),
       submit: pick(c.submit, new Float64Array(n)),
       start: pick(c.start, new Float64Array(n)),
@@ -471,6 +479,7 @@ export class Timeline {
           deps: deps.get(id) ?? [],
         };
         if (lane.source) rec.source = lane.source;
+        if (c.detail[i]! > 0) rec.detail = this.strings.get(c.detail[i]! - 1);
         out.push(rec);
       }
     }
@@ -515,6 +524,7 @@ export class Timeline {
       id = new Float64Array(count),
       kind = new Uint8Array(count),
       name = new Uint32Array(count),
+      detail = new Uint32Array(count),
       bytes = new Float64Array(count),
       submit = new Float64Array(count),
       start = new Float64Array(count),
@@ -529,6 +539,7 @@ export class Timeline {
       ring.copy(ring.f64[F_START]!, from, to, start, at);
       ring.copy(ring.f64[F_END]!, from, to, end, at);
       ring.copy(ring.u32[U_NAME]!, from, to, name, at);
+      ring.copy(ring.u32[U_DETAIL]!, from, to, detail, at);
       ring.copy(ring.u8[B_KIND]!, from, to, kind, at);
       at += to - from;
     }
@@ -561,6 +572,7 @@ export class Timeline {
       id,
       kind,
       name,
+      detail,
       bytes,
       submit,
       start,

@@ -25,6 +25,7 @@ const ARG_KEYS = [
   'correlation',
   'device',
   'stream',
+  'detail',
 ] as const;
 // Key ids: index in the list + 1 (0 = a key the decoder does not read).
 const K_PH = 1,
@@ -45,7 +46,8 @@ const A_ID = 1,
   A_DEPS = 7,
   A_CORR = 8,
   A_DEVICE = 9,
-  A_STREAM = 10;
+  A_STREAM = 10,
+  A_DETAIL = 11;
 
 /** Keys grouped by byte length: table[len] = [[bytes, id], …]. */
 function keyTable(keys: readonly string[]): [Uint8Array, number][][] {
@@ -115,6 +117,8 @@ export class EventDecoder {
   hasArgs = false;
   aId: number | undefined = undefined;
   aKind: string | undefined = undefined;
+  /** args.detail (xpuscope files: OpRecord.detail). */
+  aDetail: string | undefined = undefined;
   aBytes: number | undefined = undefined;
   aSubmitNs: number | undefined = undefined;
   aStartNs: number | undefined = undefined;
@@ -165,6 +169,7 @@ export class EventDecoder {
     this.aId = this.aBytes = this.aSubmitNs = this.aStartNs = this.aEndNs = undefined;
     this.aCorrelation = this.aDevice = this.aStream = undefined;
     this.aKind = undefined;
+    this.aDetail = undefined;
     this.aDeps = undefined;
     this.seen = this.argSeen = 0;
     this.lines = lines;
@@ -289,6 +294,13 @@ export class EventDecoder {
           break;
         case A_DEPS:
           i = this.deps(buf, i, end);
+          break;
+        case A_DETAIL:
+          if (buf[i] !== 0x22) return -1;
+          i = this.str(buf, i, end);
+          if (i < 0) return -1;
+          this.aDetail = this.text(buf);
+          if (this.aDetail === undefined) return -1;
           break;
         default: {
           i = this.int(buf, i, end);

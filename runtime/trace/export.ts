@@ -382,7 +382,14 @@ export class ChromeTraceWriter {
     if (!this.headerWritten) this.header();
     const kind = this.jsonText(r.kind),
       name = this.jsonText(r.name);
-    this.reserve(512 + name.bytes.length + 2 * kind.bytes.length + 25 * r.deps.length);
+    const detail = r.detail === undefined ? undefined : this.jsonText(r.detail);
+    this.reserve(
+      512 +
+        name.bytes.length +
+        2 * kind.bytes.length +
+        25 * r.deps.length +
+        (detail ? 12 + detail.bytes.length : 0),
+    );
     const start = this.outLen;
     if (this.eventsInFile !== 0) this.ascii(',\n');
     this.ascii('{"ph":"X","cat":');
@@ -411,6 +418,10 @@ export class ChromeTraceWriter {
       this.number(r.deps[i]!);
     }
     this.out[this.outLen++] = 0x5d; // ]
+    if (detail) {
+      this.ascii(',"detail":');
+      this.bytes(detail.bytes);
+    }
     if (exact) {
       this.ascii(',"startNs":');
       this.number(r.startNs);
@@ -423,7 +434,8 @@ export class ChromeTraceWriter {
       this.outLen -
       start -
       (name.bytes.length - name.json.length) -
-      2 * (kind.bytes.length - kind.json.length);
+      2 * (kind.bytes.length - kind.json.length) -
+      (detail ? detail.bytes.length - detail.json.length : 0);
     this.eventsInFile++;
     this.stats.events++;
   }

@@ -84,6 +84,8 @@ interface Span {
   id: number | undefined;
   kind: string | undefined;
   bytes: number | undefined;
+  /** xpuscope files: args.detail. */
+  detail: string | undefined;
   submitNs: number | undefined;
   startNs: number | undefined;
   endNs: number | undefined;
@@ -187,6 +189,7 @@ class Importer {
     durNs: 0,
     id: undefined,
     kind: undefined,
+    detail: undefined,
     bytes: undefined,
     submitNs: undefined,
     startNs: undefined,
@@ -382,6 +385,7 @@ class Importer {
       : Math.round((d.durNeg ? -d.durInt : d.durInt) * 1000);
     sp.id = d.aId;
     sp.kind = d.aKind;
+    sp.detail = d.aDetail;
     sp.bytes = d.aBytes;
     sp.submitNs = d.aSubmitNs;
     sp.startNs = d.aStartNs;
@@ -419,6 +423,7 @@ class Importer {
     sp.durNs = usTextToNs(dur, 0);
     sp.id = num(args.id);
     sp.kind = typeof args.kind === 'string' ? args.kind : undefined;
+    sp.detail = typeof args.detail === 'string' ? args.detail : undefined;
     sp.bytes = num(args.bytes);
     sp.submitNs = num(args.submitNs);
     sp.startNs = num(args.startNs);
@@ -510,6 +515,7 @@ class Importer {
         deps: sp.deps,
       };
       if (meta?.source) rec.source = meta.source;
+      if (sp.detail !== undefined) rec.detail = sp.detail;
       this.fix = meta === undefined;
       return rec;
     }

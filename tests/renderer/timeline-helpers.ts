@@ -44,6 +44,7 @@ export function makeBatch(
     id: new Float64Array(n),
     kind: new Uint8Array(n),
     name: new Uint32Array(n),
+    detail: new Uint32Array(n),
     bytes: new Float64Array(n),
     submit: new Float64Array(n),
     start: new Float64Array(n),

@@ -247,6 +247,10 @@ describe.skipIf(NOT_BUILT !== undefined)('xpuscope record', () => {
     // Each execution ran after the previous one was submitted: the 5 fills do not coincide.
     const starts = kernels(trace!, 'fill_u32').map((e) => e.ts!);
     expect(new Set(starts).size).toBe(5);
+    // Each op says which execution it belongs to, and a kernel its launch dimensions.
+    expect(kernels(trace!, 'fill_u32').map((e) => e.args!.detail)).toEqual(
+      [1, 2, 3, 4, 5].map((n) => `groups 4096×1×1 · group size 256×1×1 · execution ${n}`),
+    );
     expect(r.stderr).not.toContain('still alive');
   });
 

@@ -283,17 +283,29 @@ describe('batches', () => {
         stream: 2 ** 35,
       }),
       op({ id: 7, startNs: 1, endNs: 2, name: 'x', kind: 'event-wait', deps: [2 ** 40 + 1] }),
+      { ...op({ id: 8, startNs: 3, endNs: 4, name: 'busy' }), detail: 'groups 4×1×1 · group size 64×1×1' },
+      {
+        ...op({ id: 9, startNs: 3, endNs: 5, name: 'busy', stream: 77 }),
+        source: {
+          pid: 4242,
+          process: 'prog --x',
+          device: 'Intel(R) Arc(TM) A770 Graphics',
+          queue: 'immediate list 2',
+        },
+        detail: 'execution 3',
+      },
     ]);
     const { batch } = t.batchSince(START_CURSOR);
     const buf = encodeBatch(batch);
     expect(buf.byteLength % 8).toBe(0);
     const d = decodeBatch(buf);
-    expect(d.count).toBe(2);
+    expect(d.count).toBe(4);
     for (const k of [
       'lane',
       'id',
       'kind',
       'name',
+      'detail',
       'bytes',
       'submit',
       'start',

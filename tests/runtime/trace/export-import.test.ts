@@ -333,6 +333,28 @@ describe('round trip export → import', () => {
       startNs: 20.5,
       endNs: 31.75,
       deps: [1000],
+      detail: 'groups 4×1×1 · group size "64"×1×1',
+    });
+    // A recorded program's lane keeps its process, device and queue names.
+    recs.push({
+      id: 5000,
+      device: 2,
+      stream: 0,
+      engine: C1,
+      kind: 'kernel',
+      name: 'busy',
+      bytes: 0,
+      submitNs: 100,
+      startNs: 200,
+      endNs: 300,
+      deps: [],
+      source: {
+        pid: 4242,
+        process: 'multi_engine --lists 4',
+        device: 'Intel(R) Arc(TM) A770 Graphics',
+        queue: 'immediate list 1',
+      },
+      detail: 'execution 2',
     });
     const w = ChromeTraceWriter.open(path, { deviceNames: { 0: 'A', 1: 'B' } });
     w.write(recs.slice(250).reverse());
@@ -350,6 +372,7 @@ describe('round trip export → import', () => {
     expect(back.devices).toEqual([
       { device: 0, name: 'A' },
       { device: 1, name: 'B' },
+      { device: 2, name: 'multi_engine --lists 4 (pid 4242) · Intel(R) Arc(TM) A770 Graphics' },
     ]);
     expect(back.records.sort(byId)).toEqual([...recs].sort(byId));
     expect(back.summary.skipped.counter).toBeGreaterThan(0);

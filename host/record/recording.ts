@@ -121,7 +121,6 @@ interface Image {
   base: number;
   /** The process's start time (clock ticks since boot): with the pid, tells it from a reused pid. */
   startTicks: number;
-  sawExit: boolean;
   finished: boolean;
 }
 
@@ -277,7 +276,6 @@ export class Recording {
         hostDevice: undefined,
         base: slot * ID_SLOT,
         startTicks: h.startTicks,
-        sawExit: false,
         finished: false,
       };
       this.images.set(name, img);
@@ -410,7 +408,6 @@ export class Recording {
         return;
       }
       case 'exit':
-        img.sawExit = true;
         img.info.inFlight = r.inFlight;
         if (img.info.end.how === 'running') img.info.end = { how: 'exited', code: r.code };
         this.opts.onProcess?.(img.info);

@@ -43,16 +43,12 @@ export interface RecordSessionOptions {
 
 export class RecordBusyError extends Error {}
 
+function stateOf(state: RecordState['state'], more: Partial<RecordState> = {}): RecordState {
+  return { state, processes: [], ops: 0, dropped: 0, untimed: 0, lost: 0, inFlight: 0, ...more };
+}
+
 export class RecordSession {
-  private st: RecordState = {
-    state: 'idle',
-    processes: [],
-    ops: 0,
-    dropped: 0,
-    untimed: 0,
-    lost: 0,
-    inFlight: 0,
-  };
+  private st: RecordState = stateOf('idle');
   private launched: Launched | undefined;
   private recording: Recording | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -66,6 +62,8 @@ export class RecordSession {
   private clockOffset: number | undefined;
   private lastOp = 0;
   private t0 = 0;
+  /** When record.state was last published for a mere op-count change (at most 4×/s). */
+  private lastPublish = 0;
   /** A recording streamed by `xpuscope record --to` (no child here). */
   private remote:
     | {
@@ -103,35 +101,21 @@ export class RecordSession {
     try {
       this.launched = launch(spec);
     } catch (err) {
-      this.st = {
-        state: 'failed',
+      this.st = stateOf('failed', {
         command: [req.command, ...req.args],
-        processes: [],
-        ops: 0,
-        dropped: 0,
-        untimed: 0,
-        lost: 0,
-        inFlight: 0,
         error: { message: err instanceof Error ? err.message : String(err) },
-      };
+      });
       this.o.publishState(this.state());
       throw err;
     }
     const child = this.launched.child;
     this.t0 = performance.now();
     this.clockOffset = undefined;
-    this.st = {
-      state: 'running',
+    this.st = stateOf('running', {
       command: [req.command, ...req.args],
       startedAt: Date.now(),
       simulated: driver.simulated,
-      processes: [],
-      ops: 0,
-      dropped: 0,
-      untimed: 0,
-      lost: 0,
-      inFlight: 0,
-    };
+    });
     if (req.cwd !== undefined) this.st.cwd = req.cwd;
     if (child.pid !== undefined) this.st.pid = child.pid;
     this.o.capture.beginExternal(shortCommand([req.command, ...req.args].join(' ')), () => this.recordsNow());
@@ -164,18 +148,7 @@ export class RecordSession {
     this.t0 = performance.now();
     this.clockOffset = undefined;
     this.remote = { lanes: new Map(), strings: [], last: performance.now() };
-    this.st = {
-      state: 'running',
-      command,
-      startedAt: Date.now(),
-      simulated,
-      processes: [],
-      ops: 0,
-      dropped: 0,
-      untimed: 0,
-      lost: 0,
-      inFlight: 0,
-    };
+    this.st = stateOf('running', { command, startedAt: Date.now(), simulated });
     this.o.capture.beginExternal(shortCommand(command.join(' ')), () => this.recordsNow());
     this.o.publishState(this.state());
     return this.state();
@@ -293,8 +266,6 @@ export class RecordSession {
       this.o.publishState(this.state());
     }
   }
-  private lastPublish = 0;
-
   private output(stream: 'stdout' | 'stderr', b: Buffer): void {
     const now = performance.now();
     if (now - this.rateWindow.at > 1000) {

@@ -76,9 +76,7 @@ bool xc_ring_open(const char *dir) {
         if (old >= 0) {
             uint32_t state = XR_STATE_EXECED, cur = 0;
             if (pread(old, &cur, sizeof cur, offsetof(xr_header_t, state)) == sizeof cur &&
-                cur == XR_STATE_ATTACHED)
-                (void)!pwrite(old, &state, sizeof state, offsetof(xr_header_t, state));
-            else if (cur == XR_STATE_LOADED)
+                (cur == XR_STATE_ATTACHED || cur == XR_STATE_LOADED))
                 (void)!pwrite(old, &state, sizeof state, offsetof(xr_header_t, state));
             close(old);
         }

@@ -50,7 +50,7 @@ import type {
   AnalysisTimeRange,
   CaptureAnalysis,
 } from '../../protocol/analysis.js';
-import { engineKey, type LaneColumns, type LaneInfo, type Timeline } from './timeline.js';
+import { engineKey, pickColumns, type LaneColumns, type LaneInfo, type Timeline } from './timeline.js';
 
 export type {
   AnalysisEngine,
@@ -250,22 +250,7 @@ function inStartOrder(c: LaneColumns): LaneColumns {
   const order = Array.from({ length: c.count }, (_, i) => i).sort(
     (a, b) => c.start[a]! - c.start[b]! || c.submit[a]! - c.submit[b]! || a - b,
   );
-  const pick = <T extends Float64Array | Uint32Array | Uint8Array>(src: T, out: T): T => {
-    for (let k = 0; k < order.length; k++) out[k] = src[order[k]!]!;
-    return out;
-  };
-  const n = c.count;
-  return {
-    count: n,
-    id: pick(c.id, new Float64Array(n)),
-    kind: pick(c.kind, new Uint8Array(n)),
-    name: pick(c.name, new Uint32Array(n)),
-    detail: pick(c.detail, new Uint32Array(n)),
-    bytes: pick(c.bytes, new Float64Array(n)),
-    submit: pick(c.submit, new Float64Array(n)),
-    start: pick(c.start, new Float64Array(n)),
-    end: pick(c.end, new Float64Array(n)),
-  };
+  return pickColumns(c, order);
 }
 
 interface SweepParams {

@@ -77,6 +77,26 @@ export interface LaneColumns {
 
 const KIND_CODE = new Map<string, number>(OP_KINDS.map((k, i) => [k, i]));
 
+/** The rows `order` of a lane's columns, in that order (copies). */
+export function pickColumns(c: LaneColumns, order: ArrayLike<number>): LaneColumns {
+  const n = order.length;
+  const pick = <T extends Float64Array | Uint32Array | Uint8Array>(src: T, out: T): T => {
+    for (let k = 0; k < n; k++) out[k] = src[order[k]!]!;
+    return out;
+  };
+  return {
+    count: n,
+    id: pick(c.id, new Float64Array(n)),
+    kind: pick(c.kind, new Uint8Array(n)),
+    name: pick(c.name, new Uint32Array(n)),
+    detail: pick(c.detail, new Uint32Array(n)),
+    bytes: pick(c.bytes, new Float64Array(n)),
+    submit: pick(c.submit, new Float64Array(n)),
+    start: pick(c.start, new Float64Array(n)),
+    end: pick(c.end, new Float64Array(n)),
+  };
+}
+
 export function opKindCode(kind: OpKind): number {
   const code = KIND_CODE.get(kind);
   if (code === undefined) throw new RangeError(`unknown op kind ${JSON.stringify(kind)}`);
@@ -407,23 +427,7 @@ export class Timeline {
         b = c.end[i]!;
       if (b > a ? a < endNs && b > startNs : a >= startNs && a < endNs) keep.push(i);
     }
-    if (keep.length === c.count) return c;
-    const pick = <T extends Float64Array | Uint32Array | Uint8Array>(src: T, out: T): T => {
-      for (let k = 0; k < keep.length; k++) out[k] = src[keep[k]!]!;
-      return out;
-    };
-    const n = keep.length;
-    return {
-      count: n,
-      id: pick(c.id, new Float64Array(n)),
-      kind: pick(c.kind, new Uint8Array(n)),
-      name: pick(c.name, new Uint32Array(n)),
-      detail: pick(c.detail, new Uint32Array(n)),
-      bytes: pick(c.bytes, new Float64Array(n)),
-      submit: pick(c.submit, new Float64Array(n)),
-      start: pick(c.start, new Float64Array(n)),
-      end: pick(c.end, new Float64Array(n)),
-    };
+    return keep.length === c.count ? c : pickColumns(c, keep);
   }
 
   /** Retained dependency edges, oldest first. */

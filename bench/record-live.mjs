@@ -100,7 +100,7 @@ export async function run({ quick, log }) {
       offsets.push(raw - ((a + b) / 2) * 1e6);
     }
     const offsetNs = offsets.sort((x, y) => x - y)[2];
-    const opsPerList = quick ? 50_000 : 150_000;
+    const opsPerList = Number(process.env.BENCH_LIVE_OPS) || (quick ? 50_000 : 150_000);
     const svc = server.service;
     let final;
     const off = svc.on((m) => {
@@ -143,6 +143,7 @@ export async function run({ quick, log }) {
     const p50 = percentile(lat, 50);
     const p95 = percentile(lat, 95);
     const lost = final.ops - held;
+    if (page.state.errors.length) log(`  page errors: ${page.state.errors.slice(0, 3).join(' | ')}`);
     log(
       `  ${final.ops} ops recorded (${final.dropped} dropped in the ring), program ${rate.toFixed(0)} ops/s; page holds ${held}; ${lat.length} frames while running: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`,
     );

@@ -498,8 +498,8 @@ export class LaneColumns {
    * Emits the lane's content in [t0, t1] as pixel rectangles for a view of `width` pixels: at most
    * one rectangle per pixel column (rects touching the same pixel are merged, except that two wide
    * back-to-back rects leave their shared pixel to the first), read from the coarsest mipmap level
-   * whose bucket is narrower than a pixel, or from the raw spans when the window holds at most `width`
-   * of them. Returns the number emitted.
+   * whose bucket is narrower than a pixel, or from the raw spans when the window holds at most
+   * `width / MIN_SPLIT_PX` of them. Returns the number emitted.
    * `index` is the raw span index when the rect is exactly one raw span, else -1.
    */
   query(t0: number, t1: number, width: number, sink: RectSink): number {
@@ -507,9 +507,13 @@ export class LaneColumns {
     const nsPerPx = (t1 - t0) / width;
     let lvIndex = 0;
     while (lvIndex < MAX_LEVEL && levelBucketNs(lvIndex + 1) <= nsPerPx) lvIndex++;
-    // Few raw spans in the window (no more than a pixel each to read): the raw spans themselves, so
-    // back-to-back wide spans stay apart (levels merge spans whose gap is under a bucket) at O(pixels).
-    if (lvIndex > 0 && upperBound(this.start, this.n, t1) - lowerBound(this.endMax, this.n, t0) <= width)
+    // Few raw spans in the window (each MIN_SPLIT_PX wide on average, so at most width / MIN_SPLIT_PX to
+    // read): the raw spans themselves, so back-to-back wide spans stay apart (levels merge spans whose
+    // gap is under a bucket). With more, most spans are too narrow to split and the level is cheaper.
+    if (
+      lvIndex > 0 &&
+      upperBound(this.start, this.n, t1) - lowerBound(this.endMax, this.n, t0) <= width / MIN_SPLIT_PX
+    )
       lvIndex = 0;
     // A skipped level is read from the nearest kept level below it (or the raw spans).
     let lv: Level | null = lvIndex > 0 ? this.level(lvIndex) : null;

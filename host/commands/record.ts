@@ -203,7 +203,9 @@ export function formatSummary(s: RecordSummary): string {
     lines.push(
       untraced
         ? `  nothing recorded: ${untraced.untraced}`
-        : '  nothing recorded: the program made no Level Zero calls (it never initialized Level Zero through the loader)',
+        : '  nothing recorded: the program made no Level Zero calls (it never initialized Level Zero through the loader).\n' +
+            '  If it does use the GPU, something between xpuscope and it dropped LD_PRELOAD (a launcher or sandbox that\n' +
+            '  resets the environment): run the GPU program itself under `xpuscope record`.',
     );
     return `${lines.join('\n')}\n`;
   }

@@ -33,6 +33,7 @@ typedef struct xc_call {
     xc_user_event *user;           /* the program's event it signals (direct or bridged), if known */
     ze_event_handle_t user_handle; /* that event's handle */
     bool direct, bridge, marker;
+    bool marker_before;            /* the marker was appended before the op (a signal: see op_begin) */
     int64_t submit_ns;
     uint32_t nwaits;
     ze_event_handle_t waits[XR_MAX_DEPS];
@@ -94,7 +95,7 @@ static void op_begin(ze_command_list_handle_t hList, ze_event_handle_t *phSignal
     call.own = NULL;
     call.user = NULL;
     call.user_handle = NULL;
-    call.direct = call.bridge = call.marker = false;
+    call.direct = call.bridge = call.marker = call.marker_before = false;
     call.nwaits = 0;
     if (waits) {
         for (uint32_t i = 0; i < nwaits && call.nwaits < XR_MAX_DEPS; i++) {
@@ -131,6 +132,24 @@ static void op_begin(ze_command_list_handle_t hList, ze_event_handle_t *phSignal
         if (call.own) {
             call.marker = true;
             call.timing = call.own->handle;
+            /*
+             * A signal is marked just before it, so that what waits for it never appears to end before
+             * it (a marker after the signal can run after the waiter on another engine already has).
+             * Waits and resets are marked after: when the engine got past them.
+             */
+            if (kind == XR_OP_SIGNAL) {
+                xc_inside++;
+                ze_result_t r = xc.hot.CommandListAppendSignalEvent(hList, call.own->handle);
+                xc_inside--;
+                if (r == ZE_RESULT_SUCCESS) {
+                    call.marker_before = true;
+                } else {
+                    xc_own_release(call.own);
+                    call.own = NULL;
+                    call.marker = false;
+                    call.timing = NULL;
+                }
+            }
         }
     }
     call.submit_ns = xc_now_ns();
@@ -155,10 +174,11 @@ static void op_end(ze_result_t result) {
     call.active = false;
     xc_list *list = call.list;
     if (result != ZE_RESULT_SUCCESS) {
-        if (call.own) xc_own_release(call.own);
+        /* A marker already appended will still be signalled: its event is not reused (rare error path). */
+        if (call.own && !call.marker_before) xc_own_release(call.own);
         return;
     }
-    if (call.bridge || call.marker) {
+    if (call.bridge || (call.marker && !call.marker_before)) {
         xc_inside++;
         ze_result_t r = call.bridge ? xc.hot.CommandListAppendBarrier(list->handle, call.user_handle, 1, &call.own->handle)
                                     : xc.hot.CommandListAppendSignalEvent(list->handle, call.own->handle);
@@ -594,7 +614,19 @@ static void on_execute(ze_command_queue_execute_command_lists_params_t *p, CB_AR
             op->own = t->own;
             op->own_is_template = true;
             op->tmpl = t;
-            if (t->user && t->user->pool && t->user->pool->timestamps && t->event == t->user->handle) op->user = t->user;
+            if (t->user && t->user->pool && t->user->pool->timestamps && t->event == t->user->handle) {
+                op->user = t->user;
+                /* Not reset since the last execution: remember what it holds (see xc_op.stale). */
+                ze_kernel_timestamp_result_t old;
+                xc_inside++;
+                ze_result_t r = xc.hot.EventQueryKernelTimestamp(t->event, &old);
+                xc_inside--;
+                if (r == ZE_RESULT_SUCCESS) {
+                    op->stale = true;
+                    op->stale_start = old.global.kernelStart;
+                    op->stale_end = old.global.kernelEnd;
+                }
+            }
             resolve_deps(op->deps, &op->ndeps, t->nwaits, t->waits);
             if (call.host_api && op->ndeps < XR_MAX_DEPS) op->deps[op->ndeps++] = call.host_id;
             if (t->user) t->user->signaller = op->id;

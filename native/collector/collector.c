@@ -503,6 +503,10 @@ static bool try_complete(xc_op *op) {
     ze_result_t r = xc.hot.EventQueryKernelTimestamp(op->event, &ts);
     xc_inside--;
     if (r == ZE_RESULT_NOT_READY) return false;
+    /* Still the previous execution's values (or half rewritten: start new, end not yet): not done. */
+    if (r == ZE_RESULT_SUCCESS && op->stale &&
+        (ts.global.kernelStart == op->stale_start || ts.global.kernelEnd == op->stale_end))
+        return false;
     if (r == ZE_RESULT_SUCCESS) {
         xc_write_op(op, &ts);
     } else {
@@ -755,15 +759,17 @@ static void attach(void) {
     emit_process();
     static bool exit_hooked;
     if (!exit_hooked) {
-        /* Registered after the loader's own static state: runs before it is torn down. */
         on_exit(on_exit_handler, NULL);
         exit_hooked = true;
     }
     start_harvester();
 }
 
+static void collector_init(void);
+
 /** Ensures tracing is set up in this process (also after fork: the child gets its own ring). */
 static void ensure_attached(void) {
+    collector_init();
     if (!xc.enabled || xc.gave_up) return;
     pthread_mutex_lock(&xc.mu);
     if (!xc.attached) attach();
@@ -815,6 +821,13 @@ XC_EXPORT ze_result_t ZE_APICALL zeInitDrivers(uint32_t *pCount, ze_driver_handl
 
 // ---- exit and fork ---------------------------------------------------------------------------------------
 
+/*
+ * At exit: no Level Zero call at all. Whether the loader, its layers and the driver are still alive here
+ * depends on who initialized Level Zero when (a library constructor calling zeInit puts their teardown
+ * before this handler; C++ statics created lazily register theirs later than it): disabling the tracer
+ * then hung on a destroyed mutex. What the program synchronized on was harvested in its own sync
+ * epilogues, and the harvester's last pass ran a millisecond ago; what is left is counted in flight.
+ */
 static void on_exit_handler(int status, void *arg) {
     (void)arg;
     if (xc.pid != getpid()) return; /* inherited registration in a forked child that did not re-attach */
@@ -826,7 +839,6 @@ static void on_exit_handler(int status, void *arg) {
     pthread_mutex_lock(&xc.mu);
     xc.harvester_running = false;
     if (xc.attached) {
-        xc_harvest();
         xr_exit_t e = {.code = status, .in_flight = xc.in_flight, .host_ns = xc_now_ns()};
         xc_ring_write(XR_EXIT, &e, sizeof e, NULL, 0);
         xr_header_t *h = xc_ring_header();
@@ -835,13 +847,8 @@ static void on_exit_handler(int status, void *arg) {
             h->in_flight = xc.in_flight;
             h->state = XR_STATE_EXITED;
         }
-        ze_result_t (*enable)(zel_tracer_handle_t, ze_bool_t) = dlsym(xc.loader, "zelTracerSetEnabled");
-        ze_result_t (*destroy)(zel_tracer_handle_t) = dlsym(xc.loader, "zelTracerDestroy");
-        if (enable) enable(xc.tracer, 0);
+        /* Callbacks from here on (teardown, other threads) return at once. */
         xc.attached = false;
-        pthread_mutex_unlock(&xc.mu);
-        if (destroy) destroy(xc.tracer);
-        return;
     }
     pthread_mutex_unlock(&xc.mu);
 }
@@ -915,7 +922,14 @@ static void fork_child(void) {
     }
 }
 
-__attribute__((constructor)) static void collector_init(void) {
+/**
+ * Once per process image: from our constructor, or earlier from our zeInit when another library's
+ * constructor initializes Level Zero before ours has run.
+ */
+static void collector_init(void) {
+    static bool done;
+    if (done) return;
+    done = true;
     const char *dir = getenv("XPUSCOPE_RECORD_DIR");
     xc.pid = getpid();
     if (!dir || !*dir) return; /* loaded outside `xpuscope record`: stay inert */
@@ -930,3 +944,5 @@ __attribute__((constructor)) static void collector_init(void) {
     on_exit(on_exit_untraced, NULL);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
+
+__attribute__((constructor)) static void collector_constructor(void) { collector_init(); }

@@ -158,6 +158,12 @@ typedef struct xc_op {
     bool own_is_template;             /* the own event belongs to a regular list's template: reset, keep */
     xc_user_event *user;
     xc_template *tmpl;
+    /*
+     * A regular list re-executed while the program's event still holds the previous execution's
+     * timestamps (it did not reset it): those values, so that only new ones complete this op.
+     */
+    bool stale;
+    uint64_t stale_start, stale_end;
     uint16_t ndeps;
     uint64_t deps[XR_MAX_DEPS];
     struct xc_op *next;

@@ -74,6 +74,23 @@ static void host_end(ze_result_t result) {
 
 static xc_user_event *user_event(ze_event_handle_t h) { return h ? xc_map_get(&xc.user_events, (uintptr_t)h) : NULL; }
 
+/** A fixed operation name, interned the first time it is needed (ids survive fork; exec starts afresh). */
+typedef struct {
+    const char *text;
+    uint32_t id;
+} xc_label;
+/** The label's string id (caller holds xc.mu: the first use interns it). */
+static uint32_t label_id(xc_label *l) {
+    if (!l->id) l->id = xc_intern(l->text);
+    return l->id;
+}
+/** A static xc_label for `text`, one per use site (a GNU statement expression, as the asm elsewhere is). */
+#define LABEL(text)                                                                                           \
+    ({                                                                                                        \
+        static xc_label label_ = {text, 0};                                                                   \
+        &label_;                                                                                              \
+    })
+
 // ---- operations ---------------------------------------------------------------------------------------------
 
 /** Common prologue of an append. `phSignal` may be NULL (the append has no signal parameter). */
@@ -241,19 +258,26 @@ static void op_end(ze_result_t result) {
     }
 }
 
+/**
+ * The instance of a template's previous execution must be written before its events signal again or
+ * go: what has completed in order first (one harvest per list or execute: `harvested`), then that
+ * instance directly, or as lost.
+ */
+static void finish_last(xc_template *t, bool *harvested) {
+    if (!t->last) return; /* a finished instance is retired, and forgotten here */
+    if (!*harvested) {
+        xc_harvest();
+        *harvested = true;
+    }
+    if (t->last) xc_op_settle(t->last);
+}
+
 /** A regular list's template op is done with: write its pending instance, give back its event. */
 static void drop_templates(xc_list *list) {
+    bool harvested = false;
     for (uint32_t i = 0; i < list->n_templates; i++) {
         xc_template *t = &list->templates[i];
-        if (t->last) {
-            xc_op *op = t->last;
-            if (!op->done) {
-                xc_harvest();
-                if (!op->done && op->user) xc_harvest_event(op->user, true);
-            }
-            if (t->last == op && !op->done) xc_op_lost(op);
-            t->last = NULL;
-        }
+        finish_last(t, &harvested);
         if (t->own) xc_own_release(t->own);
         free(t->waits);
     }
@@ -264,7 +288,7 @@ static uint32_t kernel_name(ze_kernel_handle_t k, uint32_t gs[3]) {
     xc_kernel *kr = xc_map_get(&xc.kernels, (uintptr_t)k);
     if (!kr) {
         gs[0] = gs[1] = gs[2] = 0;
-        return xc_intern("kernel");
+        return label_id(LABEL("kernel"));
     }
     memcpy(gs, kr->group_size, 3 * sizeof *gs);
     return kr->name;
@@ -295,6 +319,15 @@ static uint32_t copy_name(const char *what, const void *dst, const void *src) {
 #define UNLOCK() pthread_mutex_unlock(&xc.mu)
 #define CB_ARGS ze_result_t result, void *user, void **instance
 #define UNUSED_CB (void)user, (void)instance
+
+/** An append with nothing to note beyond its kind and fixed name: the host span and the op. */
+static void append_op(const char *api, ze_command_list_handle_t hList, ze_event_handle_t *phSignal,
+                      uint32_t nwaits, const ze_event_handle_t *waits, uint8_t kind, xc_label *name) {
+    LOCK();
+    host_begin(api);
+    op_begin(hList, phSignal, nwaits, waits, kind, label_id(name));
+    UNLOCK();
+}
 
 static void launch_begin(ze_command_list_append_launch_kernel_params_t *p, const char *api) {
     LOCK();
@@ -370,7 +403,7 @@ static void on_copy_from_context(ze_command_list_append_memory_copy_from_context
     LOCK();
     host_begin("zeCommandListAppendMemoryCopyFromContext");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
-             xc_intern("copy from context"));
+             label_id(LABEL("copy from context")));
     if (call.active) call.bytes = *p->psize;
     UNLOCK();
 }
@@ -379,40 +412,32 @@ static void on_fill(ze_command_list_append_memory_fill_params_t *p, CB_ARGS) {
     LOCK();
     host_begin("zeCommandListAppendMemoryFill");
     op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_FILL,
-             xc_intern("fill"));
+             label_id(LABEL("fill")));
     if (call.active) call.bytes = *p->psize;
     UNLOCK();
 }
 static void on_barrier(ze_command_list_append_barrier_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
-    LOCK();
-    host_begin("zeCommandListAppendBarrier");
-    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_BARRIER,
-             xc_intern("barrier"));
-    UNLOCK();
+    append_op("zeCommandListAppendBarrier", *p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents,
+              *p->pphWaitEvents, XR_OP_BARRIER, LABEL("barrier"));
 }
 static void on_ranges_barrier(ze_command_list_append_memory_ranges_barrier_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
-    LOCK();
-    host_begin("zeCommandListAppendMemoryRangesBarrier");
-    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_BARRIER,
-             xc_intern("memory ranges barrier"));
-    UNLOCK();
+    append_op("zeCommandListAppendMemoryRangesBarrier", *p->phCommandList, p->phSignalEvent,
+              *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_BARRIER, LABEL("memory ranges barrier"));
 }
 static void on_signal(ze_command_list_append_signal_event_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
     LOCK();
     host_begin("zeCommandListAppendSignalEvent");
-    op_begin(*p->phCommandList, NULL, 0, NULL, XR_OP_SIGNAL, xc_intern("signal event"));
+    op_begin(*p->phCommandList, NULL, 0, NULL, XR_OP_SIGNAL, label_id(LABEL("signal event")));
     if (call.active) call.user = user_event(*p->phEvent); /* it signals the program's event */
     UNLOCK();
 }
 static void on_wait(ze_command_list_append_wait_on_events_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
-    LOCK();
-    host_begin("zeCommandListAppendWaitOnEvents");
-    op_begin(*p->phCommandList, NULL, *p->pnumEvents, *p->pphEvents, XR_OP_WAIT, xc_intern("wait events"));
-    UNLOCK();
+    append_op("zeCommandListAppendWaitOnEvents", *p->phCommandList, NULL, *p->pnumEvents, *p->pphEvents,
+              XR_OP_WAIT, LABEL("wait events"));
 }
 static void on_reset(ze_command_list_append_event_reset_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
@@ -423,56 +448,38 @@ static void on_reset(ze_command_list_append_event_reset_params_t *p, CB_ARGS) {
         xc_user_event *ue = user_event(*p->phEvent);
         if (ue && ue->pending) xc_harvest_event(ue, true);
     }
-    op_begin(*p->phCommandList, NULL, 0, NULL, XR_OP_RESET, xc_intern("reset event"));
+    op_begin(*p->phCommandList, NULL, 0, NULL, XR_OP_RESET, label_id(LABEL("reset event")));
     UNLOCK();
 }
 static void on_write_timestamp(ze_command_list_append_write_global_timestamp_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
-    LOCK();
-    host_begin("zeCommandListAppendWriteGlobalTimestamp");
-    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_TIMESTAMP,
-             xc_intern("write global timestamp"));
-    UNLOCK();
+    append_op("zeCommandListAppendWriteGlobalTimestamp", *p->phCommandList, p->phSignalEvent,
+              *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_TIMESTAMP, LABEL("write global timestamp"));
 }
 static void on_query_timestamps(ze_command_list_append_query_kernel_timestamps_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
-    LOCK();
-    host_begin("zeCommandListAppendQueryKernelTimestamps");
-    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_TIMESTAMP,
-             xc_intern("query kernel timestamps"));
-    UNLOCK();
+    append_op("zeCommandListAppendQueryKernelTimestamps", *p->phCommandList, p->phSignalEvent,
+              *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_TIMESTAMP, LABEL("query kernel timestamps"));
 }
 static void on_image_copy(ze_command_list_append_image_copy_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
-    LOCK();
-    host_begin("zeCommandListAppendImageCopy");
-    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
-             xc_intern("image copy"));
-    UNLOCK();
+    append_op("zeCommandListAppendImageCopy", *p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents,
+              *p->pphWaitEvents, XR_OP_COPY, LABEL("image copy"));
 }
 static void on_image_copy_region(ze_command_list_append_image_copy_region_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
-    LOCK();
-    host_begin("zeCommandListAppendImageCopyRegion");
-    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
-             xc_intern("image copy region"));
-    UNLOCK();
+    append_op("zeCommandListAppendImageCopyRegion", *p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents,
+              *p->pphWaitEvents, XR_OP_COPY, LABEL("image copy region"));
 }
 static void on_image_to_memory(ze_command_list_append_image_copy_to_memory_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
-    LOCK();
-    host_begin("zeCommandListAppendImageCopyToMemory");
-    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
-             xc_intern("image copy to memory"));
-    UNLOCK();
+    append_op("zeCommandListAppendImageCopyToMemory", *p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents,
+              *p->pphWaitEvents, XR_OP_COPY, LABEL("image copy to memory"));
 }
 static void on_image_from_memory(ze_command_list_append_image_copy_from_memory_params_t *p, CB_ARGS) {
     (void)result, UNUSED_CB;
-    LOCK();
-    host_begin("zeCommandListAppendImageCopyFromMemory");
-    op_begin(*p->phCommandList, p->phSignalEvent, *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY,
-             xc_intern("image copy from memory"));
-    UNLOCK();
+    append_op("zeCommandListAppendImageCopyFromMemory", *p->phCommandList, p->phSignalEvent,
+              *p->pnumWaitEvents, *p->pphWaitEvents, XR_OP_COPY, LABEL("image copy from memory"));
 }
 /** The epilogue of every append. */
 static void on_append_end(void *p, CB_ARGS) {
@@ -498,7 +505,6 @@ static void on_list_create_immediate_end(ze_command_list_create_immediate_params
         l->immediate = true;
         l->device = xc_device_of(*p->phDevice);
         l->context = xc_context_of(*p->phContext);
-        l->ordinal = d->ordinal;
         l->lane = l->device ? xc_lane_new(l->device, d->ordinal, d->index, XR_QUEUE_IMMEDIATE,
                                           (d->flags & XC_QUEUE_FLAG_IN_ORDER) ? 1 : 0, (uint64_t)(uintptr_t)l->handle)
                             : NULL;
@@ -513,13 +519,11 @@ static void on_list_create_end(ze_command_list_create_params_t *p, CB_ARGS) {
     UNUSED_CB;
     if (xc_inside || result != ZE_RESULT_SUCCESS || !xc.attached) return;
     LOCK();
-    const ze_command_list_desc_t *d = *p->pdesc;
     xc_list *l = calloc(1, sizeof *l);
     if (l) {
         l->handle = **p->pphCommandList;
         l->device = xc_device_of(*p->phDevice);
         l->context = xc_context_of(*p->phContext);
-        l->ordinal = d ? d->commandQueueGroupOrdinal : 0;
         xc_map_put(&xc.lists, (uintptr_t)l->handle, l);
     }
     UNLOCK();
@@ -554,7 +558,6 @@ static void on_queue_create_end(ze_command_queue_create_params_t *p, CB_ARGS) {
     xc_device *dev = xc_device_of(*p->phDevice);
     if (q && d && dev) {
         q->handle = **p->pphCommandQueue;
-        q->context = xc_context_of(*p->phContext);
         q->lane = xc_lane_new(dev, d->ordinal, d->index, XR_QUEUE_COMMAND_QUEUE,
                               (d->flags & XC_QUEUE_FLAG_IN_ORDER) ? 1 : 0, (uint64_t)(uintptr_t)q->handle);
         if (q->lane) xc_map_put(&xc.queues, (uintptr_t)q->handle, q);
@@ -586,18 +589,14 @@ static void on_execute(ze_command_queue_execute_command_lists_params_t *p, CB_AR
     uint32_t n = *p->pnumCommandLists;
     ze_command_list_handle_t *lists = *p->pphCommandLists;
     int64_t now = xc_now_ns();
+    bool harvested = false; /* one harvest for all the lists, before their ops signal again */
     for (uint32_t i = 0; q && lists && i < n; i++) {
         xc_list *l = xc_map_get(&xc.lists, (uintptr_t)lists[i]);
         if (!l || l->immediate) continue;
         l->executions++;
         for (uint32_t k = 0; k < l->n_templates; k++) {
             xc_template *t = &l->templates[k];
-            if (t->last && !t->last->done) {
-                /* The previous execution's op must be read before its events signal again. */
-                xc_harvest();
-                if (t->last && !t->last->done && t->user && t->last->user) xc_harvest_event(t->user, true);
-                if (t->last && !t->last->done) xc_op_lost(t->last);
-            }
+            finish_last(t, &harvested);
             xc_op *op = xc_op_new();
             if (!op) continue;
             op->id = ++xc.next_op;
@@ -854,28 +853,16 @@ static void on_fence_sync(ze_fence_host_synchronize_params_t *p, CB_ARGS) {
     (void)p, (void)result, UNUSED_CB;
     sync_begin("zeFenceHostSynchronize");
 }
-static void on_event_sync_end(ze_event_host_synchronize_params_t *p, CB_ARGS) {
+/** The epilogue of every host synchronization (events, queues, fences, lists). */
+static void on_sync_end(void *p, CB_ARGS) {
     (void)p, UNUSED_CB;
     harvest_now(result);
 }
-static void on_event_query_end(ze_event_query_status_params_t *p, CB_ARGS) {
+/** The epilogue of the status queries (events, fences). */
+static void on_query_end(void *p, CB_ARGS) {
     (void)p, UNUSED_CB;
     if (xc_inside) return;
     call.host_api = NULL; /* polled in loops: not a host span of its own */
-    harvest_now(result);
-}
-static void on_queue_sync_end(ze_command_queue_synchronize_params_t *p, CB_ARGS) {
-    (void)p, UNUSED_CB;
-    harvest_now(result);
-}
-static void on_fence_sync_end(ze_fence_host_synchronize_params_t *p, CB_ARGS) {
-    (void)p, UNUSED_CB;
-    harvest_now(result);
-}
-static void on_fence_query_end(ze_fence_query_status_params_t *p, CB_ARGS) {
-    (void)p, UNUSED_CB;
-    if (xc_inside) return;
-    call.host_api = NULL;
     harvest_now(result);
 }
 /* zeCommandListHostSynchronize (1.6): its tracing callback exists only in newer loaders. */
@@ -886,10 +873,6 @@ typedef struct {
 static void on_list_sync(xc_list_host_sync_params_t *p, CB_ARGS) {
     (void)p, (void)result, UNUSED_CB;
     sync_begin("zeCommandListHostSynchronize");
-}
-static void on_list_sync_end(xc_list_host_sync_params_t *p, CB_ARGS) {
-    (void)p, UNUSED_CB;
-    harvest_now(result);
 }
 
 // ---- registration -----------------------------------------------------------------------------------------------
@@ -928,18 +911,18 @@ static const xc_cb_entry table[] = {
     CB("CommandQueueCreate", NULL, on_queue_create_end),
     CB("CommandQueueDestroy", on_queue_destroy, NULL),
     CB("CommandQueueExecuteCommandLists", on_execute, on_execute_end),
-    CB("CommandQueueSynchronize", on_queue_sync, on_queue_sync_end),
-    CB("CommandListHostSynchronize", on_list_sync, on_list_sync_end),
+    CB("CommandQueueSynchronize", on_queue_sync, on_sync_end),
+    CB("CommandListHostSynchronize", on_list_sync, on_sync_end),
     CB("EventPoolCreate", on_pool_create, on_pool_create_end),
     CB("EventPoolDestroy", on_pool_destroy, NULL),
     CB("EventCreate", NULL, on_event_create_end),
     CB("EventDestroy", on_event_destroy, NULL),
     CB("EventHostReset", on_event_host_reset, NULL),
     CB("EventHostSignal", on_event_host_signal, NULL),
-    CB("EventHostSynchronize", on_event_sync, on_event_sync_end),
-    CB("EventQueryStatus", NULL, on_event_query_end),
-    CB("FenceHostSynchronize", on_fence_sync, on_fence_sync_end),
-    CB("FenceQueryStatus", NULL, on_fence_query_end),
+    CB("EventHostSynchronize", on_event_sync, on_sync_end),
+    CB("EventQueryStatus", NULL, on_query_end),
+    CB("FenceHostSynchronize", on_fence_sync, on_sync_end),
+    CB("FenceQueryStatus", NULL, on_query_end),
     CB("KernelCreate", NULL, on_kernel_create_end),
     CB("KernelDestroy", on_kernel_destroy, NULL),
     CB("KernelSetGroupSize", NULL, on_group_size_end),

@@ -68,7 +68,6 @@ static void anchor(xc_device *d) {
     if (r != ZE_RESULT_SUCCESS) return;
     d->anchor_host = (int64_t)host;
     d->anchor_ticks = dev;
-    d->anchored = true;
     if (d->id == 0) xc.clock_offset = (int64_t)host - (before + (after - before) / 2);
 }
 
@@ -97,27 +96,30 @@ typedef struct xc_str {
 static xc_str **str_by_id;
 static uint32_t str_cap;
 
-static uint64_t fnv(const char *s) {
+/** Strings are kept (and compared) up to this many bytes: a longer name is its first XC_STRING_MAX. */
+#define XC_STRING_MAX 4000
+
+static uint64_t fnv(const char *s, size_t n) {
     uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
     return h < 2 ? h + 2 : h;
 }
 
 uint32_t xc_intern(const char *s) {
     if (!s) s = "";
-    uint64_t h = fnv(s);
-    for (xc_str *e = xc_map_get(&xc.strings, (uintptr_t)h); e; e = e->next) {
-        if (strcmp(e->text, s) == 0) return e->id;
+    size_t n = strnlen(s, XC_STRING_MAX);
+    uint64_t h = fnv(s, n);
+    xc_str *head = xc_map_get(&xc.strings, (uintptr_t)h);
+    for (xc_str *e = head; e; e = e->next) {
+        if (strncmp(e->text, s, n) == 0 && e->text[n] == 0) return e->id;
     }
-    size_t n = strlen(s);
-    if (n > 4000) n = 4000;
     xc_str *e = malloc(sizeof *e + n + 1);
     if (!e) return 0;
     memcpy(e->text, s, n);
     e->text[n] = 0;
     e->id = ++xc.next_string;
     e->emitted = false;
-    e->next = xc_map_get(&xc.strings, (uintptr_t)h);
+    e->next = head;
     xc_map_put(&xc.strings, (uintptr_t)h, e);
     if (e->id >= str_cap) {
         uint32_t cap = str_cap ? str_cap * 2 : 256;
@@ -176,7 +178,6 @@ static xc_device *register_device(ze_device_handle_t h, int32_t parent, uint32_t
     if (!d) return NULL;
     d->handle = h;
     d->id = xc.next_device++;
-    d->parent = parent;
     d->rec.id = d->id;
     d->rec.parent = parent;
     d->rec.driver_index = driver_index;
@@ -374,14 +375,39 @@ void xc_own_release(xc_own_event *e) {
     c->free_events = e;
 }
 
-/** Before the application destroys a context: harvest, then destroy the collector's events in it. */
+static void forget_context_templates(uintptr_t k, void *v, void *arg) {
+    (void)k;
+    xc_list *l = v;
+    if (l->context != arg) return;
+    for (uint32_t i = 0; i < l->n_templates; i++) {
+        l->templates[i].own = NULL; /* destroyed with the context below: its ops run untimed */
+        l->templates[i].event = NULL;
+    }
+}
+
+/**
+ * Before the application destroys a context: harvest, then destroy the collector's events in it. Work
+ * still pending on those events (the program destroys the context without waiting for it) is written
+ * as lost, and the events are then left to the driver rather than destroyed under the device that will
+ * still signal them; lists the program left alive in the context stop pointing at them.
+ */
 void xc_context_drop(xc_context *c) {
     xc_harvest();
+    uint32_t pending = 0;
+    for (xc_lane *l = xc.pending_lanes; l; l = l->next_pending)
+        for (xc_op *op = l->head; op; op = op->next)
+            if (!op->done && op->own && op->own->pool->context == c) {
+                xc_op_lost(op);
+                pending++;
+            }
+    xc_map_each(&xc.lists, forget_context_templates, c);
     xc_inside++;
     for (xc_own_pool *p = c->pools, *next; p; p = next) {
         next = p->next;
-        for (uint32_t i = 0; i < p->created; i++) xc.hot.EventDestroy(p->events[i].handle);
-        xc.hot.EventPoolDestroy(p->handle);
+        if (!pending) {
+            for (uint32_t i = 0; i < p->created; i++) xc.hot.EventDestroy(p->events[i].handle);
+            xc.hot.EventPoolDestroy(p->handle);
+        }
         free(p);
     }
     xc_inside--;
@@ -550,8 +576,12 @@ void xc_harvest(void) {
 void xc_harvest_event(xc_user_event *ue, bool lost_if_not_ready) {
     xc_op *op = ue ? ue->pending : NULL;
     if (!op || op->done) return;
-    if (try_complete(op)) return;
-    if (lost_if_not_ready) xc_op_lost(op);
+    if (lost_if_not_ready) xc_op_settle(op);
+    else try_complete(op);
+}
+
+void xc_op_settle(xc_op *op) {
+    if (!op->done && !try_complete(op)) xc_op_lost(op);
 }
 
 void xc_op_lost(xc_op *op) {
@@ -641,7 +671,6 @@ static void find_hot_calls(void) {
     xc.hot.EventHostReset = xc.ze.EventHostReset;
     xc.hot.CommandListAppendBarrier = xc.ze.CommandListAppendBarrier;
     xc.hot.CommandListAppendSignalEvent = xc.ze.CommandListAppendSignalEvent;
-    xc.hot.direct = false;
     if (getenv("XPUSCOPE_COLLECTOR_VIA_LOADER")) return;
     driver_search s = {0};
     dl_iterate_phdr(find_driver_lib, &s);
@@ -684,7 +713,6 @@ static void find_hot_calls(void) {
     xc.hot.EventHostReset = et.pfnHostReset;
     xc.hot.CommandListAppendBarrier = lt.pfnAppendBarrier;
     xc.hot.CommandListAppendSignalEvent = lt.pfnAppendSignalEvent;
-    xc.hot.direct = true;
 }
 
 #define RESOLVE(field, name) xc.ze.field = (__typeof__(xc.ze.field))dlsym(xc.loader, name)
@@ -730,7 +758,6 @@ static void attach(void) {
     RESOLVE(EventPoolDestroy, "zeEventPoolDestroy");
     RESOLVE(EventCreate, "zeEventCreate");
     RESOLVE(EventDestroy, "zeEventDestroy");
-    RESOLVE(EventQueryStatus, "zeEventQueryStatus");
     RESOLVE(EventQueryKernelTimestamp, "zeEventQueryKernelTimestamp");
     RESOLVE(EventHostReset, "zeEventHostReset");
     RESOLVE(CommandListAppendBarrier, "zeCommandListAppendBarrier");
@@ -739,8 +766,8 @@ static void attach(void) {
     RESOLVE(DevicePciGetPropertiesExt, "zeDevicePciGetPropertiesExt");
     if (!xc.ze.DriverGet || !xc.ze.DeviceGet || !xc.ze.DeviceGetProperties ||
         !xc.ze.DeviceGetCommandQueueGroupProperties || !xc.ze.EventPoolCreate || !xc.ze.EventCreate ||
-        !xc.ze.EventQueryStatus || !xc.ze.EventQueryKernelTimestamp || !xc.ze.EventHostReset ||
-        !xc.ze.EventDestroy || !xc.ze.EventPoolDestroy || !xc.ze.CommandListAppendBarrier) {
+        !xc.ze.EventQueryKernelTimestamp || !xc.ze.EventHostReset || !xc.ze.EventDestroy ||
+        !xc.ze.EventPoolDestroy || !xc.ze.CommandListAppendBarrier || !xc.ze.CommandListAppendSignalEvent) {
         xc_untraced("the Level Zero loader lacks a core entry point the collector needs");
         return;
     }
@@ -899,6 +926,7 @@ static void fork_child(void) {
         return;
     }
     /* The parent's threads, pending operations and emitted records are not this process's. */
+    my_tid = 0; /* this thread's cached id was the parent's */
     xc.harvester_running = false;
     xc.process_emitted = false;
     xc.pending_lanes = NULL;

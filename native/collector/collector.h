@@ -45,13 +45,11 @@ XC_HIDDEN bool xc_ring_write(uint16_t type, const void *rec, uint32_t size, cons
 typedef struct xc_device {
     ze_device_handle_t handle;
     uint32_t id;
-    int32_t parent;
     bool emitted;
     double ns_per_tick;
     uint64_t kmask;                   /* kernel timestamp mask */
     int64_t anchor_host;              /* host ns of the latest zeDeviceGetGlobalTimestamps */
     uint64_t anchor_ticks;
-    bool anchored;
     uint32_t n_groups;
     uint8_t group_engine[16];         /* XR_ENGINE_* per queue group ordinal */
     xr_device_t rec;
@@ -132,7 +130,6 @@ typedef struct xc_list {
     xc_device *device;
     xc_context *context;
     xc_lane *lane;                    /* immediate lists */
-    uint32_t ordinal;
     uint32_t executions;
     xc_template *templates;
     uint32_t n_templates, cap_templates;
@@ -141,7 +138,6 @@ typedef struct xc_list {
 typedef struct xc_queue {
     ze_command_queue_handle_t handle;
     xc_lane *lane;
-    xc_context *context;
 } xc_queue;
 
 typedef struct xc_op {
@@ -181,7 +177,6 @@ typedef struct xc_ze {
     ze_pfnEventPoolDestroy_t EventPoolDestroy;
     ze_pfnEventCreate_t EventCreate;
     ze_pfnEventDestroy_t EventDestroy;
-    ze_pfnEventQueryStatus_t EventQueryStatus;
     ze_pfnEventQueryKernelTimestamp_t EventQueryKernelTimestamp;
     ze_pfnEventHostReset_t EventHostReset;
     ze_pfnCommandListAppendBarrier_t CommandListAppendBarrier;
@@ -204,7 +199,6 @@ typedef struct xc_hot {
     ze_pfnEventHostReset_t EventHostReset;
     ze_pfnCommandListAppendBarrier_t CommandListAppendBarrier;
     ze_pfnCommandListAppendSignalEvent_t CommandListAppendSignalEvent;
-    bool direct;
 } xc_hot;
 
 typedef struct xc_state {
@@ -251,11 +245,14 @@ XC_HIDDEN xc_op *xc_op_new(void);
 XC_HIDDEN void xc_op_free(xc_op *op);
 /** Queues an op for harvesting (or writes it at once when it has no event to time it). */
 XC_HIDDEN void xc_submit(xc_op *op);
-/** Writes every completed pending op; `event` != NULL: only the op that event times, if complete. */
+/** Writes every completed pending op, lane by lane in order, as far as each lane has completed. */
 XC_HIDDEN void xc_harvest(void);
+/** Writes the op `ue` times if it has completed; else, with `lost_if_not_ready`, as lost. */
 XC_HIDDEN void xc_harvest_event(xc_user_event *ue, bool lost_if_not_ready);
 /** Writes a pending op that can no longer be timed (its event is being reset or reused), counted lost. */
 XC_HIDDEN void xc_op_lost(xc_op *op);
+/** Writes a pending op now: with its timestamps when they are there (out of order if need be), else lost. */
+XC_HIDDEN void xc_op_settle(xc_op *op);
 /** Writes a host call record (the id is taken by the caller from xc.next_op). */
 XC_HIDDEN void xc_write_host(uint64_t id, const char *api, int64_t start, int64_t end, ze_result_t r);
 XC_HIDDEN void xc_write_op(xc_op *op, const ze_kernel_timestamp_result_t *ts);

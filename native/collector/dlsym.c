@@ -47,6 +47,7 @@ extern ze_result_t ZE_APICALL zeInitDrivers(uint32_t *, ze_driver_handle_t *, vo
  */
 XC_HIDDEN void *xc_dlsym_decide(void *handle, const char *name);
 void *xc_dlsym_decide(void *handle, const char *name) {
+    xc_real_dlsym_resolve(); /* the assembly entry jumps through xc_real_dlsym_ptr when this returns NULL */
     if (!name || name[0] != 'z' || strncmp(name, "zeInit", 6) != 0) return NULL;
     bool drivers = strcmp(name, "zeInitDrivers") == 0;
     if (!drivers && strcmp(name, "zeInit") != 0) return NULL;
@@ -64,7 +65,8 @@ void *xc_dlsym_decide(void *handle, const char *name) {
 }
 
 #if defined(__x86_64__)
-/* dlsym(handle, name): ask xc_dlsym_decide; NULL → restore the arguments and jump to libc's dlsym. */
+/* dlsym(handle, name): ask xc_dlsym_decide; NULL → restore the arguments and jump to libc's dlsym
+   (xc_dlsym_decide has resolved it). */
 __asm__(".text\n"
         ".globl dlsym\n"
         ".type dlsym,@function\n"
@@ -85,27 +87,9 @@ __asm__(".text\n"
         "  .cfi_adjust_cfa_offset -8\n"
         "  testq %rax, %rax\n"
         "  jnz 1f\n"
-        "  movq xc_real_dlsym_ptr(%rip), %rax\n" /* set by xc_dlsym_decide's path or below */
-        "  testq %rax, %rax\n"
-        "  jz 2f\n"
-        "  jmp *%rax\n"
+        "  jmp *xc_real_dlsym_ptr(%rip)\n"
         "1:\n"
         "  ret\n"
-        "2:\n"
-        "  pushq %rdi\n"
-        "  .cfi_adjust_cfa_offset 8\n"
-        "  pushq %rsi\n"
-        "  .cfi_adjust_cfa_offset 8\n"
-        "  subq $8, %rsp\n"
-        "  .cfi_adjust_cfa_offset 8\n"
-        "  call xc_real_dlsym_resolve\n"
-        "  addq $8, %rsp\n"
-        "  .cfi_adjust_cfa_offset -8\n"
-        "  popq %rsi\n"
-        "  .cfi_adjust_cfa_offset -8\n"
-        "  popq %rdi\n"
-        "  .cfi_adjust_cfa_offset -8\n"
-        "  jmp *%rax\n"
         "  .cfi_endproc\n"
         ".size dlsym, .-dlsym\n");
 #endif

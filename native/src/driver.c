@@ -272,6 +272,7 @@ static void leak_report(void) {
         {XS_T_CONTEXT, "context"}, {XS_T_QUEUE, "command queue"}, {XS_T_LIST, "command list"},
         {XS_T_FENCE, "fence"},     {XS_T_EVENT_POOL, "event pool"}, {XS_T_EVENT, "event"},
         {XS_T_MODULE, "module"},   {XS_T_KERNEL, "kernel"},         {XS_T_ALLOC, "allocation"},
+        {XS_T_BUILD_LOG, "build log"},
     };
     char line[512];
     int n = snprintf(line, sizeof line, "xpusim: Level Zero objects still alive at exit:");

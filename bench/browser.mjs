@@ -205,14 +205,14 @@ export const agentScript = `(() => {
   }, 100);
 })();`;
 
-/** A copy of dist/renderer whose index.html also loads agentScript (same origin: the CSP allows it). */
-export async function agentRendererDir() {
+/** A copy of dist/renderer whose index.html also loads `script` (same origin: the CSP allows it). */
+export async function agentRendererDir(script = agentScript) {
   const { cpSync, mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'xpuscope-bench-renderer-'));
   cpSync(join(root, 'dist', 'renderer'), dir, { recursive: true });
   const index = join(dir, 'index.html');
-  writeFileSync(join(dir, 'bench-agent.js'), agentScript);
+  writeFileSync(join(dir, 'bench-agent.js'), script);
   writeFileSync(
     index,
     readFileSync(index, 'utf8').replace('</head>', '  <script src="./bench-agent.js"></script>\n  </head>'),

@@ -10,11 +10,10 @@
 //             the spans it drew (`maxEndNs`): latency = draw time − newest drawn end, p50/p95 over frames.
 //             Also: the program's own operations per second, and lost = recorded (ring) − held by the page.
 //   target:   p95 ≤ 50 ms while the program runs at ≥ 100 000 operations/s, nothing lost.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { launchPlain } from './browser.mjs';
+import { agentRendererDir, launchPlain } from './browser.mjs';
 import { NotRunnable, percentile, rawNowFn, requireDist, root, simDriver, sleep } from './lib.mjs';
 
 export const meta = { id: 'record-live' };
@@ -61,14 +60,7 @@ export async function run({ quick, log }) {
   if (!existsSync(join(rendererDir, 'index.html'))) throw new NotRunnable('dist/renderer is not built');
   const { startServer } = await import(pathToFileURL(requireDist('host/serve.js')).href);
   process.env.XPUSCOPE_SIM_DRIVER ??= simDriver;
-  const dir = mkdtempSync(join(tmpdir(), 'xpuscope-bench-live-'));
-  cpSync(rendererDir, dir, { recursive: true });
-  writeFileSync(join(dir, 'bench-live.js'), agent);
-  const index = join(dir, 'index.html');
-  writeFileSync(
-    index,
-    readFileSync(index, 'utf8').replace('</head>', '  <script src="./bench-live.js"></script>\n  </head>'),
-  );
+  const dir = await agentRendererDir(agent);
   const server = await startServer({
     port: 0,
     driver: 'sim',

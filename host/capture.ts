@@ -139,8 +139,13 @@ export class Capture {
 
   /** Add operations from elsewhere (the recorder hub calls this per op; tests and other feeders may too). */
   ingest(ops: readonly OpRecord[]): void {
-    if (ops.length === 1) return this.onOp(ops[0]!);
-    if (this.paused || this.closed || ops.length === 0) return;
+    if (!this.paused) this.append(ops);
+  }
+
+  /** Operations into the timeline, the counters and the trace file (paused or not: the callers decide). */
+  private append(ops: readonly OpRecord[]): void {
+    if (ops.length === 1) return this.appendOne(ops[0]!);
+    if (this.closed || ops.length === 0) return;
     // Bulk: one Timeline.append for the whole run, then the counter inputs.
     this.timeline.append(ops);
     this.version++;
@@ -182,18 +187,15 @@ export class Capture {
 
   /** Operations of the recorded program (see beginExternal); ignored when no recording is shown. */
   ingestExternal(ops: readonly OpRecord[]): void {
-    if (this.shown.kind !== 'recording' || this.closed || ops.length === 0) return;
-    const paused = this.paused;
-    this.paused = false;
-    try {
-      this.ingest(ops);
-    } finally {
-      this.paused = paused;
-    }
+    if (this.shown.kind === 'recording') this.append(ops);
   }
 
   private onOp(op: OpRecord): void {
-    if (this.paused || this.closed) return;
+    if (!this.paused) this.appendOne(op);
+  }
+
+  private appendOne(op: OpRecord): void {
+    if (this.closed) return;
     this.timeline.append([op]);
     this.version++;
     this.devices.add(op.device);

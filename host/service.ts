@@ -287,22 +287,18 @@ export function createService(options: ServiceOptions = {}): Service {
     const { RecordSession } = await import('./record/session.js');
     const driverMod = await import('../runtime/driver.js');
     const { analyzeTimeline } = await import('../runtime/timeline/analysis.js');
+    const resolveDriver = (driver?: DriverRequest, profile?: string) => {
+      const opts: { driver?: DriverRequest; profile?: string } = {};
+      if (driver !== undefined) opts.driver = driver;
+      if (profile !== undefined) opts.profile = profile;
+      return driverMod.resolveDriverChoice(opts);
+    };
     recordSession = new RecordSession({
       capture,
       publishState: (st) => publish('record.state', st),
       publishOutput: (o) => publish('record.output', o),
-      defaultDriver: () => {
-        const opts: { driver?: DriverRequest; profile?: string } = {};
-        if (options.driver !== undefined) opts.driver = options.driver;
-        if (options.profile !== undefined) opts.profile = options.profile;
-        return driverMod.resolveDriverChoice(opts);
-      },
-      resolveDriver: (driver, profile) => {
-        const opts: { driver?: DriverRequest; profile?: string } = {};
-        if (driver !== undefined) opts.driver = driver;
-        if (profile !== undefined) opts.profile = profile;
-        return driverMod.resolveDriverChoice(opts);
-      },
+      defaultDriver: () => resolveDriver(options.driver, options.profile),
+      resolveDriver,
       analyze: (c) => analyzeTimeline(c.current),
     });
     return recordSession;
@@ -423,7 +419,7 @@ export function createService(options: ServiceOptions = {}): Service {
         );
       }
       const session = await recorder();
-      const { RecordBusyError, LaunchError } = await import('./record/session.js');
+      const { RecordBusyError, LaunchError, LAUNCH_EXIT } = await import('./record/session.js');
       try {
         return session.start(req);
       } catch (err) {
@@ -435,9 +431,9 @@ export function createService(options: ServiceOptions = {}): Service {
           );
         if (err instanceof LaunchError) {
           const code =
-            err.exitCode === 127
+            err.exitCode === LAUNCH_EXIT.NOT_FOUND
               ? ErrorCodes.NOT_FOUND
-              : err.exitCode === 126
+              : err.exitCode === LAUNCH_EXIT.NOT_EXECUTABLE
                 ? ErrorCodes.FORBIDDEN
                 : ErrorCodes.UNAVAILABLE;
           throw new ServiceError(code, `Cannot record: ${err.message}.`);
@@ -568,15 +564,8 @@ export function createService(options: ServiceOptions = {}): Service {
       if (runtime !== undefined) {
         try {
           const rt = await runtime;
-          // Recorded programs' lanes carry their own device names (OpSource); these are ours.
-          const recorded = new Set(
-            capture.current
-              .lanes()
-              .filter((l) => l.source)
-              .map((l) => l.device),
-          );
-          for (const d of rt.xpu.listDevices().devices)
-            if (!recorded.has(d.index)) deviceNames[d.index] = `GPU${d.index} ${d.name}`;
+          // Recorded programs' operations carry their own device names (OpSource): the exporter uses those.
+          for (const d of rt.xpu.listDevices().devices) deviceNames[d.index] = `GPU${d.index} ${d.name}`;
         } catch {
           // names are optional
         }

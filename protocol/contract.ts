@@ -3,6 +3,7 @@
 // method map gives each request its params and result types; schemas validate what arrives.
 import { z } from 'zod';
 import type { DeviceList } from './devices.js';
+import { ENGINE_KINDS } from './timeline.js';
 import type {
   CaptureState,
   CounterSample,
@@ -117,7 +118,7 @@ const filePath = z.string().min(1).max(4096);
 /** Environment variable names as a shell accepts them. */
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/);
 
-const engineKind = z.enum(['compute', 'copy', 'render', 'other', 'host']);
+const engineKind = z.enum(ENGINE_KINDS);
 const shortText = z.string().max(4096);
 const recordProcessSchema = z
   .object({

@@ -1,7 +1,7 @@
 // Columnar batches for live consumers, and their binary encoding (one ArrayBuffer: WebSocket binary
 // frames, Electron MessagePorts). Pure TypeScript with no Node imports, so a browser-side consumer can use
 // the same code (it only needs TextEncoder/TextDecoder).
-import { OP_KINDS, type EngineKind, type OpRecord, type OpSource } from './timeline.js';
+import { ENGINE_KINDS, OP_KINDS, type EngineKind, type OpRecord, type OpSource } from './timeline.js';
 
 /** Lane descriptor as carried in a batch (Timeline's LaneInfo, with the names as string-table ids). */
 export interface BatchLane {
@@ -65,7 +65,8 @@ const LANE_BYTES = 48;
 const NO_STRING = 0xffffffff;
 /** u32 columns per row: lane, name, detail. */
 const U32_COLUMNS = 3;
-const ENGINE_KIND_CODES: readonly EngineKind[] = ['compute', 'copy', 'render', 'other', 'host'];
+/** Engine kind codes are positions in ENGINE_KINDS, as op kind codes are in OP_KINDS (append only). */
+const ENGINE_KIND_CODES: readonly EngineKind[] = ENGINE_KINDS;
 
 export class BatchDecodeError extends Error {
   constructor(message: string) {
@@ -96,6 +97,16 @@ export function batchTransferables(b: TimelineBatch): ArrayBuffer[] {
 }
 
 const pad8 = (n: number): number => (n + 7) & ~7;
+
+/** Where each section starts (and the bytes they take) for `n` rows, `nLanes` lanes, `stringBytes` of strings, `ne` edges. */
+function sections(n: number, nLanes: number, stringBytes: number, ne: number) {
+  const oLanes = HEADER_BYTES;
+  const oStrings = oLanes + nLanes * LANE_BYTES;
+  const oF64 = pad8(oStrings + stringBytes);
+  const oU32 = oF64 + (5 * n + 2 * ne) * 8;
+  const oU8 = pad8(oU32 + U32_COLUMNS * n * 4);
+  return { oLanes, oStrings, oF64, oU32, oU8, total: oU8 + n };
+}
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -117,13 +128,8 @@ export function encodeBatch(b: TimelineBatch): ArrayBuffer {
   for (const a of [b.lane, b.id, b.kind, b.name, b.detail, b.bytes, b.submit, b.start, b.end]) {
     if (a.length !== n) throw new RangeError(`batch column length ${a.length} != count ${n}`);
   }
-  const oLanes = HEADER_BYTES;
-  const oStrings = oLanes + b.lanes.length * LANE_BYTES;
-  const oF64 = pad8(oStrings + stringBytes);
-  const oU32 = oF64 + (5 * n + 2 * ne) * 8;
-  const oU8 = pad8(oU32 + U32_COLUMNS * n * 4);
-  const total = pad8(oU8 + n);
-  const buf = new ArrayBuffer(total);
+  const { oLanes, oStrings, oF64, oU8, total } = sections(n, b.lanes.length, stringBytes, ne);
+  const buf = new ArrayBuffer(pad8(total));
   const dv = new DataView(buf);
   const u8 = new Uint8Array(buf);
   dv.setUint32(0, BATCH_MAGIC, true);
@@ -215,12 +221,8 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
   const dropped = dv.getFloat64(32, true);
   const droppedEdges = dv.getFloat64(40, true);
   const stringBytes = dv.getUint32(48, true);
-  const oLanes = HEADER_BYTES;
-  const oStrings = oLanes + nLanes * LANE_BYTES;
-  const oF64 = pad8(oStrings + stringBytes);
-  const oU32 = oF64 + (5 * n + 2 * ne) * 8;
-  const oU8 = pad8(oU32 + U32_COLUMNS * n * 4);
-  if (oU8 + n > len) throw new BatchDecodeError(`truncated: header describes ${oU8 + n} bytes, got ${len}`);
+  const { oLanes, oStrings, oF64, oU8, total } = sections(n, nLanes, stringBytes, ne);
+  if (total > len) throw new BatchDecodeError(`truncated: header describes ${total} bytes, got ${len}`);
   const lanes: BatchLane[] = [];
   for (let i = 0, o = oLanes; i < nLanes; i++, o += LANE_BYTES) {
     const k = dv.getUint8(o + 16);
@@ -336,10 +338,10 @@ export function batchExtent(data: ArrayBuffer): { lanes: number; strings: number
   const nStrings = dv.getUint32(20, true);
   const ne = dv.getUint32(24, true);
   const stringBytes = dv.getUint32(48, true);
-  const oF64 = pad8(HEADER_BYTES + nLanes * LANE_BYTES + stringBytes);
-  if (oF64 + (5 * n + 2 * ne) * 8 > data.byteLength) return undefined;
+  const { oLanes, oF64, oU32 } = sections(n, nLanes, stringBytes, ne);
+  if (oU32 > data.byteLength) return undefined;
   let lanes = 0;
-  for (let i = 0, o = HEADER_BYTES; i < nLanes; i++, o += LANE_BYTES)
+  for (let i = 0, o = oLanes; i < nLanes; i++, o += LANE_BYTES)
     lanes = Math.max(lanes, dv.getUint32(o, true) + 1);
   let ops = 0;
   for (let i = 0, o = oF64; i < n; i++, o += 8) ops = Math.max(ops, dv.getFloat64(o, true) + 1);

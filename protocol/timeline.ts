@@ -24,7 +24,8 @@ export type OpKind = (typeof OP_KINDS)[number];
  * Engine kinds, from the queue group's flags (compute, copy-only, render); 'host' marks a recorded
  * program's host thread lane (its Level Zero calls), which no GPU metric counts.
  */
-export type EngineKind = 'compute' | 'copy' | 'render' | 'other' | 'host';
+export const ENGINE_KINDS = ['compute', 'copy', 'render', 'other', 'host'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
 
 export interface EngineRef {
   /** Command queue group ordinal. */

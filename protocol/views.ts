@@ -1,5 +1,6 @@
 import type { DriverChoice } from './devices.js';
 import type { CaptureAnalysis } from './analysis.js';
+import type { EngineRef, OpSource } from './timeline.js';
 
 // Plain data for the app's views beyond the device list: properties, scenarios, captures, counters,
 // diagnostics and traces. The service produces them; the renderer and the CLI's --json consume them.
@@ -293,8 +294,8 @@ export interface RecordPushLane {
   lane: number;
   device: number;
   stream: number;
-  engine: { ordinal: number; index: number; kind: 'compute' | 'copy' | 'render' | 'other' | 'host' };
-  source: { pid: number; process: string; device: string; queue: string };
+  engine: EngineRef;
+  source: OpSource;
 }
 
 /** A piece of the recorded program's output (`record.output` events). */

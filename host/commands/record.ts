@@ -12,15 +12,21 @@
 // option, collector missing, cannot inject), 126 the command cannot be executed, 127 not found.
 import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { constants as osConstants } from 'node:os';
 import { OP_KINDS, type OpRecord } from '../../protocol/timeline.js';
 import type { DriverChoice } from '../../protocol/devices.js';
 import { Timeline, computeMetrics, type TimelineMetrics } from '../../runtime/timeline/index.js';
-import { analyzeTimeline } from '../../runtime/timeline/analysis.js';
+import { analysisEngineLabel, analyzeTimeline } from '../../runtime/timeline/analysis.js';
 import type { CaptureAnalysis } from '../../protocol/analysis.js';
 import { ChromeTraceWriter } from '../../runtime/trace/export.js';
 import { LAUNCH_EXIT, LaunchError, launch } from '../record/launch.js';
-import { Recording, describeEnd, processView, type RecordedProcess } from '../record/recording.js';
+import {
+  Recording,
+  childExit,
+  describeEnd,
+  processView,
+  type ChildExit,
+  type RecordedProcess,
+} from '../record/recording.js';
 import { RemoteRecording } from '../record/remote.js';
 import { driverFrom, type CommandIo } from './run.js';
 
@@ -168,7 +174,7 @@ export function summarize(
         const dev = lane?.source ? `${lane.source.device} (pid ${lane.source.pid})` : `device ${e.device}`;
         return {
           device: e.device,
-          label: `${dev} · ${e.engine.kind} ${e.engine.ordinal}.${e.engine.index}`,
+          label: `${dev} · ${analysisEngineLabel(e.engine)}`,
           busyPct: e.busyPct,
           ops: e.ops,
         };
@@ -285,7 +291,8 @@ async function record(argv: readonly string[], io: CommandIo): Promise<number> {
       const a = argv[i]!;
       if (!a.startsWith('-')) break;
       const name = a.replace(/^-+/, '').split('=')[0]!;
-      if (!a.includes('=') && ['trace', 'json', 'driver', 'profile', 'to', 'token'].includes(name)) i++;
+      const opt = (OPTIONS as Record<string, { type: string }>)[name];
+      if (!a.includes('=') && opt?.type === 'string') i++; // its value is the next word
     }
     ownArgs = argv.slice(0, i);
     command = argv.slice(i);
@@ -390,9 +397,9 @@ async function record(argv: readonly string[], io: CommandIo): Promise<number> {
   };
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
-  let exit: { code: number; signal?: string };
+  let ended: ChildExit;
   try {
-    exit = await new Promise<{ code: number; signal?: string }>((resolve, reject) => {
+    ended = await new Promise<ChildExit>((resolve, reject) => {
       launched.child.once('error', (err: NodeJS.ErrnoException) => {
         reject(
           new LaunchError(
@@ -401,12 +408,7 @@ async function record(argv: readonly string[], io: CommandIo): Promise<number> {
           ),
         );
       });
-      launched.child.once('exit', (code, signal) => {
-        if (signal) {
-          const n = (osConstants.signals as Record<string, number>)[signal] ?? 0;
-          resolve({ code: 128 + n, signal });
-        } else resolve({ code: code ?? 0 });
-      });
+      launched.child.once('exit', (code, signal) => resolve(childExit(code, signal)));
     });
   } finally {
     clearInterval(timer);
@@ -414,24 +416,8 @@ async function record(argv: readonly string[], io: CommandIo): Promise<number> {
     for (const [s, h] of handlers) process.off(s, h);
   }
   const wallMs = performance.now() - t0;
-  const pid = launched.child.pid;
-  if (pid !== undefined) {
-    rec.setEnd(
-      pid,
-      exit.signal
-        ? { how: 'signal', signal: exit.signal, code: exit.code }
-        : { how: 'exited', code: exit.code },
-    );
-  }
-  rec.finish();
-  if (pid !== undefined) {
-    rec.setEnd(
-      pid,
-      exit.signal
-        ? { how: 'signal', signal: exit.signal, code: exit.code }
-        : { how: 'exited', code: exit.code },
-    );
-  }
+  const exit = ended.exit;
+  rec.finish({ pid: launched.child.pid, end: ended.end });
   rmSync(launched.dir, { recursive: true, force: true });
   if (writer) {
     try {

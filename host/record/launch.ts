@@ -130,7 +130,6 @@ export interface LaunchSpec {
 export interface Launched {
   child: ChildProcess;
   dir: string;
-  path: string;
 }
 
 /** The program's environment: its own, plus what injects the collector. */
@@ -195,5 +194,5 @@ export function launch(spec: LaunchSpec): Launched {
     stdio: spec.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
     argv0: spec.command,
   });
-  return { child, dir, path };
+  return { child, dir };
 }

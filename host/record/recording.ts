@@ -6,18 +6,14 @@
 // processes never merge while every other part of the pipeline keeps keying lanes by (device, stream,
 // engine). The names users know (command, device name, "immediate list 3") ride along in OpSource.
 import { readFileSync, readdirSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import type { RecordProcessView } from '../../protocol/views.js';
-import {
-  OP_KINDS,
-  type EngineKind,
-  type EngineRef,
-  type OpRecord,
-  type OpSource,
-} from '../../protocol/timeline.js';
+import { OP_KINDS, type EngineRef, type OpRecord, type OpSource } from '../../protocol/timeline.js';
 import {
   OP_FLAG,
   QUEUE_KIND,
+  RING_ENGINE_KINDS,
   STATE,
   type RingDevice,
   type RingHeader,
@@ -27,7 +23,6 @@ import {
 import { RingReader } from './ring-reader.js';
 
 const ID_SLOT = 2 ** 36;
-const ENGINE_KINDS: readonly EngineKind[] = ['compute', 'copy', 'render', 'other'];
 const HOST_ENGINE: EngineRef = Object.freeze({ ordinal: 0, index: 0, kind: 'host' as const });
 
 /** How a recorded process image ended (or that it has not). */
@@ -37,6 +32,22 @@ export type ProcessEnd =
   | { how: 'signal'; signal: string; code: number }
   | { how: 'vanished' } // gone without an exit record (killed or crashed), exit status unknown
   | { how: 'exec' }; // replaced its image by exec (the next generation continues)
+
+/** The exit status of a program the launcher waited for (128 + N when signal N ended it, as a shell says), and that as a ProcessEnd. */
+export interface ChildExit {
+  exit: { code: number; signal?: string };
+  end: ProcessEnd;
+}
+
+/** What Node's child 'exit' event (code, signal) means as an exit status and a ProcessEnd. */
+export function childExit(code: number | null, signal: string | null): ChildExit {
+  if (signal) {
+    const status = 128 + ((osConstants.signals as Record<string, number>)[signal] ?? 0);
+    return { exit: { code: status, signal }, end: { how: 'signal', signal, code: status } };
+  }
+  const status = code ?? 0;
+  return { exit: { code: status }, end: { how: 'exited', code: status } };
+}
 
 /** How a process ended, in words for people. */
 export function describeEnd(end: ProcessEnd): string {
@@ -108,7 +119,6 @@ interface Lane {
 }
 
 interface Image {
-  path: string;
   reader: RingReader;
   info: RecordedProcess;
   strings: Map<number, string>;
@@ -206,8 +216,13 @@ export class Recording {
     return n;
   }
 
-  /** Reads everything that is left; marks images whose process is gone as ended. */
-  finish(): void {
+  /**
+   * Reads everything that is left; marks images whose process is gone as ended. `root`: how the
+   * launcher's own child ended, which beats "vanished" — set before the final read (so settling does not
+   * guess) and again after it (for images only that read found).
+   */
+  finish(root?: { pid: number | undefined; end: ProcessEnd }): void {
+    if (root?.pid !== undefined) this.setEnd(root.pid, root.end);
     this.scan();
     for (let pass = 0; pass < 1000; pass++) {
       let n = 0;
@@ -218,6 +233,7 @@ export class Recording {
       this.settle(img, true);
       img.reader.close();
     }
+    if (root?.pid !== undefined) this.setEnd(root.pid, root.end);
   }
 
   /** The launcher knows how its own child ended: that beats "vanished". */
@@ -266,7 +282,6 @@ export class Recording {
         devices: [],
       };
       const img: Image = {
-        path: join(this.dir, name),
         reader,
         info,
         strings: new Map(),
@@ -289,7 +304,7 @@ export class Recording {
     try {
       res = img.reader.read(budget);
     } catch (err) {
-      img.info.error = `cannot read ${img.path}: ${err instanceof Error ? err.message : String(err)}`;
+      img.info.error = `cannot read ${img.reader.path}: ${err instanceof Error ? err.message : String(err)}`;
       img.finished = true;
       return 0;
     }
@@ -368,7 +383,7 @@ export class Recording {
           engine: Object.freeze({
             ordinal: q.ordinal,
             index: q.index,
-            kind: ENGINE_KINDS[q.engine] ?? 'other',
+            kind: RING_ENGINE_KINDS[q.engine] ?? 'other',
           }),
           stream: q.id,
           device: dev.number,

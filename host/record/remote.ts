@@ -3,7 +3,7 @@
 // compact rows. Best effort: when the server falls behind, rows are dropped here and counted; the
 // local recording (--trace, the summary) is never affected.
 import WebSocket from 'ws';
-import { OP_KINDS, type OpRecord } from '../../protocol/timeline.js';
+import { OP_KINDS, type OpRecord, type OpSource } from '../../protocol/timeline.js';
 import type { RecordProcessView, RecordPush, RecordPushLane } from '../../protocol/views.js';
 
 /** Rows per push (a push stays well under the server's 1 MiB message limit). */
@@ -37,14 +37,14 @@ const kindCode = new Map<string, number>(OP_KINDS.map((k, i) => [k, i]));
 export class RemoteRecording {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly lanes = new Map<string, number>();
+  /** Lane ids by the ops' OpSource: one object per lane (protocol/timeline.ts), so no key to build per op. */
+  private readonly lanes = new Map<OpSource, number>();
   private newLanes: RecordPushLane[] = [];
   private readonly strings = new Map<string, number>();
   private newStrings: string[] = [];
   private rows: number[][] = [];
   /** Rows not sent because the server fell behind or the connection is gone. */
   dropped = 0;
-  sent = 0;
   error: string | undefined;
 
   private constructor(private readonly ws: WebSocket) {
@@ -124,11 +124,10 @@ export class RemoteRecording {
 
   private laneOf(op: OpRecord): number {
     const s = op.source!;
-    const key = `${op.device}/${op.stream}/${op.engine.kind}/${op.engine.ordinal}/${op.engine.index}`;
-    let id = this.lanes.get(key);
+    let id = this.lanes.get(s);
     if (id === undefined) {
       id = this.lanes.size;
-      this.lanes.set(key, id);
+      this.lanes.set(s, id);
       this.newLanes.push({
         lane: id,
         device: op.device,
@@ -188,7 +187,6 @@ export class RemoteRecording {
       this.call('record.push', push).catch((err: Error) => {
         this.error ??= err.message;
       });
-      this.sent += rows.length;
     } while (this.rows.length > 0);
   }
 

@@ -4,6 +4,7 @@
 //
 // Every field is little-endian at a fixed offset. Decoding never throws on bad bytes: a record that
 // does not parse ends the batch with a `corrupt` note instead.
+import type { EngineKind } from '../../protocol/timeline.js';
 
 export const RING_MAGIC = 0x52535058; // "XPSR"
 export const RING_VERSION = 1;
@@ -187,12 +188,15 @@ export interface RingDevice {
   name: string;
 }
 
+/** The engine kind of each XR_ENGINE_* code (RingQueue.engine). */
+export const RING_ENGINE_KINDS: readonly EngineKind[] = ['compute', 'copy', 'render', 'other'];
+
 export interface RingQueue {
   id: number;
   device: number;
   ordinal: number;
   index: number;
-  /** 0 compute, 1 copy, 2 render, 3 other (protocol/timeline.ts EngineKind order). */
+  /** XR_ENGINE_*: 0 compute, 1 copy, 2 render, 3 other (RING_ENGINE_KINDS). */
   engine: number;
   kind: number;
   inOrder: boolean;

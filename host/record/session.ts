@@ -11,10 +11,9 @@ import type {
 } from '../../protocol/views.js';
 import type { DriverChoice } from '../../protocol/devices.js';
 import { rmSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import type { Capture } from '../capture.js';
-import { LaunchError, launch, type Launched } from './launch.js';
-import { Recording, processView, shortCommand, type RecordedProcess } from './recording.js';
+import { LAUNCH_EXIT, LaunchError, launch, type Launched } from './launch.js';
+import { Recording, childExit, processView, shortCommand, type RecordedProcess } from './recording.js';
 
 /** How often the rings are read while the program runs. */
 const DRAIN_MS = 2;
@@ -55,7 +54,6 @@ export class RecordSession {
   private outTimer: NodeJS.Timeout | undefined;
   private stopTimer: NodeJS.Timeout | undefined;
   private pending: RecordOutput[] = [];
-  private pendingBytes = 0;
   private tail = '';
   private rateWindow = { at: 0, bytes: 0, suppressed: 0 };
   /** records' clock − performance.now() (ns), from the collector's last harvest time. */
@@ -76,6 +74,7 @@ export class RecordSession {
   constructor(private readonly o: RecordSessionOptions) {}
 
   state(): RecordState {
+    if (this.recording) this.copyCounters(this.recording);
     const s: RecordState = { ...this.st, processes: this.st.processes.map((p) => ({ ...p })) };
     if (this.tail) s.outputTail = this.tail;
     return s;
@@ -243,13 +242,10 @@ export class RecordSession {
     for (const op of ops) if (op.endNs > this.lastOp) this.lastOp = op.endNs;
   }
 
-  /** Copies the processes' counters into the state; publishes when something a person sees changed. */
-  private refresh(force: boolean): void {
-    const rec = this.recording;
-    if (!rec) return;
+  /** Copies the recording's processes and counters into the state (when it is read or published). */
+  private copyCounters(rec: Recording): void {
     const procs = rec.processes();
     const sum = (f: (p: RecordedProcess) => number): number => procs.reduce((n, p) => n + f(p), 0);
-    const before = `${this.st.ops}|${this.st.processes.length}`;
     this.st.processes = procs.filter((p) => p.traced || p.untraced || p.ops > 0).map(processView);
     this.st.ops = rec.opCount;
     if (rec.hostCalls > 0) this.st.hostCalls = rec.hostCalls;
@@ -257,15 +253,25 @@ export class RecordSession {
     this.st.untimed = sum((p) => p.untimed);
     this.st.lost = sum((p) => p.lost);
     this.st.inFlight = sum((p) => p.inFlight);
+  }
+
+  /**
+   * After each read of the rings (every DRAIN_MS): the clock offset for the counters, and record.state
+   * when a process changed (`force`) or — at most 4 times a second — when the op count did (the
+   * timeline shows the operations themselves). The state itself is built only when published or read.
+   */
+  private refresh(force: boolean): void {
+    const rec = this.recording;
+    if (!rec) return;
     const harvest = rec.lastHarvest();
     if (harvest) this.clockOffset = harvest.ns - harvest.readAt * 1e6;
-    // The op count changes all the time: published at most 4 times a second (the timeline shows them).
     const now = performance.now();
-    if (force || (`${this.st.ops}|${this.st.processes.length}` !== before && now - this.lastPublish > 250)) {
+    if (force || (rec.opCount !== this.st.ops && now - this.lastPublish > 250)) {
       this.lastPublish = now;
       this.o.publishState(this.state());
     }
   }
+
   private output(stream: 'stdout' | 'stderr', b: Buffer): void {
     const now = performance.now();
     if (now - this.rateWindow.at > 1000) {
@@ -285,7 +291,6 @@ export class RecordSession {
     const last = this.pending[this.pending.length - 1];
     if (last && last.stream === stream && last.text.length < OUTPUT_EVENT_BYTES) last.text += text;
     else this.pending.push({ stream, text });
-    this.pendingBytes += text.length;
     this.tail = (this.tail + text).slice(-OUTPUT_TAIL_BYTES);
     this.outTimer ??= setTimeout(() => this.flushOutput(), OUTPUT_FLUSH_MS);
   }
@@ -294,7 +299,6 @@ export class RecordSession {
     this.outTimer = undefined;
     const list = this.pending;
     this.pending = [];
-    this.pendingBytes = 0;
     for (const o of list) {
       for (let i = 0; i < o.text.length; i += OUTPUT_EVENT_BYTES)
         this.o.publishOutput({ stream: o.stream, text: o.text.slice(i, i + OUTPUT_EVENT_BYTES) });
@@ -313,18 +317,10 @@ export class RecordSession {
 
   private ended(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.st.state !== 'running') return;
+    const { exit, end } = childExit(code, signal);
     const rec = this.recording;
-    const exit = signal
-      ? { code: 128 + ((osConstants.signals as Record<string, number>)[signal] ?? 0), signal }
-      : { code: code ?? 0 };
-    const pid = this.launched?.child.pid;
-    const end = signal
-      ? ({ how: 'signal', signal, code: exit.code } as const)
-      : ({ how: 'exited', code: exit.code } as const);
-    if (rec && pid !== undefined) rec.setEnd(pid, end);
-    rec?.finish();
-    if (rec && pid !== undefined) rec.setEnd(pid, end);
-    this.refresh(false);
+    rec?.finish({ pid: this.launched?.child.pid, end });
+    if (rec) this.copyCounters(rec);
     this.st.exit = exit;
     this.st.wallMs = Math.round(performance.now() - this.t0);
     this.flushOutput();
@@ -355,4 +351,4 @@ export class RecordSession {
   }
 }
 
-export { LaunchError };
+export { LAUNCH_EXIT, LaunchError };

@@ -220,6 +220,11 @@ export class LaneColumns {
     this.endMax = growF64(this.endMax, size);
   }
 
+  /** The per-span columns (endMax is derived from `end`), for moving spans within the arrays. */
+  private spanColumns(): (Float64Array | Uint32Array | Uint8Array)[] {
+    return [this.start, this.end, this.submit, this.bytes, this.id, this.name, this.detail, this.kind];
+  }
+
   private ensureRoom(): void {
     if (this.n < this.start.length) return;
     if (this.start.length < this.capacity) {
@@ -230,17 +235,7 @@ export class LaneColumns {
     // Full: drop the oldest half (amortised O(1) per span); levels are rebuilt on demand.
     const keep = this.n >> 1;
     const from = this.n - keep;
-    for (const a of [
-      this.start,
-      this.end,
-      this.submit,
-      this.bytes,
-      this.id,
-      this.name,
-      this.detail,
-      this.kind,
-    ])
-      a.copyWithin(0, from, this.n);
+    for (const a of this.spanColumns()) a.copyWithin(0, from, this.n);
     this.dropped += from;
     this.n = keep;
     this.levels = [];
@@ -325,17 +320,7 @@ export class LaneColumns {
     if (i > 0 && this.start[i - 1]! > start) {
       // Out of order: shift the tail (short in practice) and invalidate levels past the slot.
       i = upperBound(this.start, this.n, start);
-      for (const a of [
-        this.start,
-        this.end,
-        this.submit,
-        this.bytes,
-        this.id,
-        this.name,
-        this.detail,
-        this.kind,
-      ])
-        a.copyWithin(i + 1, i, this.n);
+      for (const a of this.spanColumns()) a.copyWithin(i + 1, i, this.n);
       // A level folded from the raw spans is cut when it covers index i; a level folded from a lower
       // level, when that one was cut (skipped levels hold nothing).
       let src: Level | null = null;

@@ -240,6 +240,57 @@ function RequestError({ action, error }: { action: 'start' | 'stop' | 'state'; e
   return <ErrorCallout title={title} error={error} testId="record-error" />;
 }
 
+/** A labelled one-line text input with its error under it (the error also describes the input). */
+function TextField({
+  id,
+  label,
+  value,
+  placeholder,
+  error,
+  describedBy,
+  grow,
+  className,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  placeholder?: string;
+  error?: string;
+  /** What describes the input when there is no error. */
+  describedBy?: string;
+  grow?: boolean;
+  className?: string;
+  onChange: (value: string) => void;
+}) {
+  const errorId = `${id}-error`;
+  return (
+    <label
+      className={['field', grow ? 'field-grow' : '', className ?? ''].filter(Boolean).join(' ')}
+      htmlFor={id}
+    >
+      <span>{label}</span>
+      <input
+        id={id}
+        data-testid={id}
+        type="text"
+        value={value}
+        placeholder={placeholder}
+        spellCheck={false}
+        autoComplete="off"
+        aria-invalid={error !== undefined ? true : undefined}
+        aria-describedby={error !== undefined ? errorId : describedBy}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      {error !== undefined ? (
+        <small className="field-error" id={errorId} data-testid={errorId}>
+          {error}
+        </small>
+      ) : null}
+    </label>
+  );
+}
+
 export function RecordFormPanel({
   form,
   running,
@@ -271,46 +322,26 @@ export function RecordFormPanel({
       }}
     >
       <div className="form-row">
-        <label className="field field-grow" htmlFor="record-command">
-          <span>Command</span>
-          <input
-            id="record-command"
-            data-testid="record-command"
-            type="text"
-            value={form.command}
-            placeholder="native/build/samples/multi_engine"
-            spellCheck={false}
-            autoComplete="off"
-            aria-invalid={touched && built.errors.command !== undefined}
-            aria-describedby={touched && built.errors.command ? 'record-command-error' : undefined}
-            onChange={(e) => onChange({ command: e.target.value })}
-          />
-          {touched && built.errors.command ? (
-            <small className="field-error" id="record-command-error">
-              {built.errors.command}
-            </small>
-          ) : null}
-        </label>
-        <label className="field field-grow record-args" htmlFor="record-args">
-          <span>Arguments (split like a shell: quotes and backslashes)</span>
-          <input
-            id="record-args"
-            data-testid="record-args"
-            type="text"
-            value={form.args}
-            placeholder="--lists 4 --kernels 40"
-            spellCheck={false}
-            autoComplete="off"
-            aria-invalid={built.errors.args !== undefined}
-            aria-describedby={built.errors.args ? 'record-args-error' : 'record-argv'}
-            onChange={(e) => onChange({ args: e.target.value })}
-          />
-          {built.errors.args ? (
-            <small className="field-error" id="record-args-error" data-testid="record-args-error">
-              {built.errors.args}
-            </small>
-          ) : null}
-        </label>
+        <TextField
+          id="record-command"
+          label="Command"
+          grow
+          value={form.command}
+          placeholder="native/build/samples/multi_engine"
+          error={touched ? built.errors.command : undefined}
+          onChange={(command) => onChange({ command })}
+        />
+        <TextField
+          id="record-args"
+          label="Arguments (split like a shell: quotes and backslashes)"
+          grow
+          className="record-args"
+          value={form.args}
+          placeholder="--lists 4 --kernels 40"
+          error={built.errors.args}
+          describedBy="record-argv"
+          onChange={(args) => onChange({ args })}
+        />
       </div>
       <div className="record-argv-row">
         <span className="muted">argv:</span>
@@ -327,18 +358,13 @@ export function RecordFormPanel({
         </ol>
       </div>
       <div className="form-row">
-        <label className="field field-grow" htmlFor="record-cwd">
-          <span>Working directory (default: the service&apos;s)</span>
-          <input
-            id="record-cwd"
-            data-testid="record-cwd"
-            type="text"
-            value={form.cwd}
-            spellCheck={false}
-            autoComplete="off"
-            onChange={(e) => onChange({ cwd: e.target.value })}
-          />
-        </label>
+        <TextField
+          id="record-cwd"
+          label="Working directory (default: the service's)"
+          grow
+          value={form.cwd}
+          onChange={(cwd) => onChange({ cwd })}
+        />
         <label className="field" htmlFor="record-driver">
           <span>Level Zero driver</span>
           <select
@@ -355,19 +381,13 @@ export function RecordFormPanel({
           </select>
         </label>
         {form.driver === 'sim' ? (
-          <label className="field" htmlFor="record-profile">
-            <span>Simulated profiles</span>
-            <input
-              id="record-profile"
-              data-testid="record-profile"
-              type="text"
-              value={form.profile}
-              placeholder="arc-a770, max-1550"
-              spellCheck={false}
-              autoComplete="off"
-              onChange={(e) => onChange({ profile: e.target.value })}
-            />
-          </label>
+          <TextField
+            id="record-profile"
+            label="Simulated profiles"
+            value={form.profile}
+            placeholder="arc-a770, max-1550"
+            onChange={(profile) => onChange({ profile })}
+          />
         ) : null}
         <label className="field field-check" htmlFor="record-host-calls">
           <span>Host calls</span>

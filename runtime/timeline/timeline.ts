@@ -9,6 +9,7 @@
 // everything appended since, as typed arrays, and a new cursor. A consumer that fell behind the ring gets
 // what is left plus a `dropped` count; the producer never waits for anyone.
 import {
+  ENGINE_KINDS,
   OP_KINDS,
   type EngineKind,
   type EngineRef,
@@ -18,8 +19,6 @@ import {
 } from '../../protocol/timeline.js';
 import { StringTable } from './strings.js';
 import type { BatchLane, TimelineBatch } from './batch.js';
-
-export const ENGINE_KINDS: readonly EngineKind[] = ['compute', 'copy', 'render', 'other', 'host'];
 
 export interface LaneInfo {
   /** Dense lane id (0, 1, 2 … in order of first appearance). */

@@ -266,10 +266,11 @@ export class ChromeTraceWriter {
     const pid = d + 1;
     if (!this.devices.has(d)) {
       this.devices.add(d);
-      // A recorded program's device is one trace process per (process, device): named by both.
-      const name =
-        this.names.get(d) ??
-        (source ? `${source.process} (pid ${source.pid}) · ${source.device}` : `GPU ${d}`);
+      // A recorded program's device is one trace process per (process, device): named by both, whatever
+      // the caller's device names (those name this process's own devices).
+      const name = source
+        ? `${source.process} (pid ${source.pid}) · ${source.device}`
+        : (this.names.get(d) ?? `GPU ${d}`);
       this.emit(
         `{"ph":"M","name":"process_name","pid":${pid},"args":{"name":${JSON.stringify(name)},"xpuscope":{"device":${d}}}}`,
       );

@@ -2,6 +2,7 @@
 // OpRecords. Understands xpuscope's own exports (lossless), Intel unitrace output and PyTorch
 // profiler (Kineto) traces of XPU work; other Chrome traces import nothing but are summarized.
 import {
+  ENGINE_KINDS,
   OP_KINDS,
   type EngineKind,
   type EngineRef,
@@ -115,7 +116,7 @@ interface ThreadMeta {
 }
 
 const KINETO_CATS: Record<string, OpKind> = { kernel: 'kernel', gpu_memcpy: 'copy', gpu_memset: 'fill' };
-const ENGINE_KINDS = new Set<EngineKind>(['compute', 'copy', 'render', 'other', 'host']);
+const ENGINE_KIND_SET = new Set<EngineKind>(ENGINE_KINDS);
 const KIND_SET = new Set<string>(OP_KINDS);
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -289,7 +290,7 @@ class Importer {
           engine: Object.freeze({
             ordinal: num(x.engine.ordinal) ?? 0,
             index: num(x.engine.index) ?? 0,
-            kind: ENGINE_KINDS.has(kind) ? kind : 'other',
+            kind: ENGINE_KIND_SET.has(kind) ? kind : 'other',
           }),
         };
         const src = x.source;

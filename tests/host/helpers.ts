@@ -5,7 +5,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
+import { ServiceError, type EventMessage, type Service } from '../../host/service.js';
+import { BatchReader, decodeBatch } from '../../protocol/timeline-batch.js';
+import type { OpRecord } from '../../protocol/timeline.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SIM_DRIVER = process.env.XPUSCOPE_SIM_DRIVER ?? join(ROOT, 'native', 'build', 'libze_xpusim.so');
@@ -173,4 +177,37 @@ export function captureIo(env: Record<string, string | undefined> = {}): {
     out: () => out,
     err: () => err,
   };
+}
+
+/** The ServiceError `p` rejects with (fails the test if it resolves or rejects with something else). */
+export async function rejection(p: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ServiceError);
+    return err as ServiceError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A subscriber of `service` that decodes batches like the renderer does (a reset empties `ops`). */
+export function subscriber(service: Service, ready: () => boolean = () => true) {
+  const reader = new BatchReader();
+  const ops: OpRecord[] = [];
+  const events: EventMessage[] = [];
+  let batches = 0;
+  const off = service.on(
+    (m) => {
+      if (m.event === 'timeline.batch') {
+        expect(m.data).toBeInstanceOf(ArrayBuffer);
+        batches++;
+        ops.push(...reader.apply(decodeBatch(m.data as ArrayBuffer)));
+      } else {
+        events.push(m);
+        if (m.event === 'timeline.reset') ops.length = 0;
+      }
+    },
+    { ready },
+  );
+  return { ops, events, reader, off, batches: () => batches };
 }

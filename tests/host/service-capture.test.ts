@@ -5,47 +5,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { BatchReader, decodeBatch } from '../../protocol/timeline-batch.js';
-import type { OpRecord } from '../../protocol/timeline.js';
 import type { DevicePropertiesView, ScenarioResult } from '../../protocol/views.js';
-import { ErrorCodes, ServiceError, createService, type EventMessage } from '../../host/service.js';
-import { SIM_BUILT } from './helpers.js';
+import { ErrorCodes, ServiceError, createService } from '../../host/service.js';
+import { SIM_BUILT, rejection, subscriber } from './helpers.js';
 
 const service = createService({ driver: 'sim', profile: 'max-1550', capture: { countersIntervalMs: 100 } });
 afterAll(() => service.close());
 const tmp = mkdtempSync(join(tmpdir(), 'xpuscope-svc-'));
-
-/** A subscriber that decodes batches like the renderer does. */
-function subscriber(ready: () => boolean = () => true) {
-  const reader = new BatchReader();
-  const ops: OpRecord[] = [];
-  const events: EventMessage[] = [];
-  let batches = 0;
-  const off = service.on(
-    (m) => {
-      if (m.event === 'timeline.batch') {
-        expect(m.data).toBeInstanceOf(ArrayBuffer);
-        batches++;
-        ops.push(...reader.apply(decodeBatch(m.data as ArrayBuffer)));
-      } else {
-        events.push(m);
-        if (m.event === 'timeline.reset') ops.length = 0;
-      }
-    },
-    { ready },
-  );
-  return { ops, events, reader, off, batches: () => batches };
-}
-
-async function rejection(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ServiceError);
-    return err as ServiceError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('validation of the new methods', () => {
   it('bad params are rejected before dispatch', async () => {
@@ -103,7 +69,7 @@ describe.skipIf(!SIM_BUILT)('scenarios and capture', () => {
   });
 
   it('scenario.run returns a result; batches reach a subscriber and decode to the op count', async () => {
-    const sub = subscriber();
+    const sub = subscriber(service);
     const progress: unknown[] = [];
     const offProgress = service.on((m) => {
       if (m.event === 'scenario.progress') progress.push(m.data);
@@ -151,7 +117,7 @@ describe.skipIf(!SIM_BUILT)('scenarios and capture', () => {
 
   it('a late subscriber catches up with everything; a backed-up one gets it coalesced later', async () => {
     let ready = false;
-    const late = subscriber(() => ready);
+    const late = subscriber(service, () => ready);
     await new Promise((r) => setTimeout(r, 100));
     expect(late.batches()).toBe(0);
     ready = true;
@@ -187,7 +153,7 @@ describe.skipIf(!SIM_BUILT)('scenarios and capture', () => {
   });
 
   it('capture.control: pause stops recording, clear resets subscribers, resume records again', async () => {
-    const sub = subscriber();
+    const sub = subscriber(service);
     let st = await service.call('capture.control', { action: 'pause' });
     expect(st).toMatchObject({ paused: true, recording: false });
     st = await service.call('capture.control', { action: 'clear' });
@@ -227,7 +193,7 @@ describe.skipIf(!SIM_BUILT)('scenarios and capture', () => {
     expect(exp.bytes).toBe(readFileSync(path).length);
     JSON.parse(readFileSync(path, 'utf8'));
 
-    const sub = subscriber();
+    const sub = subscriber(service);
     await service.call('capture.control', { action: 'clear' });
     const summary = await service.call('trace.import', { path });
     expect(summary).toMatchObject({ format: 'xpuscope', spans: before.ops, truncated: false });

@@ -9,6 +9,7 @@ import {
   HEADER,
   OP_FLAG,
   QUEUE_KIND,
+  RING_ENGINE_KINDS,
   REC,
   RECORD,
   RING_HEADER_BYTES,
@@ -85,6 +86,7 @@ describe.skipIf(!haveCc)('the ring reader matches xpuscope_ring.h', () => {
       ['XR_QUEUE_IMMEDIATE', QUEUE_KIND.IMMEDIATE],
       ['XR_QUEUE_COMMAND_QUEUE', QUEUE_KIND.COMMAND_QUEUE],
     ];
+    RING_ENGINE_KINDS.forEach((k, i) => consts.push([`XR_ENGINE_${k.toUpperCase()}`, i]));
     // The collector's op kinds are the protocol's OP_KINDS codes.
     const kinds = ['KERNEL', 'COPY', 'FILL', 'BARRIER', 'SIGNAL', 'WAIT', 'RESET', 'TIMESTAMP'];
     kinds.forEach((k, i) => consts.push([`XR_OP_${k}`, i]));

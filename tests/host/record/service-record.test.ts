@@ -7,18 +7,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchReader, decodeBatch } from '../../../protocol/timeline-batch.js';
-import type { OpRecord } from '../../../protocol/timeline.js';
 import type { RecordState } from '../../../protocol/views.js';
-import {
-  ErrorCodes,
-  ServiceError,
-  createService,
-  type EventMessage,
-  type Service,
-} from '../../../host/service.js';
+import { ErrorCodes, createService, type EventMessage, type Service } from '../../../host/service.js';
 import { startServer } from '../../../host/serve.js';
-import { ROOT, SIM_BUILT } from '../helpers.js';
+import { ROOT, SIM_BUILT, rejection, subscriber } from '../helpers.js';
 
 const SAMPLES = join(ROOT, 'native', 'build', 'samples');
 const READY =
@@ -29,30 +21,6 @@ if (!READY)
   console.warn(
     '[tests/host/record] skipping service recording checks: native build (driver, collector, samples) missing',
   );
-
-async function rejection(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ServiceError);
-    return err as ServiceError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function subscriber(service: Service) {
-  const reader = new BatchReader();
-  const ops: OpRecord[] = [];
-  const events: EventMessage[] = [];
-  const off = service.on((m) => {
-    if (m.event === 'timeline.batch') ops.push(...reader.apply(decodeBatch(m.data as ArrayBuffer)));
-    else {
-      events.push(m);
-      if (m.event === 'timeline.reset') ops.length = 0;
-    }
-  });
-  return { ops, events, off };
-}
 
 function until<T>(what: string, f: () => T | undefined, ms = 20_000): Promise<T> {
   const t0 = Date.now();

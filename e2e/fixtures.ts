@@ -40,6 +40,8 @@ export interface OpenedApp {
   url: string;
   /** Web target only: stops `xpuscope serve` (to see the connection-error state). */
   stopServer?: () => Promise<void>;
+  /** Web target only: the pid of serve's current service process (from its log), to kill it. */
+  servicePid?: () => number | undefined;
 }
 
 export interface OpenOptions {
@@ -196,7 +198,18 @@ export const test = base.extend<Fixtures & E2eOptions>({
       const page = await context.newPage();
       watchConsole(page, consoleErrors);
       await page.goto(server.url);
-      return { page, consoleErrors, url: server.url, stopServer: () => stopProcess(server.child) };
+      const servicePid = (): number | undefined => {
+        const starts = [...server.log.join('').matchAll(/service process started \(pid (\d+)/g)];
+        const last = starts.at(-1)?.[1];
+        return last === undefined ? undefined : Number(last);
+      };
+      return {
+        page,
+        consoleErrors,
+        url: server.url,
+        stopServer: () => stopProcess(server.child),
+        servicePid,
+      };
     });
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   },

@@ -9,6 +9,11 @@ import { createService } from '../host/service.js';
 import { DRIVER_ENV, UTILITY_BATCH_PORT, UTILITY_INIT } from './ipc.js';
 
 const DRIVERS: readonly DriverRequest[] = ['auto', 'system', 'sim'];
+/**
+ * The desktop window is one client with two subscriptions (JSON events here, batches on its own port):
+ * one key, so its captures view and the `timeline.reset` that goes with a switch reach both.
+ */
+const APP_CLIENT = 'app';
 
 function driverRequest(value: string | undefined): DriverRequest | undefined {
   return DRIVERS.find((d) => d === value);
@@ -24,11 +29,14 @@ function attachBatchPort(port: MessagePortMain): void {
   if (!service) return;
   batchSubscription?.off();
   batchSubscription?.port.close();
-  const off = service.on((push) => {
-    if (push.event !== 'timeline.batch') return;
-    const data = push.data as ArrayBuffer;
-    port.postMessage(data);
-  });
+  const off = service.on(
+    (push) => {
+      if (push.event !== 'timeline.batch') return;
+      const data = push.data as ArrayBuffer;
+      port.postMessage(data);
+    },
+    { client: APP_CLIENT },
+  );
   batchSubscription = { port, off };
   port.start();
 }
@@ -52,10 +60,10 @@ parentPort.on('message', (message) => {
     (push) => {
       if (push.event !== 'timeline.batch') port.postMessage(push);
     },
-    { batches: false },
+    { batches: false, client: APP_CLIENT },
   );
   port.on('message', (event) => {
-    void svc.handle(event.data).then((reply) => port.postMessage(reply));
+    void svc.handle(event.data, { client: APP_CLIENT }).then((reply) => port.postMessage(reply));
   });
   port.on('close', () => {
     svc.close();

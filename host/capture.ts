@@ -1,26 +1,39 @@
-// The capture session of the service: one live Timeline fed by the runtime recorder, pushed to every
-// subscriber as binary `timeline.batch` events (each subscriber has its own cursor), plus `counters` at
-// ~4 Hz, pause/resume/clear, import (replace) and an optional streamed Chrome-trace file.
+// The captures of the service and their delivery. Every scenario run, diagnostics run, imported file
+// and recorded program is its own capture (its own Timeline); operations the service submits outside
+// any run go into a `session` capture. Each client views one capture at a time: by default it follows
+// the newest live one (switching when a run begins), or it pins one (`captures.select`). A client's
+// selection never moves another client. Older captures are kept within a budget (count and operations)
+// and evicted oldest first, never the live ones.
 //
 // Recording policy: the recorder is attached (through runtime/recorder-hub.ts) from `start()` — the
 // service calls it once the runtime has loaded — for as long as the capture is not paused. Everything
-// the service process submits (scenarios, diagnostics) is therefore recorded. While paused, the hub
+// the service process submits goes to the current run's capture (or the session). While paused, the hub
 // subscription is dropped, so the runtime takes its plain (no timestamp) path unless a scenario is
 // running (scenarios subscribe themselves to compute their results).
 //
 // Delivery: a timer every `batchIntervalMs` (16 ms) looks for new data (ops, lanes, edges); only then
-// does it build, per subscriber that is `ready()`, one batch since that subscriber's cursor
-// (`Timeline.batchSince`, at most `maxBatchOps` rows each; while the subscriber stays ready, further capped
-// batches follow in the same tick, up to MAX_BATCHES_PER_FLUSH / FLUSH_BUDGET_MS, the rest on the next tick). A subscriber
-// that is not ready (its transport is backed up) is skipped: its cursor stays, so its next batch
-// coalesces everything it missed, and if the ring evicted ops meanwhile the batch's `dropped` says how
-// many — nothing is dropped silently. Counters are simply skipped for a subscriber that is not ready.
+// does it build, per subscriber that is `ready()`, one batch since that subscriber's cursor in the
+// capture it views (`Timeline.batchSince`, at most `maxBatchOps` rows each; while the subscriber stays
+// ready, further capped batches follow in the same tick, up to MAX_BATCHES_PER_FLUSH / FLUSH_BUDGET_MS,
+// the rest on the next tick). A subscriber that is not ready (its transport is backed up) is skipped:
+// its cursor stays, so its next batch coalesces everything it missed, and if the ring evicted ops
+// meanwhile the batch's `dropped` says how many — nothing is dropped silently. Counters (of the newest
+// live capture) are simply skipped for a subscriber that is not ready. A client whose view changes gets
+// `timeline.reset` and `capture.state` on all its subscriptions (a host may subscribe one client twice:
+// the Electron utility process has a JSON port and a batch port), then batches from a fresh cursor.
 import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { EventMessage } from './service.js';
 import type { Events } from '../protocol/contract.js';
 import type { OpRecord } from '../protocol/timeline.js';
-import type { CaptureState, CounterSample } from '../protocol/views.js';
+import type {
+  CaptureInfo,
+  CaptureKind,
+  CaptureList,
+  CaptureState,
+  CounterSample,
+} from '../protocol/views.js';
 import {
   START_CURSOR,
   Timeline,
@@ -36,6 +49,11 @@ type RuntimeModule = typeof import('../runtime/index.js');
 type HubModule = typeof import('../runtime/recorder-hub.js');
 type ClockModule = typeof import('../runtime/record-clock.js');
 
+/** Who a subscription and a request belong to (one WebSocket, the desktop app's window…). */
+export type ClientKey = string | number;
+/** The client of subscriptions and calls that name none (in-process hosts, tests). */
+export const DEFAULT_CLIENT: ClientKey = '';
+
 export interface CaptureSubscriber {
   /** Deliver one event (binary `timeline.batch` data is an ArrayBuffer). */
   send(message: EventMessage): void;
@@ -43,22 +61,46 @@ export interface CaptureSubscriber {
   ready?(): boolean;
   /** False: this subscriber wants no `timeline.batch` events (only counters). Default true. */
   batches?: boolean;
+  /** The client this subscription belongs to (its view of the captures). Default DEFAULT_CLIENT. */
+  client?: ClientKey;
 }
 
 export interface CaptureOptions {
-  /** Publish an event to every subscriber of the service (for timeline.reset and capture.state). */
+  /** Publish an event to every subscriber of the service (kept for hosts; the capture sends per client). */
   publish<E extends keyof Events>(event: E, data: Events[E]): void;
   batchIntervalMs?: number;
   countersIntervalMs?: number;
-  /** Ops kept per lane of the live timeline (default 65 536). */
+  /** Ops kept per lane of a live capture (default 65 536); imports and recordings keep up to 1 Mi. */
   laneCapacity?: number;
   maxBatchOps?: number;
-  /** Stream the capture to this Chrome-trace JSON file while it runs (flushed about once a second). */
+  /** Stream the live and recorded operations to this Chrome-trace JSON file (flushed about once a second). */
   traceFile?: string;
+  /** Keep at most this many captures (default 32) … */
+  maxCaptures?: number;
+  /** … holding at most this many operations together (default 4 Mi); the oldest ended ones go first. */
+  maxTotalOps?: number;
+}
+
+/** One capture: a run, an import, a recording, or the session's own work between runs. */
+interface Entry {
+  id: string;
+  kind: CaptureKind;
+  name: string;
+  device?: number;
+  startedAt: number;
+  timeline: Timeline;
+  ended: boolean;
+  /** Devices of its operations (counters are sampled for these). */
+  devices: Set<number>;
+  /** The recorded operations' clock (recordings), for the counters. */
+  clock?: () => number;
 }
 
 interface Sub {
   sub: CaptureSubscriber;
+  client: ClientKey;
+  /** The capture the cursor belongs to. */
+  entry: Entry;
   cursor: TimelineCursor;
 }
 
@@ -68,10 +110,31 @@ const RECENT_MAX = 100_000;
 /** flushBatches sends at most this many capped batches per subscriber per tick, for at most this long. */
 const MAX_BATCHES_PER_FLUSH = 16;
 const FLUSH_BUDGET_MS = 8;
+/** The captures list is re-sent at most this often while only op counts change. */
+const LIST_INTERVAL_MS = 1000;
+const BIG_LANES = 1 << 20;
+
+/** Thrown for a capture id the service does not have (any more). */
+export class CaptureNotFoundError extends Error {
+  override readonly name = 'CaptureNotFoundError';
+}
+/** Thrown when closing a capture that still receives operations. */
+export class CaptureLiveError extends Error {
+  override readonly name = 'CaptureLiveError';
+}
 
 export class Capture {
-  private timeline: Timeline;
+  private readonly entries: Entry[] = [];
+  /** Receives the runtime's own operations (the running scenario or diagnostics, else the session). */
+  private hubTarget: Entry;
+  /** What following clients view: the newest live capture. */
+  private newest: Entry;
+  /** Clients that pinned a capture (the others follow `newest`). */
+  private readonly pinned = new Map<ClientKey, Entry>();
   private readonly subs = new Set<Sub>();
+  private readonly boot = randomBytes(4).toString('hex');
+  private nextId = 1;
+  private evicted = 0;
   private paused = false;
   private started = false;
   private closed = false;
@@ -82,38 +145,51 @@ export class Capture {
   private countersTimer: NodeJS.Timeout | undefined;
   private version = 0;
   private sentVersion = 0;
+  private listVersion = 0;
+  private sentListVersion = 0;
+  private listSentAt = 0;
+  /** Counter inputs of the newest capture. */
   private readonly recent = new RecentOps(RECENT_MAX);
-  private readonly devices = new Set<number>();
   private startedAt = performance.now();
-  /**
-   * What the timeline shows: the runtime's own operations (live), an imported file, or a recorded
-   * program (fed through ingestExternal, with its own clock for the counters).
-   */
-  private shown: { kind: 'live' | 'import' | 'recording'; name?: string } = { kind: 'live' };
-  private externalClock: (() => number) | undefined;
   private clock: InstanceType<ClockModule['RecordClock']> | undefined;
   private writer: ChromeTraceWriter | undefined;
   private traceFile: string | undefined;
   private traceError: string | undefined;
   private pendingTrace: OpRecord[] = [];
   private traceTimer: NodeJS.Timeout | undefined;
-  private readonly opts: Required<Omit<CaptureOptions, 'traceFile' | 'publish'>> &
-    Pick<CaptureOptions, 'publish'>;
+  private readonly opts: Required<Omit<CaptureOptions, 'traceFile' | 'publish'>>;
 
   constructor(options: CaptureOptions) {
     this.opts = {
-      publish: options.publish,
       batchIntervalMs: options.batchIntervalMs ?? 16,
       countersIntervalMs: options.countersIntervalMs ?? 250,
       laneCapacity: options.laneCapacity ?? 65_536,
       maxBatchOps: options.maxBatchOps ?? 32_768,
+      maxCaptures: Math.max(2, options.maxCaptures ?? 32),
+      maxTotalOps: options.maxTotalOps ?? 4 << 20,
     };
-    this.timeline = this.newTimeline();
+    this.hubTarget = this.newest = this.addEntry('session', 'Session');
     if (options.traceFile !== undefined) this.openTrace(options.traceFile);
   }
 
   private newTimeline(capacity = this.opts.laneCapacity): Timeline {
     return new Timeline({ laneCapacity: capacity, edgeCapacity: Math.max(capacity * 4, 262_144) });
+  }
+
+  private addEntry(kind: CaptureKind, name: string, timeline?: Timeline): Entry {
+    const big = kind === 'import' || kind === 'recording';
+    const e: Entry = {
+      id: `${this.boot}-${this.nextId++}`,
+      kind,
+      name,
+      startedAt: Date.now(),
+      timeline: timeline ?? this.newTimeline(big ? Math.max(this.opts.laneCapacity, BIG_LANES) : undefined),
+      ended: kind === 'import',
+      devices: new Set(),
+    };
+    this.entries.push(e);
+    this.listVersion++;
+    return e;
   }
 
   /** Attach to the runtime (the service calls this once the runtime has loaded). Idempotent. */
@@ -129,7 +205,9 @@ export class Capture {
 
   private attach(): void {
     if (this.unsubscribe || !this.hub || this.closed) return;
-    this.unsubscribe = this.hub.subscribeOps((op) => this.onOp(op));
+    this.unsubscribe = this.hub.subscribeOps((op) => {
+      if (!this.paused) this.appendOne(this.hubTarget, op);
+    });
   }
 
   private detach(): void {
@@ -137,26 +215,242 @@ export class Capture {
     this.unsubscribe = undefined;
   }
 
-  /** Add operations from elsewhere (the recorder hub calls this per op; tests and other feeders may too). */
-  ingest(ops: readonly OpRecord[]): void {
-    if (!this.paused) this.append(ops);
+  // ---- captures ----
+
+  /**
+   * A scenario or diagnostics run begins: its own capture receives the runtime's operations from now
+   * on, and following clients switch to it. Returns its id; call `end(id)` when the run is over.
+   */
+  begin(kind: 'scenario' | 'diagnostics', name: string, device?: number): string {
+    const e = this.addEntry(kind, name);
+    if (device !== undefined) {
+      e.device = device;
+      e.devices.add(device);
+    }
+    // The session (or a run that never said end) stops receiving: the new run does.
+    this.hubTarget.ended = true;
+    this.dropIfEmptySession(this.hubTarget);
+    this.hubTarget = e;
+    this.makeNewest(e, 'capture');
+    return e.id;
   }
 
-  /** Operations into the timeline, the counters and the trace file (paused or not: the callers decide). */
-  private append(ops: readonly OpRecord[]): void {
-    if (ops.length === 1) return this.appendOne(ops[0]!);
+  /** The run of `begin` is over: its capture stays (late completions still land in it) but is no longer live. */
+  end(id: string): void {
+    const e = this.entries.find((x) => x.id === id);
+    if (!e || e.ended) return;
+    e.ended = true;
+    this.listVersion++;
+    this.publishList();
+  }
+
+  /**
+   * A recorded program begins: its own capture (fed through ingestExternal), which following clients
+   * switch to; `now` gives the time on the recorded operations' clock, for the counters.
+   */
+  beginExternal(name: string, now: () => number): string {
+    const e = this.addEntry('recording', name);
+    e.clock = now;
+    this.makeNewest(e, 'record');
+    return e.id;
+  }
+
+  /** Operations of the recorded program of `beginExternal` (ignored once it ended or was closed). */
+  ingestExternal(id: string, ops: readonly OpRecord[]): void {
+    const e = this.newest.id === id ? this.newest : this.entries.find((x) => x.id === id);
+    if (e && !e.ended) this.append(e, ops, true);
+  }
+
+  /** Opens an imported file as a capture shown to `client` only; live capture goes on. */
+  open(timeline: Timeline, name: string, client: ClientKey = DEFAULT_CLIENT): string {
+    const e = this.addEntry('import', name, timeline);
+    for (const l of timeline.lanes()) e.devices.add(l.device);
+    this.evict();
+    this.pinned.set(client, e);
+    this.rewindClient(client, 'import');
+    this.publishList();
+    return e.id;
+  }
+
+  /** Which capture `client` views: `id`, or `undefined` to follow the newest live one. */
+  select(client: ClientKey, id: string | undefined): CaptureList {
+    if (id === undefined) this.pinned.delete(client);
+    else this.pinned.set(client, this.entryById(id));
+    this.rewindClient(client, 'select');
+    this.sendList(client);
+    return this.list(client);
+  }
+
+  /** Forgets a capture that no longer receives operations; its viewers follow the newest again. */
+  closeCapture(id: string, client: ClientKey = DEFAULT_CLIENT): CaptureList {
+    const e = this.entryById(id);
+    if (this.isLive(e)) throw new CaptureLiveError(`capture ${id} (${e.name}) is still receiving operations`);
+    this.remove(e);
+    this.publishList();
+    return this.list(client);
+  }
+
+  /** The timeline of a capture (analysis, export). */
+  timelineOf(id: string): Timeline {
+    return this.entryById(id).timeline;
+  }
+
+  /** Marks the recording of `beginExternal` as ended (no longer live). */
+  endExternal(id: string): void {
+    this.end(id);
+  }
+
+  private entryById(id: string): Entry {
+    const e = this.entries.find((x) => x.id === id);
+    if (!e) throw new CaptureNotFoundError(`no capture ${id} (it was closed, or the service restarted)`);
+    return e;
+  }
+
+  /** Still receiving operations: a run or recording not yet ended, or the session between runs. */
+  private isLive(e: Entry): boolean {
+    return !e.ended;
+  }
+
+  private makeNewest(e: Entry, reason: 'capture' | 'record'): void {
+    this.newest = e;
+    this.recent.clear();
+    this.startedAt = performance.now();
+    this.evict();
+    for (const s of this.subs) if (!this.pinned.has(s.client)) this.rewind(s, e, reason);
+    this.sendStates((client) => !this.pinned.has(client));
+    this.publishList();
+  }
+
+  /** A session capture nobody looks at and nothing went into is replaced rather than listed. */
+  private dropIfEmptySession(e: Entry): void {
+    if (e.kind !== 'session' || e.timeline.totalAppended > 0) return;
+    for (const v of this.pinned.values()) if (v === e) return;
+    const i = this.entries.indexOf(e);
+    if (i >= 0) this.entries.splice(i, 1);
+  }
+
+  private remove(e: Entry): void {
+    const i = this.entries.indexOf(e);
+    if (i >= 0) this.entries.splice(i, 1);
+    this.listVersion++;
+    if (e === this.hubTarget) this.hubTarget = this.addEntry('session', 'Session');
+    if (e === this.newest) {
+      const live = [...this.entries].reverse().find((x) => x.kind !== 'import') ?? this.hubTarget;
+      this.newest = live;
+      this.recent.clear();
+    }
+    for (const [client, v] of [...this.pinned]) if (v === e) this.pinned.delete(client);
+    const moved = new Set<ClientKey>();
+    for (const s of this.subs) {
+      if (s.entry !== e) continue;
+      this.rewind(s, this.viewOf(s.client), 'select');
+      moved.add(s.client);
+    }
+    this.sendStates((client) => moved.has(client));
+  }
+
+  /** Keeps the captures within the budget: the oldest that are neither live nor newest go first. */
+  private evict(): void {
+    const total = (): number => this.entries.reduce((n, e) => n + e.timeline.size, 0);
+    while (this.entries.length > this.opts.maxCaptures || total() > this.opts.maxTotalOps) {
+      const victim = this.entries.find((e) => e !== this.newest && !this.isLive(e));
+      if (!victim) return;
+      this.remove(victim);
+      this.evicted++;
+    }
+  }
+
+  private viewOf(client: ClientKey): Entry {
+    return this.pinned.get(client) ?? this.newest;
+  }
+
+  private rewind(s: Sub, e: Entry, reason: Events['timeline.reset']['reason']): void {
+    s.entry = e;
+    s.cursor = START_CURSOR;
+    this.version++;
+    this.sendTo(s, 'timeline.reset', { reason });
+  }
+
+  private rewindClient(client: ClientKey, reason: Events['timeline.reset']['reason']): void {
+    const e = this.viewOf(client);
+    for (const s of this.subs) {
+      if (s.client !== client || (reason === 'select' && s.entry === e)) continue;
+      this.rewind(s, e, reason);
+    }
+    this.sendStates((c) => c === client);
+  }
+
+  private info(e: Entry): CaptureInfo {
+    const range = e.timeline.timeRange();
+    const info: CaptureInfo = {
+      id: e.id,
+      kind: e.kind,
+      name: e.name,
+      startedAt: e.startedAt,
+      durationNs: range ? Math.max(0, range.endNs - range.startNs) : 0,
+      ops: e.timeline.size,
+      dropped: e.timeline.dropped,
+      live: this.isLive(e),
+    };
+    if (e.device !== undefined) info.device = e.device;
+    return info;
+  }
+
+  /** The captures (oldest first) and `client`'s view of them. */
+  list(client: ClientKey = DEFAULT_CLIENT): CaptureList {
+    const view = this.viewOf(client);
+    return {
+      captures: this.entries.map((e) => this.info(e)),
+      viewing: view.id,
+      following: !this.pinned.has(client),
+      newest: this.newest.id,
+      evicted: this.evicted,
+    };
+  }
+
+  private clients(): Set<ClientKey> {
+    const out = new Set<ClientKey>();
+    for (const s of this.subs) out.add(s.client);
+    return out;
+  }
+
+  private sendList(client: ClientKey): void {
+    const l = this.list(client);
+    for (const s of this.subs) if (s.client === client) this.sendTo(s, 'captures', l);
+  }
+
+  /** Sends every client its list (structural changes at once; op counts at most ~1 Hz, from flush). */
+  private publishList(): void {
+    this.sentListVersion = this.listVersion;
+    this.listSentAt = performance.now();
+    for (const client of this.clients()) this.sendList(client);
+  }
+
+  // ---- operations in ----
+
+  /** Add operations from elsewhere to the runtime's current capture (tests and other feeders). */
+  ingest(ops: readonly OpRecord[]): void {
+    if (!this.paused) this.append(this.hubTarget, ops, true);
+  }
+
+  /** Operations into a capture, the counters (newest only) and the trace file. */
+  private append(e: Entry, ops: readonly OpRecord[], trace: boolean): void {
+    if (ops.length === 1) return this.appendOne(e, ops[0]!);
     if (this.closed || ops.length === 0) return;
     // Bulk: one Timeline.append for the whole run, then the counter inputs.
-    this.timeline.append(ops);
+    e.timeline.append(ops);
     this.version++;
+    this.listVersion++;
+    const counted = e === this.newest;
     // Engine key ids cached per engine object (producers reuse one per stream), checked by device.
     const keyOf = new Map<OpRecord['engine'], { device: number; id: number }>();
     let lastDevice = -1;
     for (const op of ops) {
       if (op.device !== lastDevice) {
-        this.devices.add(op.device);
+        e.devices.add(op.device);
         lastDevice = op.device;
       }
+      if (!counted) continue;
       let k = keyOf.get(op.engine);
       if (k === undefined || k.device !== op.device) {
         k = { device: op.device, id: this.recent.keyId(engineKey(op.device, op.engine)) };
@@ -164,48 +458,26 @@ export class Capture {
       }
       this.recent.push(op.device, k.id, op.submitNs, op.startNs, op.endNs);
     }
-    if (this.writer) {
+    if (this.writer && trace) {
       for (const op of ops) this.pendingTrace.push(op);
       if (this.pendingTrace.length >= 4096) this.writeTrace();
     }
   }
 
-  /**
-   * Starts showing a recorded program: a fresh timeline (clients get `timeline.reset {reason:'record'}`),
-   * the runtime's own operations are no longer recorded, and `now` tells the counters the time on the
-   * recorded operations' clock.
-   */
-  beginExternal(name: string, now: () => number): CaptureState {
-    this.paused = true;
-    this.detach();
-    this.replaceTimeline(this.newTimeline(Math.max(this.opts.laneCapacity, 1 << 20)), 'record');
-    this.shown = { kind: 'recording', name };
-    this.externalClock = now;
-    this.startedAt = performance.now();
-    return this.publishState();
-  }
-
-  /** Operations of the recorded program (see beginExternal); ignored when no recording is shown. */
-  ingestExternal(ops: readonly OpRecord[]): void {
-    if (this.shown.kind === 'recording') this.append(ops);
-  }
-
-  private onOp(op: OpRecord): void {
-    if (!this.paused) this.appendOne(op);
-  }
-
-  private appendOne(op: OpRecord): void {
+  private appendOne(e: Entry, op: OpRecord): void {
     if (this.closed) return;
-    this.timeline.append([op]);
+    e.timeline.append([op]);
     this.version++;
-    this.devices.add(op.device);
-    this.recent.push(
-      op.device,
-      this.recent.keyId(engineKey(op.device, op.engine)),
-      op.submitNs,
-      op.startNs,
-      op.endNs,
-    );
+    this.listVersion++;
+    e.devices.add(op.device);
+    if (e === this.newest)
+      this.recent.push(
+        op.device,
+        this.recent.keyId(engineKey(op.device, op.engine)),
+        op.submitNs,
+        op.startNs,
+        op.endNs,
+      );
     if (this.writer) {
       this.pendingTrace.push(op);
       if (this.pendingTrace.length >= 4096) this.writeTrace();
@@ -241,21 +513,33 @@ export class Capture {
     return this.traceError;
   }
 
-  /** Note that a device is in use (counters are sampled for devices in use). */
+  /** Note that a device is in use by the runtime's current capture (counters are sampled for it). */
   noteDevice(device: number): void {
-    this.devices.add(device);
+    this.hubTarget.devices.add(device);
   }
 
+  // ---- delivery ----
+
   subscribe(sub: CaptureSubscriber): () => void {
-    const entry: Sub = { sub, cursor: START_CURSOR };
+    const client = sub.client ?? DEFAULT_CLIENT;
+    const entry: Sub = { sub, client, entry: this.viewOf(client), cursor: START_CURSOR };
     this.subs.add(entry);
     this.ensureTimers();
-    // A new subscriber catches up with what the timeline holds on the next tick.
-    if (this.timeline.totalAppended > 0) this.version++;
+    // A new subscriber catches up with what its capture holds on the next tick.
+    if (entry.entry.timeline.totalAppended > 0) this.version++;
     return () => {
       this.subs.delete(entry);
+      if (![...this.subs].some((s) => s.client === client)) this.pinned.delete(client);
       if (this.subs.size === 0) this.stopTimers();
     };
+  }
+
+  private sendTo<E extends keyof Events>(s: Sub, event: E, data: Events[E]): void {
+    try {
+      s.sub.send({ event, data } as EventMessage);
+    } catch {
+      // a failing transport must not break the capture
+    }
   }
 
   private ensureTimers(): void {
@@ -279,6 +563,8 @@ export class Capture {
   /** Push pending batches now (the timer calls this; tests and export may too). */
   flushBatches(): void {
     this.writeTrace();
+    if (this.listVersion !== this.sentListVersion && performance.now() - this.listSentAt >= LIST_INTERVAL_MS)
+      this.publishList();
     if (this.version === this.sentVersion && !this.anyBehind()) return;
     this.sentVersion = this.version;
     // Several capped batches per tick while the subscriber keeps up (its transport is ready), within a
@@ -295,24 +581,25 @@ export class Capture {
 
   /** Whether some subscriber has not yet received everything (skipped while not ready, or a capped batch). */
   private anyBehind(): boolean {
-    const total = this.timeline.totalAppended;
     for (const s of this.subs) {
       if (s.sub.batches === false) continue;
+      const tl = s.entry.timeline;
       let seen = 0;
       for (const n of s.cursor.lanes) seen += n;
-      if (seen < total || s.cursor.edges < this.timeline.edgeCount + this.timeline.droppedEdges) return true;
+      if (seen < tl.totalAppended || s.cursor.edges < tl.edgeCount + tl.droppedEdges) return true;
     }
     return false;
   }
 
   /** Sends one batch since the subscriber's cursor; true when it was capped (more is waiting). */
   private sendBatch(s: Sub): boolean {
+    const tl = s.entry.timeline;
     let res;
     try {
-      res = this.timeline.batchSince(s.cursor, this.opts.maxBatchOps);
+      res = tl.batchSince(s.cursor, this.opts.maxBatchOps);
     } catch {
-      // cursor from a replaced timeline (should not happen: reset rewinds cursors): start over
-      res = this.timeline.batchSince(START_CURSOR, this.opts.maxBatchOps);
+      // cursor from a replaced timeline (should not happen: a reset rewinds cursors): start over
+      res = tl.batchSince(START_CURSOR, this.opts.maxBatchOps);
     }
     const b = res.batch;
     s.cursor = res.cursor;
@@ -333,23 +620,26 @@ export class Capture {
     return b.count >= this.opts.maxBatchOps;
   }
 
+  /** Counters of the newest live capture (utilization, ops/s, latency), for every ready subscriber. */
   private sampleCounters(): void {
-    if (this.subs.size === 0 || (!this.runtime && !this.externalClock)) return;
-    const devices = [...this.devices].sort((a, b) => a - b);
+    const e = this.newest;
+    const external = e.clock;
+    if (this.subs.size === 0 || (!this.runtime && !external)) return;
+    const devices = [...e.devices].sort((a, b) => a - b);
     if (devices.length === 0) return;
     const windowNs = this.opts.countersIntervalMs * 1e6;
     const t = Math.round(performance.now() - this.startedAt);
     for (const device of devices) {
       let now: number;
       try {
-        now = this.externalClock ? this.externalClock() : this.clock!.now(device);
+        now = external ? external() : this.clock!.now(device);
       } catch {
         continue;
       }
       this.recent.prune(now - RECENT_KEEP_NS);
       const from = now - windowNs;
       const perEngine = new Map<string, { s: number[]; e: number[] }>();
-      for (const l of this.timeline.lanes()) {
+      for (const l of e.timeline.lanes()) {
         if (l.device === device) perEngine.set(engineKey(device, l.engine), { s: [], e: [] });
       }
       let started = 0;
@@ -377,7 +667,7 @@ export class Capture {
         opsPerSec: Math.round(started / (windowNs / 1e9)),
       };
       try {
-        if (!this.runtime || this.externalClock) throw new Error('not a device of this process');
+        if (!this.runtime || external) throw new Error('not a device of this process');
         const [free, total] = this.runtime.xpu.memGetInfo(device);
         sample.memoryUsedBytes = total - free;
         sample.memoryTotalBytes = total;
@@ -390,91 +680,93 @@ export class Capture {
       }
       for (const s of this.subs) {
         if (s.sub.ready && !s.sub.ready()) continue;
-        try {
-          s.sub.send({ event: 'counters', data: sample });
-        } catch {
-          // ignore
-        }
+        this.sendTo(s, 'counters', sample);
       }
     }
   }
 
-  state(): CaptureState {
+  // ---- state and control ----
+
+  /** The state of the capture `client` views. */
+  state(client: ClientKey = DEFAULT_CLIENT): CaptureState {
+    const e = this.viewOf(client);
     const st: CaptureState = {
       recording: this.started && !this.paused && !this.closed,
       paused: this.paused,
-      ops: this.timeline.size,
-      dropped: this.timeline.dropped,
-      lanes: this.timeline.lanes().length,
-      source: this.shown.kind,
+      ops: e.timeline.size,
+      dropped: e.timeline.dropped,
+      lanes: e.timeline.lanes().length,
+      source: e.kind === 'import' ? 'import' : e.kind === 'recording' ? 'recording' : 'live',
+      capture: e.id,
+      kind: e.kind,
+      following: !this.pinned.has(client),
     };
-    if (this.shown.name !== undefined) st.sourceName = this.shown.name;
+    if (e.kind !== 'session') st.sourceName = e.name;
     if (this.traceFile !== undefined && this.writer) st.traceFile = this.traceFile;
     return st;
   }
 
-  private publishState(): CaptureState {
-    const st = this.state();
-    this.opts.publish('capture.state', st);
-    return st;
+  /** Sends `capture.state` to the clients `which` selects (each its own view). */
+  private sendStates(which: (client: ClientKey) => boolean = () => true): void {
+    const states = new Map<ClientKey, CaptureState>();
+    for (const s of this.subs) {
+      if (!which(s.client)) continue;
+      let st = states.get(s.client);
+      if (!st) states.set(s.client, (st = this.state(s.client)));
+      this.sendTo(s, 'capture.state', st);
+    }
   }
 
-  pause(): CaptureState {
+  pause(client: ClientKey = DEFAULT_CLIENT): CaptureState {
     this.paused = true;
     this.detach();
-    return this.publishState();
+    this.sendStates();
+    return this.state(client);
   }
 
-  resume(): CaptureState {
-    // Back to live after a file or a recording: start a fresh timeline, never mix the two.
-    if (this.shown.kind !== 'live') this.showLive();
+  /**
+   * Records the runtime's operations again, and `client` follows the live capture. After a recording
+   * or a file, that is a fresh session capture (never mixed with what was shown).
+   */
+  resume(client: ClientKey = DEFAULT_CLIENT): CaptureState {
     this.paused = false;
     if (this.started) this.attach();
-    return this.publishState();
+    const wasPinned = this.pinned.delete(client);
+    if (this.newest !== this.hubTarget) {
+      this.hubTarget.ended = true;
+      this.hubTarget = this.addEntry('session', 'Session');
+      this.makeNewest(this.hubTarget, 'capture');
+    } else if (wasPinned) this.rewindClient(client, 'select');
+    this.sendStates();
+    return this.state(client);
   }
 
-  private showLive(): void {
-    this.shown = { kind: 'live' };
-    this.externalClock = undefined;
-    this.startedAt = performance.now();
-    this.replaceTimeline(this.newTimeline(), 'clear');
-  }
-
-  /** Drop everything: subscribers get `timeline.reset {reason:'clear'}`, then only new batches. */
-  clear(): CaptureState {
-    this.replaceTimeline(this.newTimeline(), 'clear');
-    return this.publishState();
-  }
-
-  /** Replace the timeline (trace import). The capture pauses so live work does not mix with the file. */
-  replace(timeline: Timeline, reason: 'import' | 'restart'): CaptureState {
-    this.paused = true;
-    this.detach();
-    if (reason === 'import') {
-      this.shown = { kind: 'import' };
-      this.externalClock = undefined;
+  /** Empties the runtime's current capture: its viewers get `timeline.reset {reason:'clear'}`. */
+  clear(client: ClientKey = DEFAULT_CLIENT): CaptureState {
+    const e = this.hubTarget;
+    this.writeTrace();
+    e.timeline = this.newTimeline();
+    if (e === this.newest) this.recent.clear();
+    this.listVersion++;
+    const moved = new Set<ClientKey>();
+    for (const s of this.subs) {
+      if (s.entry !== e) continue;
+      this.rewind(s, e, 'clear');
+      moved.add(s.client);
     }
-    // Imported devices are not added to the counters' devices: counters describe live devices only.
-    this.replaceTimeline(timeline, reason);
-    return this.publishState();
+    this.sendStates((c) => moved.has(c));
+    return this.state(client);
   }
 
-  private replaceTimeline(timeline: Timeline, reason: 'clear' | 'import' | 'restart' | 'record'): void {
-    this.timeline = timeline;
-    this.recent.clear();
-    this.pendingTrace = [];
-    for (const s of this.subs) s.cursor = START_CURSOR;
-    this.opts.publish('timeline.reset', { reason });
-    this.version++;
+  /** The records `client` views (or capture `id`), oldest first by id (for export). */
+  records(client: ClientKey = DEFAULT_CLIENT, id?: string): OpRecord[] {
+    const e = id !== undefined ? this.entryById(id) : this.viewOf(client);
+    return e.timeline.records().sort((a, b) => a.id - b.id);
   }
 
-  /** The records held now (for export), oldest first by id. */
-  records(): OpRecord[] {
-    return this.timeline.records().sort((a, b) => a.id - b.id);
-  }
-
+  /** The timeline the default client views (tests, in-process hosts). */
   get current(): Timeline {
-    return this.timeline;
+    return this.viewOf(DEFAULT_CLIENT).timeline;
   }
 
   close(): void {

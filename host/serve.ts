@@ -579,6 +579,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const stalledMs = options.slowClient?.stalledMs ?? STALLED_MS;
   const maxBufferedBytes = options.slowClient?.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
 
+  let nextClient = 1;
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     log(`client connected: ${peer}`);
@@ -613,8 +614,11 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     }
     // `?batches=0`: a client that reads no timeline (xpuscope record --to) is not sent one.
     const wantsBatches = new URL(req.url ?? '/', 'http://localhost').searchParams.get('batches') !== '0';
+    // Each connection is its own client: its captures view (captures.select, imports) is its own.
+    const client = nextClient++;
     const unsubscribe = svc.on(send, {
       ready: () => ws.readyState === WebSocket.OPEN && ws.bufferedAmount < backpressureBytes,
+      client,
       ...(wantsBatches ? {} : { batches: false }),
     });
     // Backed up = more than backpressureBytes queued; the capture then stops pushing to it, so a client
@@ -649,7 +653,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         });
         return;
       }
-      svc.handle(data).then(send, () => {});
+      svc.handle(data, { client }).then(send, () => {});
     });
     ws.on('error', () => {});
     ws.on('close', () => {

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { DriverRequest } from '../protocol/devices.js';
 import {
   createService,
+  type ClientKey,
   type EventMessage,
   type ReplyMessage,
   type Service,
@@ -42,8 +43,8 @@ export interface ChildServiceOptions {
 
 export type ParentMessage =
   | { type: 'init'; options: ChildServiceOptions }
-  | { type: 'request'; tag: number; raw: unknown }
-  | { type: 'subscribe'; sub: number; batches: boolean }
+  | { type: 'request'; tag: number; raw: unknown; client?: ClientKey }
+  | { type: 'subscribe'; sub: number; batches: boolean; client?: ClientKey }
   | { type: 'unsubscribe'; sub: number }
   | { type: 'ready'; sub: number; ready: boolean }
   | { type: 'upload'; id: string; path: string }
@@ -131,7 +132,8 @@ export function runServiceChild(): void {
       case 'request': {
         const svc = service;
         if (!svc) return;
-        void svc.handle(m.raw).then((reply) => send({ type: 'reply', tag: m.tag, reply }));
+        const ctx = m.client !== undefined ? { client: m.client } : {};
+        void svc.handle(m.raw, ctx).then((reply) => send({ type: 'reply', tag: m.tag, reply }));
         return;
       }
       case 'subscribe': {
@@ -143,7 +145,9 @@ export function runServiceChild(): void {
             if (message.event === 'service.state') return; // the parent owns the state its clients see
             send({ type: 'event', sub, message });
           },
-          { ready: () => entry.ready, batches: m.batches },
+          m.client !== undefined
+            ? { ready: () => entry.ready, batches: m.batches, client: m.client }
+            : { ready: () => entry.ready, batches: m.batches },
         );
         subs.set(sub, entry);
         return;

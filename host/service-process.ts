@@ -34,6 +34,7 @@ import {
   ErrorCodes,
   ServiceError,
   UNKNOWN_ID,
+  type CallContext,
   type EventListener,
   type EventMessage,
   type ReplyMessage,
@@ -45,8 +46,8 @@ import {
 
 /** What a transport needs of a service: `createService`'s object and `ServiceProcess` both have it. */
 export interface HostedService {
-  handle(raw: unknown): Promise<ReplyMessage>;
-  call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  handle(raw: unknown, ctx?: CallContext): Promise<ReplyMessage>;
+  call<M extends MethodName>(method: M, params: ParamsOf<M>, ctx?: CallContext): Promise<ResultOf<M>>;
   on(listener: EventListener, options?: SubscribeOptions): () => void;
   publish<E extends EventName>(event: E, data: Events[E]): void;
   readonly state: ServiceState;
@@ -103,6 +104,7 @@ interface Sub {
   listener: EventListener;
   ready: (() => boolean) | undefined;
   batches: boolean;
+  client: CallContext['client'];
   /** What the child was last told about this subscriber's readiness. */
   remoteReady: boolean;
   /** Strings this subscriber's reader holds (client numbering), and the offset for the current child. */
@@ -189,6 +191,12 @@ export function sealTraceFile(path: string): 'ok' | 'empty' | 'repaired' | 'miss
   } finally {
     closeSync(fd);
   }
+}
+
+function subscribeMessage(sub: number, s: Sub): ParentMessage {
+  return s.client !== undefined
+    ? { type: 'subscribe', sub, batches: s.batches, client: s.client }
+    : { type: 'subscribe', sub, batches: s.batches };
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
@@ -482,7 +490,7 @@ export class ServiceProcess implements HostedService {
         for (const [sub, s] of this.subs) {
           s.stringOffset = this.generation > 1 ? s.strings : 0;
           s.remoteReady = true;
-          this.sendTo(child, { type: 'subscribe', sub, batches: s.batches });
+          this.sendTo(child, subscribeMessage(sub, s));
         }
         if (this.generation > 1 && this.capturePaused) {
           // Pausing lived in the dead process; the reply (to a tag nobody waits for) is dropped.
@@ -715,7 +723,7 @@ export class ServiceProcess implements HostedService {
     });
   }
 
-  handle(raw: unknown): Promise<ReplyMessage> {
+  handle(raw: unknown, ctx: CallContext = {}): Promise<ReplyMessage> {
     if (this.closed) {
       return Promise.resolve({
         id: requestId(raw),
@@ -753,12 +761,16 @@ export class ServiceProcess implements HostedService {
     const tag = this.nextTag++;
     return new Promise<ReplyMessage>((resolveReply) => {
       this.pending.set(tag, { raw: value, resolve: resolveReply });
-      this.post({ type: 'request', tag, raw: value });
+      this.post(
+        ctx.client !== undefined
+          ? { type: 'request', tag, raw: value, client: ctx.client }
+          : { type: 'request', tag, raw: value },
+      );
     });
   }
 
-  async call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-    const reply = await this.handle({ id: 0, method, params: params ?? {} });
+  async call<M extends MethodName>(method: M, params: ParamsOf<M>, ctx?: CallContext): Promise<ResultOf<M>> {
+    const reply = await this.handle({ id: 0, method, params: params ?? {} }, ctx);
     if ('error' in reply) throw new ServiceError(reply.error.code, reply.error.message, reply.error.hint);
     return reply.result as ResultOf<M>;
   }
@@ -769,13 +781,14 @@ export class ServiceProcess implements HostedService {
       listener,
       ready: options?.ready,
       batches: options?.batches ?? true,
+      client: options?.client,
       remoteReady: true,
       strings: 0,
       stringOffset: 0,
     };
     this.subs.set(sub, s);
     this.listeners.add(listener);
-    if (this.child && this.up) this.sendTo(this.child, { type: 'subscribe', sub, batches: s.batches });
+    if (this.child && this.up) this.sendTo(this.child, subscribeMessage(sub, s));
     queueMicrotask(() => {
       if (!this.closed && this.listeners.has(listener)) {
         try {

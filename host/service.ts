@@ -21,6 +21,7 @@ import {
 } from '../protocol/contract.js';
 import type { DeviceList, DriverRequest } from '../protocol/devices.js';
 import type {
+  CaptureList,
   CaptureState,
   RecordState,
   ScenarioInfo,
@@ -30,11 +31,19 @@ import type {
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, promises as fsp, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
-import { Capture, type CaptureSubscriber } from './capture.js';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import {
+  Capture,
+  CaptureLiveError,
+  CaptureNotFoundError,
+  DEFAULT_CLIENT,
+  type CaptureSubscriber,
+  type ClientKey,
+} from './capture.js';
 import { packageVersion } from './paths.js';
 
 export type { ErrorPayload, EventName, Events, MethodName } from '../protocol/contract.js';
+export { DEFAULT_CLIENT, type ClientKey } from './capture.js';
 
 /** Error codes of error replies (`error.code`). */
 export const ErrorCodes = {
@@ -106,6 +115,12 @@ export interface SubscribeOptions {
    * reads, e.g. a JSON-only channel beside a separate batch port). Default true.
    */
   batches?: boolean;
+  /**
+   * The client this subscription belongs to: its captures view (captures.select) applies to every
+   * subscription and request with the same key. Hosts give one key per connection (a WebSocket, the
+   * desktop window). Default DEFAULT_CLIENT.
+   */
+  client?: ClientKey;
 }
 
 export type ServiceState = Events['service.state'];
@@ -159,9 +174,9 @@ export interface Service {
    * Handle one incoming message: a JSON string, UTF-8 bytes (Buffer/Uint8Array/ArrayBuffer) or an
    * already-parsed object (structured clone over a MessagePort). Always resolves, never rejects.
    */
-  handle(raw: unknown): Promise<ReplyMessage>;
+  handle(raw: unknown, ctx?: CallContext): Promise<ReplyMessage>;
   /** Typed direct call (for in-process hosts and tests); rejects with ServiceError on failure. */
-  call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  call<M extends MethodName>(method: M, params: ParamsOf<M>, ctx?: CallContext): Promise<ResultOf<M>>;
   /**
    * Subscribe to pushes. The current `service.state` is delivered to a new listener right away
    * (asynchronously), so a freshly connected client always learns the state. Returns an unsubscribe.
@@ -200,7 +215,13 @@ export class ServiceError extends Error {
 type RuntimeModule = typeof import('../runtime/index.js');
 
 /** One handler per protocol method: the compiler refuses a service that misses one. */
-type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
+type Handlers = { [M in MethodName]: (params: ParamsOf<M>, ctx: CallContext) => Promise<ResultOf<M>> };
+
+/** Who made a request: methods about "my view" (captures.select, capture.state, trace.export…) use it. */
+export interface CallContext {
+  /** The client (see SubscribeOptions.client); default DEFAULT_CLIENT. */
+  client?: ClientKey;
+}
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -299,7 +320,7 @@ export function createService(options: ServiceOptions = {}): Service {
       publishOutput: (o) => publish('record.output', o),
       defaultDriver: () => resolveDriver(options.driver, options.profile),
       resolveDriver,
-      analyze: (c) => analyzeTimeline(c.current),
+      analyze: (tl) => analyzeTimeline(tl),
     });
     return recordSession;
   }
@@ -371,7 +392,8 @@ export function createService(options: ServiceOptions = {}): Service {
       }
       await runtimeOrThrow();
       diagRunning = true;
-      if (device !== undefined) capture.noteDevice(device);
+      // Diagnostics' own operations are their own capture: they never mix into a scenario's timeline.
+      const diagCapture = capture.begin('diagnostics', `Diagnostics level ${level}`, device);
       try {
         let diag: typeof import('./diag/index.js');
         try {
@@ -398,6 +420,7 @@ export function createService(options: ServiceOptions = {}): Service {
         return report;
       } finally {
         diagRunning = false;
+        capture.end(diagCapture);
       }
     },
   } satisfies Partial<Handlers>;
@@ -515,7 +538,7 @@ export function createService(options: ServiceOptions = {}): Service {
             list.problem?.hint ?? (count > 0 ? `Use a device index 0…${count - 1}.` : undefined),
           );
         }
-        capture.noteDevice(device);
+        const runCapture = capture.begin('scenario', name, device);
         const runOptions: import('../runtime/scenarios/index.js').RunScenarioOptions = {
           device,
           params,
@@ -527,22 +550,29 @@ export function createService(options: ServiceOptions = {}): Service {
           return run.result;
         } catch (err) {
           throw scenarioError(err);
+        } finally {
+          capture.end(runCapture);
         }
       } finally {
         scenarioRunning = undefined;
       }
     },
-    'capture.state': async (): Promise<CaptureState> => capture.state(),
-    'capture.control': async ({ action }: ParamsOf<'capture.control'>): Promise<CaptureState> => {
-      if (action === 'pause') return capture.pause();
+    'capture.state': async (_p, ctx): Promise<CaptureState> => capture.state(clientOf(ctx)),
+    'capture.control': async ({ action }, ctx): Promise<CaptureState> => {
+      if (action === 'pause') return capture.pause(clientOf(ctx));
       if (action === 'resume') {
         // recording needs the runtime: load it (and attach the recorder) if nothing did yet
         await runtimeOrThrow();
-        return capture.resume();
+        return capture.resume(clientOf(ctx));
       }
-      return capture.clear();
+      return capture.clear(clientOf(ctx));
     },
-    'trace.export': async ({ path }: ParamsOf<'trace.export'>): Promise<ResultOf<'trace.export'>> => {
+    'captures.list': async (_p, ctx): Promise<CaptureList> => capture.list(clientOf(ctx)),
+    'captures.select': async ({ id }, ctx): Promise<CaptureList> =>
+      captureCall(() => capture.select(clientOf(ctx), id)),
+    'captures.close': async ({ id }, ctx): Promise<CaptureList> =>
+      captureCall(() => capture.closeCapture(id, clientOf(ctx))),
+    'trace.export': async ({ path, capture: which }, ctx): Promise<ResultOf<'trace.export'>> => {
       refuseServerPath(path, 'export');
       const { writeChromeTrace } = await import('../runtime/trace/export.js');
       let target: string;
@@ -559,7 +589,7 @@ export function createService(options: ServiceOptions = {}): Service {
         );
       }
       capture.flushBatches();
-      const records = capture.records();
+      const records = captureCall(() => capture.records(clientOf(ctx), which));
       const deviceNames: Record<number, string> = {};
       if (runtime !== undefined) {
         try {
@@ -588,7 +618,7 @@ export function createService(options: ServiceOptions = {}): Service {
       }
       return { path: target, spans: stats.records, bytes };
     },
-    'trace.import': async ({ path, upload }: ParamsOf<'trace.import'>): Promise<TraceImportSummary> => {
+    'trace.import': async ({ path, upload, name }, ctx): Promise<TraceImportSummary> => {
       refuseServerPath(path, 'import');
       if ((path === undefined) === (upload === undefined)) {
         throw new ServiceError(
@@ -627,9 +657,22 @@ export function createService(options: ServiceOptions = {}): Service {
             'xpuscope reads Chrome trace JSON written by xpuscope, Intel unitrace or the PyTorch profiler (Kineto).',
           );
         }
-        capture.replace(tl, 'import');
         const sum = result.summary;
+        if (tl.size === 0) {
+          // Nothing to show: refuse it, and leave every capture as it was.
+          throw new ServiceError(
+            ErrorCodes.TRACE_INVALID,
+            `${upload !== undefined ? (name ?? 'The uploaded file') : path} has no operations xpuscope can show (${sum.eventsRead} trace event(s) read, ${sum.spans} GPU span(s)).`,
+            'Import a Chrome trace with GPU work: written by xpuscope, Intel unitrace or the PyTorch profiler (Kineto).',
+          );
+        }
+        const id = capture.open(
+          tl,
+          name ?? (path !== undefined ? basename(path) : 'uploaded trace'),
+          clientOf(ctx),
+        );
         return {
+          capture: id,
           format: sum.format,
           events: sum.eventsRead,
           spans: sum.spans,
@@ -644,17 +687,21 @@ export function createService(options: ServiceOptions = {}): Service {
     },
   };
 
-  async function dispatch<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-    const handler = handlers[method] as (p: ParamsOf<M>) => Promise<ResultOf<M>>;
+  async function dispatch<M extends MethodName>(
+    method: M,
+    params: ParamsOf<M>,
+    ctx: CallContext,
+  ): Promise<ResultOf<M>> {
+    const handler = handlers[method] as (p: ParamsOf<M>, c: CallContext) => Promise<ResultOf<M>>;
     try {
-      return await handler(params);
+      return await handler(params, ctx);
     } catch (err) {
       if (err instanceof ServiceError) throw err;
       throw toServiceError(err);
     }
   }
 
-  async function handle(raw: unknown): Promise<ReplyMessage> {
+  async function handle(raw: unknown, ctx: CallContext = {}): Promise<ReplyMessage> {
     let id = UNKNOWN_ID;
     try {
       const parsed = decode(raw);
@@ -699,7 +746,7 @@ export function createService(options: ServiceOptions = {}): Service {
           },
         };
       }
-      const result: unknown = await dispatch(method, params.data as never);
+      const result: unknown = await dispatch(method, params.data as never, ctx);
       return { id, result } as ReplyMessage;
     } catch (err) {
       const e = err instanceof ServiceError ? err : toServiceError(err);
@@ -709,7 +756,7 @@ export function createService(options: ServiceOptions = {}): Service {
 
   const service: Service = {
     handle,
-    async call(method, params) {
+    async call(method, params, ctx = {}) {
       if (closed) throw new ServiceError(ErrorCodes.CLOSED, 'The xpuscope service is closed.');
       if (!isMethodName(method))
         throw new ServiceError(ErrorCodes.UNKNOWN_METHOD, `Unknown method "${String(method)}".`);
@@ -720,13 +767,14 @@ export function createService(options: ServiceOptions = {}): Service {
           `Invalid params for ${method}: ${describeIssues(checked.error.issues)}`,
         );
       }
-      return dispatch(method, checked.data as typeof params);
+      return dispatch(method, checked.data as typeof params, ctx);
     },
     on(listener, subscribeOptions) {
       listeners.add(listener);
       const sub: CaptureSubscriber = { send: listener };
       if (subscribeOptions?.ready) sub.ready = subscribeOptions.ready;
       if (subscribeOptions?.batches === false) sub.batches = false;
+      if (subscribeOptions?.client !== undefined) sub.client = subscribeOptions.client;
       const leaveCapture = capture.subscribe(sub);
       queueMicrotask(() => {
         if (!closed && listeners.has(listener)) {
@@ -777,6 +825,31 @@ export function createService(options: ServiceOptions = {}): Service {
 }
 
 // ---- helpers ----
+
+function clientOf(ctx: CallContext | undefined): ClientKey {
+  return ctx?.client ?? DEFAULT_CLIENT;
+}
+
+/** Capture registry errors in the protocol's words. */
+function captureCall<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof CaptureNotFoundError)
+      throw new ServiceError(
+        ErrorCodes.NOT_FOUND,
+        `No such capture: ${err.message}.`,
+        'Call captures.list for the captures kept now.',
+      );
+    if (err instanceof CaptureLiveError)
+      throw new ServiceError(
+        ErrorCodes.BUSY,
+        `Cannot close it: ${err.message}.`,
+        'Wait for the run or recording to end (or stop it), then close it.',
+      );
+    throw err;
+  }
+}
 
 type Decoded = { value: unknown } | { value: unknown; error: ErrorPayload };
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { DeviceList } from './devices.js';
 import { ENGINE_KINDS } from './timeline.js';
 import type {
+  CaptureList,
   CaptureState,
   CounterSample,
   DevicePropertiesView,
@@ -34,7 +35,17 @@ export interface Methods {
     params: { name: string; device: number; params: Record<string, number | string> };
     result: ScenarioResult;
   };
+  /** The state of the capture this client views. */
   'capture.state': { params: Record<string, never>; result: CaptureState };
+  /** Every capture the service keeps (each run, import and recording is its own), and this client's view. */
+  'captures.list': { params: Record<string, never>; result: CaptureList };
+  /**
+   * Show one capture to this client only (other clients keep theirs): `{id}` pins it, `{follow:true}`
+   * follows the newest live capture. The client gets `timeline.reset {reason:'select'}`, then batches.
+   */
+  'captures.select': { params: { id?: string; follow?: boolean }; result: CaptureList };
+  /** Forget a capture (BUSY while it is still live); clients viewing it follow the newest again. */
+  'captures.close': { params: { id: string }; result: CaptureList };
   'capture.control': { params: { action: 'pause' | 'resume' | 'clear' }; result: CaptureState };
   /** Driver-install diagnostics (level 1 software, 2 functional, 3 performance). */
   'diag.run': { params: { level: 1 | 2 | 3; device?: number }; result: DiagReport };
@@ -43,11 +54,14 @@ export interface Methods {
    * omits it and gets a one-time download URL instead.
    */
   'trace.export': {
-    params: { path?: string };
+    params: { path?: string; capture?: string };
     result: { path?: string; download?: string; spans: number; bytes: number };
   };
-  /** Replace the timeline with a trace file's contents (a path in Electron, an uploaded id with serve). */
-  'trace.import': { params: { path?: string; upload?: string }; result: TraceImportSummary };
+  /**
+   * Open a trace file as a new capture, shown to the calling client only (a path in Electron, an
+   * uploaded id with serve); live capture goes on. A file with no operations is refused (TRACE_INVALID).
+   */
+  'trace.import': { params: { path?: string; upload?: string; name?: string }; result: TraceImportSummary };
   /**
    * Launch a program with the collector and show its GPU work live in the timeline (its own capture).
    * Refused (FORBIDDEN) unless the host allows launching: the desktop app does, `xpuscope serve` only
@@ -83,8 +97,13 @@ export interface Events {
   'service.state': { state: 'starting' | 'ready' | 'restarted' | 'failed'; message?: string };
   /** Timeline operations since the last batch, encoded by protocol/timeline-batch.ts (binary frame). */
   'timeline.batch': ArrayBuffer;
-  /** The timeline was cleared or replaced (import): drop what you hold. */
-  'timeline.reset': { reason: 'clear' | 'import' | 'restart' | 'record' };
+  /**
+   * What this client views was cleared or it now views another capture: drop what you hold; batches
+   * of the capture now shown follow. Sent only to the clients concerned.
+   */
+  'timeline.reset': { reason: 'clear' | 'import' | 'restart' | 'record' | 'select' | 'capture' };
+  /** The captures list changed (a run began or ended, an import, a close), at most ~1 Hz otherwise. */
+  captures: CaptureList;
   'capture.state': CaptureState;
   /** Live counters, ~4 Hz. */
   counters: CounterSample;
@@ -114,6 +133,9 @@ const emptyParams = z.object({}).strict() as z.ZodType<Record<string, never>>;
 const deviceIndex = z.number().int().min(0).max(1023);
 /** A file path chosen by the user (Electron dialog); the service checks it further before use. */
 const filePath = z.string().min(1).max(4096);
+
+/** A capture id as the service makes them (`<boot>-<n>`). */
+const captureId = z.string().regex(/^[a-z0-9]{1,16}-[0-9]{1,12}$/);
 
 /** Environment variable names as a shell accepts them. */
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/);
@@ -232,7 +254,13 @@ export const paramSchemas: { [M in MethodName]: z.ZodType<ParamsOf<M>> } = {
   'diag.run': z
     .object({ level: z.union([z.literal(1), z.literal(2), z.literal(3)]), device: deviceIndex.optional() })
     .strict(),
-  'trace.export': z.object({ path: filePath.optional() }).strict(),
+  'captures.list': emptyParams,
+  'captures.select': z
+    .object({ id: captureId.optional(), follow: z.literal(true).optional() })
+    .strict()
+    .refine((p) => (p.id === undefined) !== (p.follow === undefined), 'give either id or follow: true'),
+  'captures.close': z.object({ id: captureId }).strict(),
+  'trace.export': z.object({ path: filePath.optional(), capture: captureId.optional() }).strict(),
   'trace.import': z
     .object({
       path: filePath.optional(),
@@ -240,6 +268,8 @@ export const paramSchemas: { [M in MethodName]: z.ZodType<ParamsOf<M>> } = {
         .string()
         .regex(/^[a-f0-9]{32}$/)
         .optional(),
+      /** The file's name as the user chose it (uploads have none), shown in the captures list. */
+      name: z.string().min(1).max(256).optional(),
     })
     .strict(),
   'record.start': recordRequestSchema,

@@ -96,10 +96,61 @@ export interface CaptureState {
   lanes: number;
   /** What the timeline shows: xpuscope's own work (live), an imported file, or a recorded program. */
   source?: 'live' | 'import' | 'recording';
-  /** The recorded program's command line, with source 'recording'. */
+  /** The capture's name: the recorded command line, the file name, the scenario (none for the session). */
   sourceName?: string;
   /** Present when a streamed trace file is being written. */
   traceFile?: string;
+  /** The capture this client views (an id of CaptureList.captures), and what made it. */
+  capture?: string;
+  kind?: CaptureKind;
+  /** True while this client follows the newest live capture (switching with each new run). */
+  following?: boolean;
+}
+
+// ---- Captures (every run its own timeline) ----
+/**
+ * What made a capture: the service's own work outside any run (`session`), one scenario run, one
+ * diagnostics run, an imported file, or a recorded program.
+ */
+export type CaptureKind = 'session' | 'scenario' | 'diagnostics' | 'import' | 'recording';
+export const CAPTURE_KINDS: readonly CaptureKind[] = [
+  'session',
+  'scenario',
+  'diagnostics',
+  'import',
+  'recording',
+];
+
+export interface CaptureInfo {
+  /** Unique within one service process (`<boot>-<n>`); a restarted service starts a new list. */
+  id: string;
+  kind: CaptureKind;
+  /** Scenario name, "Diagnostics level N", file name, or the recorded command line. */
+  name: string;
+  /** The device a scenario or diagnostics run used, when it named one. */
+  device?: number;
+  /** Unix time (ms) the capture began. */
+  startedAt: number;
+  /** First operation start to last operation end (ns), 0 when it holds none. */
+  durationNs: number;
+  ops: number;
+  /** Operations the capture's lanes evicted (ring capacity), never silently. */
+  dropped: number;
+  /** Still receiving operations: the running scenario/diagnostics/recording, or the session. */
+  live: boolean;
+}
+
+/** The captures the service keeps (oldest first) and which one this client views. */
+export interface CaptureList {
+  captures: CaptureInfo[];
+  /** The capture this client views. */
+  viewing: string;
+  /** True when this client follows the newest live capture. */
+  following: boolean;
+  /** The newest live capture (what followers view). */
+  newest: string;
+  /** Captures closed to stay within the memory budget since the service started. */
+  evicted: number;
 }
 
 /** Sampled at ~4 Hz while the service runs. */
@@ -203,6 +254,8 @@ export interface TraceImportSummary {
   skipped: Record<string, number>;
   truncated: boolean;
   devices: string[];
+  /** The capture the file was opened as (now shown to the client that imported it). */
+  capture?: string;
 }
 
 // ---- Recording another program (xpuscope record; the app's Record view) ----
@@ -249,6 +302,8 @@ export interface RecordState {
   /** ms since the epoch. */
   startedAt?: number;
   wallMs?: number;
+  /** The capture holding this recording's operations (captures.list). */
+  capture?: string;
   pid?: number;
   simulated?: boolean;
   exit?: { code: number; signal?: string };

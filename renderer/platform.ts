@@ -89,7 +89,10 @@ export class WebPlatform implements Platform {
         ...(b.error?.hint ? { hint: b.error.hint } : {}),
       });
     }
-    return api.call('trace.import', { upload: b.upload });
+    // The file's own name (a File has one) names the capture it opens as.
+    const name =
+      typeof (file as { name?: unknown }).name === 'string' ? (file as File).name.slice(0, 256) : '';
+    return api.call('trace.import', name ? { upload: b.upload, name } : { upload: b.upload });
   }
 
   async saveText(name: string, content: string, mime: string): Promise<string | null> {

@@ -12,6 +12,7 @@ import type {
 import type { DriverChoice } from '../../protocol/devices.js';
 import { rmSync } from 'node:fs';
 import type { Capture } from '../capture.js';
+import type { Timeline } from '../../runtime/timeline/index.js';
 import { LAUNCH_EXIT, LaunchError, launch, type Launched } from './launch.js';
 import { Recording, childExit, processView, shortCommand, type RecordedProcess } from './recording.js';
 
@@ -37,7 +38,7 @@ export interface RecordSessionOptions {
   /** The driver for an explicit request (never changes the service's own). */
   resolveDriver(driver: RecordRequest['driver'], profile: string | undefined): DriverChoice;
   /** Analysis of the capture when the program has ended (optional: absent when not available). */
-  analyze?(capture: Capture): RecordState['analysis'];
+  analyze?(timeline: Timeline): RecordState['analysis'];
 }
 
 export class RecordBusyError extends Error {}
@@ -48,6 +49,8 @@ function stateOf(state: RecordState['state'], more: Partial<RecordState> = {}): 
 
 export class RecordSession {
   private st: RecordState = stateOf('idle');
+  /** The capture of the current (or last) recording. */
+  private captureId: string | undefined;
   private launched: Launched | undefined;
   private recording: Recording | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -117,7 +120,7 @@ export class RecordSession {
     });
     if (req.cwd !== undefined) this.st.cwd = req.cwd;
     if (child.pid !== undefined) this.st.pid = child.pid;
-    this.o.capture.beginExternal(shortCommand([req.command, ...req.args].join(' ')), () => this.recordsNow());
+    this.beginCapture(shortCommand([req.command, ...req.args].join(' ')));
     const opts: ConstructorParameters<typeof Recording>[1] = {
       onOps: (ops) => this.onOps(ops),
       onProcess: () => this.refresh(true),
@@ -148,7 +151,7 @@ export class RecordSession {
     this.clockOffset = undefined;
     this.remote = { lanes: new Map(), strings: [], last: performance.now() };
     this.st = stateOf('running', { command, startedAt: Date.now(), simulated });
-    this.o.capture.beginExternal(shortCommand(command.join(' ')), () => this.recordsNow());
+    this.beginCapture(shortCommand(command.join(' ')));
     this.o.publishState(this.state());
     return this.state();
   }
@@ -231,6 +234,12 @@ export class RecordSession {
     this.cleanup();
   }
 
+  /** The recording's own capture (following clients switch to it); its id goes into the state. */
+  private beginCapture(name: string): void {
+    this.captureId = this.o.capture.beginExternal(name, () => this.recordsNow());
+    this.st.capture = this.captureId;
+  }
+
   /** The records' clock now, for the counters (the collector stamps its last harvest on that clock). */
   private recordsNow(): number {
     if (this.clockOffset !== undefined) return performance.now() * 1e6 + this.clockOffset;
@@ -238,7 +247,7 @@ export class RecordSession {
   }
 
   private onOps(ops: OpRecord[]): void {
-    this.o.capture.ingestExternal(ops);
+    if (this.captureId !== undefined) this.o.capture.ingestExternal(this.captureId, ops);
     for (const op of ops) if (op.endNs > this.lastOp) this.lastOp = op.endNs;
   }
 
@@ -331,9 +340,13 @@ export class RecordSession {
   /** The program has ended: analyse what was recorded, and say so. */
   private finishAnalysis(): void {
     this.st.state = 'finished';
+    if (this.captureId !== undefined) this.o.capture.endExternal(this.captureId);
     this.o.capture.flushBatches();
     try {
-      const a = this.o.analyze?.(this.o.capture);
+      const a =
+        this.captureId !== undefined
+          ? this.o.analyze?.(this.o.capture.timelineOf(this.captureId))
+          : undefined;
       if (a) this.st.analysis = a;
     } catch {
       // the analysis is an extra: the recording stands without it
@@ -342,6 +355,7 @@ export class RecordSession {
   }
 
   private cleanup(): void {
+    if (this.captureId !== undefined) this.o.capture.endExternal(this.captureId);
     if (this.drainTimer) clearInterval(this.drainTimer);
     if (this.stopTimer) clearTimeout(this.stopTimer);
     this.drainTimer = this.stopTimer = undefined;

@@ -5,6 +5,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ErrorPayload } from '../../protocol/contract.js';
 import type { DeviceList } from '../../protocol/devices.js';
 import type {
+  CaptureList,
   CaptureState,
   CheckResult,
   CounterSample,
@@ -174,6 +175,8 @@ export interface AppState {
   scenarioRun: ScenarioRunState;
   capture: CaptureState | null;
   captureError: ErrorPayload | null;
+  /** Every capture the service keeps and which one this page views (captures.list / its pushes). */
+  captures: CaptureList | null;
   counters: CounterSample[];
   diag: DiagState;
   trace: TraceState;
@@ -194,6 +197,10 @@ export interface AppActions {
   runScenario(name: string, device: number, params: Record<string, number | string>): Promise<void>;
   loadCapture(): Promise<void>;
   controlCapture(action: 'pause' | 'resume' | 'clear'): Promise<void>;
+  loadCaptures(): Promise<void>;
+  /** Show capture `id` on this page only, or (null) follow the newest live capture. */
+  selectCapture(id: string | null): Promise<void>;
+  closeCapture(id: string): Promise<void>;
   runDiag(level: 1 | 2 | 3): Promise<void>;
   exportTrace(): Promise<void>;
   /** Web: the file the user picked; Electron: omitted (main shows the open dialog). */
@@ -241,6 +248,7 @@ export function createAppStore(
     scenarioRun: { status: 'idle' },
     capture: null,
     captureError: null,
+    captures: null,
     counters: [],
     diag: { status: 'idle' },
     trace: { status: 'idle' },
@@ -316,9 +324,35 @@ export function createAppStore(
 
     controlCapture: async (action) => {
       try {
+        // The service sends `timeline.reset` to the viewers of what was cleared (maybe not this page).
         const capture = await api.call('capture.control', { action });
-        if (action === 'clear') timeline.reset();
         set({ capture, captureError: null });
+      } catch (error) {
+        set({ captureError: toErrorPayload(error) });
+      }
+    },
+
+    loadCaptures: async () => {
+      try {
+        set({ captures: await api.call('captures.list', {}) });
+      } catch (error) {
+        set({ captureError: toErrorPayload(error) });
+      }
+    },
+
+    selectCapture: async (id) => {
+      try {
+        const captures = await api.call('captures.select', id === null ? { follow: true } : { id });
+        set({ captures, captureError: null });
+      } catch (error) {
+        set({ captureError: toErrorPayload(error) });
+        void get().loadCaptures(); // it may have gone (evicted, closed elsewhere, service restarted)
+      }
+    },
+
+    closeCapture: async (id) => {
+      try {
+        set({ captures: await api.call('captures.close', { id }), captureError: null });
       } catch (error) {
         set({ captureError: toErrorPayload(error) });
       }
@@ -421,14 +455,17 @@ export function createAppStore(
       if (connection.state === 'open' && was !== 'open') {
         timeline.reset();
         void store.getState().loadDevices();
+        void store.getState().loadCaptures();
         if (store.getState().record) void store.getState().loadRecord();
       }
     }),
     api.on('service.state', (data) => {
       if (data.state === 'restarted') {
-        timeline.reset(); // a new service process: a new (empty) capture
+        // Keep what is shown: the server renumbers the new process's batches after what we hold, and
+        // the next run arrives as a new capture. Only the list is the new process's own.
         store.setState({ notice: data.message ?? 'The xpuscope service restarted; devices were re-read.' });
         void store.getState().loadDevices();
+        void store.getState().loadCaptures();
       } else if (data.state === 'ready') {
         // Every client hears 'ready' when it subscribes; only a failed load needs another try.
         if (store.getState().devices.status === 'error') void store.getState().loadDevices();
@@ -442,6 +479,7 @@ export function createAppStore(
     api.on('timeline.batch', (data) => timeline.ingestBinary(data)),
     api.on('timeline.reset', () => timeline.reset()),
     api.on('capture.state', (capture) => store.setState({ capture })),
+    api.on('captures', (captures) => store.setState({ captures })),
     api.on('counters', (sample) => {
       const counters = store.getState().counters;
       const next =

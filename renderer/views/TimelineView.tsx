@@ -11,6 +11,7 @@ import type { SpanInfo, TimelineStore } from '../timeline/lane-store.js';
 import { TimelineCanvas } from '../timeline/TimelineCanvas.js';
 import { useApp } from '../state/context.js';
 import { ErrorCallout } from './common.js';
+import { CapturesList } from './CapturesList.js';
 
 /** What the timeline shows, for its title: xpuscope's own work, an imported file, or a recorded program. */
 export function timelineTitle(capture: CaptureState | null): { text: string; command?: string } {
@@ -24,6 +25,10 @@ export function timelineTitle(capture: CaptureState | null): { text: string; com
         ? { text: 'Imported file ', command: capture.sourceName }
         : { text: 'Imported file' };
     default:
+      // One run of xpuscope's own (its own capture), or the session between runs.
+      if (capture?.kind === 'scenario' && capture.sourceName)
+        return { text: 'Scenario run ', command: capture.sourceName };
+      if (capture?.kind === 'diagnostics' && capture.sourceName) return { text: capture.sourceName };
       return { text: 'Live timeline' };
   }
 }
@@ -43,6 +48,7 @@ export function TimelineView() {
           {title.command ? <code>{title.command}</code> : null}
         </h2>
       </header>
+      <CapturesList />
       <TimelinePanel />
     </section>
   );

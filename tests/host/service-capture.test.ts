@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { DevicePropertiesView, ScenarioResult } from '../../protocol/views.js';
-import { ErrorCodes, ServiceError, createService } from '../../host/service.js';
+import { ErrorCodes, createService } from '../../host/service.js';
 import { SIM_BUILT, rejection, subscriber } from './helpers.js';
 
 const service = createService({ driver: 'sim', profile: 'max-1550', capture: { countersIntervalMs: 100 } });
@@ -207,9 +207,37 @@ describe.skipIf(!SIM_BUILT)('scenarios and capture', () => {
     );
     await vi.waitFor(() => expect(sub.ops.length).toBe(before.ops));
     expect(sub.ops.filter((o) => o.kind === 'event-wait' && o.deps.length === 1)).toHaveLength(3);
-    expect((await service.call('capture.state', {})).paused).toBe(true); // import pauses live recording
+    // the file is its own capture, shown to this client; live recording goes on
+    expect(await service.call('capture.state', {})).toMatchObject({
+      paused: false,
+      source: 'import',
+      sourceName: 'trace.json',
+      capture: summary.capture,
+    });
+    const list = await service.call('captures.list', {});
+    expect(list).toMatchObject({ viewing: summary.capture, following: false });
+    expect(list.captures.map((c) => c.kind)).toEqual(expect.arrayContaining(['scenario', 'import']));
+    // another client was not switched to it
+    expect(await service.call('capture.state', {}, { client: 'someone else' })).toMatchObject({
+      source: 'live',
+      following: true,
+    });
+    // a file with no trace events is refused and changes nothing
+    const empty = join(tmp, 'empty.json');
+    writeFileSync(empty, '{"traceEvents": []}');
+    const refused = await rejection(service.call('trace.import', { path: empty }));
+    expect(refused.code).toBe(ErrorCodes.TRACE_INVALID);
+    expect(refused.message).toMatch(/no operations/);
+    expect((await service.call('captures.list', {})).captures).toHaveLength(list.captures.length);
+    expect((await service.call('capture.state', {})).capture).toBe(summary.capture);
+    // and export takes any kept capture by id
+    const again = await service.call('trace.export', {
+      path: join(tmp, 'again.json'),
+      capture: summary.capture,
+    });
+    expect(again.spans).toBe(before.ops);
     sub.off();
-    await service.call('capture.control', { action: 'resume' });
+    await service.call('captures.select', { follow: true });
   });
 
   it('trace methods refuse what they cannot do, with a hint', async () => {
@@ -228,10 +256,10 @@ describe.skipIf(!SIM_BUILT)('scenarios and capture', () => {
     );
     const junk = join(tmp, 'junk.json');
     writeFileSync(junk, '{"traceEvents": [ {"ph": ');
-    const parsed = await service.call('trace.import', { path: junk }).catch((e: ServiceError) => e);
-    // a truncated file imports what is complete (nothing here) rather than failing
-    if (parsed instanceof ServiceError) expect(parsed.code).toBe(ErrorCodes.TRACE_INVALID);
-    else expect(parsed.truncated).toBe(true);
+    // a truncated file with nothing complete in it has nothing to show: refused
+    expect((await rejection(service.call('trace.import', { path: junk }))).code).toBe(
+      ErrorCodes.TRACE_INVALID,
+    );
     writeFileSync(junk, 'this is not json');
     expect((await rejection(service.call('trace.import', { path: junk }))).code).toBe(
       ErrorCodes.TRACE_INVALID,

@@ -26,6 +26,9 @@ const OTHER_METHODS = [
   'scenario.list',
   'capture.state',
   'capture.control',
+  'captures.list',
+  'captures.select',
+  'captures.close',
   'trace.export',
   'trace.import',
 ];

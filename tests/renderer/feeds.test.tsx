@@ -114,7 +114,7 @@ describe('store slices', () => {
     expect(store.getState().counters.at(-1)!.opsPerSec).toBe(COUNTER_POINTS + 9);
   });
 
-  it('capture clear drops the timeline; diag errors are data; traces go through the platform', async () => {
+  it("capture clear waits for the service's reset; diag errors are data; traces go through the platform", async () => {
     const api = new FakeTransport('open');
     api.answer = async (method) => {
       if (method === 'capture.control')
@@ -131,6 +131,9 @@ describe('store slices', () => {
     const { store } = createAppStore(api, { platform });
     store.getState().timeline.ingest(batch());
     await store.getState().controlCapture('clear');
+    // only the viewers of the cleared capture are told to drop it (this page may view another)
+    expect(store.getState().timeline.store.spanCount).toBe(2);
+    api.push('timeline.reset', { reason: 'clear' });
     expect(store.getState().timeline.store.spanCount).toBe(0);
     await store.getState().runDiag(1);
     expect(store.getState().diag).toMatchObject({ status: 'error', error: { message: 'busy' } });
@@ -161,6 +164,15 @@ describe('web platform', () => {
     await p.importTrace(api, new Blob(['{}']));
     expect((fetchImpl.mock.calls[0] as unknown as [string])[0]).toBe('http://127.0.0.1:9/upload?token=tok');
     expect(api.calls).toEqual([{ method: 'trace.import', params: { upload: 'a'.repeat(32) } }]);
+    // a File's name names the capture it opens as
+    fetchImpl.mockResolvedValueOnce(
+      new Response(JSON.stringify({ upload: 'b'.repeat(32), bytes: 2 }), { status: 201 }),
+    );
+    await p.importTrace(api, new File(['{}'], 'run.json'));
+    expect(api.calls.at(-1)).toEqual({
+      method: 'trace.import',
+      params: { upload: 'b'.repeat(32), name: 'run.json' },
+    });
     fetchImpl.mockResolvedValueOnce(
       new Response(JSON.stringify({ error: { code: 'TOO_LARGE', message: 'too big' } }), { status: 413 }),
     );
@@ -294,7 +306,7 @@ describe('views from plain data', () => {
 });
 
 describe('reconnects', () => {
-  it('drop the timeline (the service replays it to the new subscriber)', () => {
+  it('drop the timeline (the service replays it to the new subscriber); a service restart keeps it', () => {
     const api = new FakeTransport('connecting');
     api.answer = async () => ({ schema: 'xpuscope.devices/1', driver: {}, loader: {}, devices: [] });
     const { store } = createAppStore(api);
@@ -305,7 +317,10 @@ describe('reconnects', () => {
     api.setStatus({ state: 'open', attempt: 0 });
     api.push('timeline.batch', encodeBatch(batch()));
     expect(store.getState().timeline.store.spanCount).toBe(2);
+    // The restarted service renumbers its batches after what the page holds: nothing is dropped.
     api.push('service.state', { state: 'restarted' });
+    expect(store.getState().timeline.store.spanCount).toBe(2);
+    api.push('timeline.reset', { reason: 'capture' });
     expect(store.getState().timeline.store.spanCount).toBe(0);
   });
 });

@@ -414,6 +414,14 @@ describe('Record view parts', () => {
       text: 'Recording of ',
       command: 'multi_engine --lists 4',
     });
+    expect(timelineTitle({ ...base, source: 'live', kind: 'scenario', sourceName: 'event-chain' })).toEqual({
+      text: 'Scenario run ',
+      command: 'event-chain',
+    });
+    expect(
+      timelineTitle({ ...base, source: 'live', kind: 'diagnostics', sourceName: 'Diagnostics level 2' }),
+    ).toEqual({ text: 'Diagnostics level 2' });
+    expect(timelineTitle({ ...base, source: 'live', kind: 'session' })).toEqual({ text: 'Live timeline' });
   });
 });
 

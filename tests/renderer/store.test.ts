@@ -19,7 +19,10 @@ describe('app store', () => {
     api.setStatus({ state: 'open', attempt: 0 });
     expect(store.getState().connection.state).toBe('open');
     await waitFor(() => expect(store.getState().devices).toEqual({ status: 'ready', list: simulatedList }));
-    expect(api.calls).toEqual([{ method: 'devices.list', params: {} }]);
+    expect(api.calls).toEqual([
+      { method: 'devices.list', params: {} },
+      { method: 'captures.list', params: {} },
+    ]);
   });
 
   it('loads at once when the transport is open from the start (Electron)', async () => {
@@ -61,12 +64,15 @@ describe('app store', () => {
     await waitFor(() => expect(api.calls).toHaveLength(1));
     api.push('service.state', { state: 'restarted', message: 'restarted after a crash' });
     expect(store.getState().notice).toBe('restarted after a crash');
-    await waitFor(() => expect(api.calls).toHaveLength(2));
+    // devices and the new process's captures list are re-read
+    await waitFor(() =>
+      expect(api.calls.map((c) => c.method)).toEqual(['devices.list', 'devices.list', 'captures.list']),
+    );
     store.getState().dismissNotice();
     expect(store.getState().notice).toBeNull();
     dispose();
     api.push('service.state', { state: 'restarted' });
-    expect(api.calls).toHaveLength(2);
+    expect(api.calls).toHaveLength(3);
   });
 
   it('ignores the answer of a superseded load', async () => {

@@ -106,6 +106,11 @@ describe.skipIf(!READY)('recording a program from the service', () => {
     const cap = await service.call('capture.state', {});
     expect(cap.source).toBe('recording');
     expect(cap.sourceName).toMatch(/^multi_engine/);
+    // The recording is its own entry in the captures list, ended once the program did.
+    expect(cap.capture).toBe(done.capture);
+    const entry = (await service.call('captures.list', {})).captures.find((c) => c.id === done.capture);
+    expect(entry).toMatchObject({ kind: 'recording', ops: 24, live: false });
+    expect(entry!.name).toMatch(/^multi_engine --lists 4/);
     // Back to live: a fresh timeline, never mixed with the recording.
     const live = await service.call('capture.control', { action: 'resume' });
     expect(live.source).toBe('live');

@@ -102,6 +102,8 @@ interface Sub {
   /** The capture the cursor belongs to. */
   entry: Entry;
   cursor: TimelineCursor;
+  /** The next batch starts afresh (flag `reset`), sent even when the capture is empty. */
+  resetPending: boolean;
 }
 
 /** Counter inputs (recent ops) are kept this long, ns, and at most RECENT_MAX of them (the newest). */
@@ -367,6 +369,7 @@ export class Capture {
   private rewind(s: Sub, e: Entry, reason: Events['timeline.reset']['reason']): void {
     s.entry = e;
     s.cursor = START_CURSOR;
+    s.resetPending = true;
     this.version++;
     this.sendTo(s, 'timeline.reset', { reason });
   }
@@ -522,7 +525,13 @@ export class Capture {
 
   subscribe(sub: CaptureSubscriber): () => void {
     const client = sub.client ?? DEFAULT_CLIENT;
-    const entry: Sub = { sub, client, entry: this.viewOf(client), cursor: START_CURSOR };
+    const entry: Sub = {
+      sub,
+      client,
+      entry: this.viewOf(client),
+      cursor: START_CURSOR,
+      resetPending: false,
+    };
     this.subs.add(entry);
     this.ensureTimers();
     // A new subscriber catches up with what its capture holds on the next tick.
@@ -586,6 +595,7 @@ export class Capture {
       const tl = s.entry.timeline;
       let seen = 0;
       for (const n of s.cursor.lanes) seen += n;
+      if (s.resetPending) return true;
       if (seen < tl.totalAppended || s.cursor.edges < tl.edgeCount + tl.droppedEdges) return true;
     }
     return false;
@@ -603,7 +613,12 @@ export class Capture {
     }
     const b = res.batch;
     s.cursor = res.cursor;
+    if (s.resetPending) {
+      b.reset = true;
+      s.resetPending = false;
+    }
     if (
+      !b.reset &&
       b.count === 0 &&
       b.lanes.length === 0 &&
       b.edgeFrom.length === 0 &&

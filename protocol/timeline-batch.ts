@@ -21,6 +21,12 @@ export interface BatchLane {
  * decodeBatch returns views into the decoded buffer instead.
  */
 export interface TimelineBatch {
+  /**
+   * Drop everything held before applying this batch (its ids start afresh): the consumer now views
+   * another capture, or the one it views was cleared. Carried in the batch itself so that it is
+   * ordered with the batches on every transport (the Electron app's batches take their own port).
+   */
+  reset?: boolean;
   /** Operations this consumer will never see: evicted from the ring before it asked. */
   dropped: number;
   droppedEdges: number;
@@ -60,6 +66,8 @@ export const BATCH_MAGIC = 0x42545058; // "XPTB" read as little-endian u32
  */
 export const BATCH_VERSION = 3;
 const HEADER_BYTES = 64;
+/** Header flags (u16 at offset 6). */
+const FLAG_RESET = 1;
 const LANE_BYTES = 48;
 /** A lane's name field when it has none. */
 const NO_STRING = 0xffffffff;
@@ -111,7 +119,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Encodes a batch into one ArrayBuffer. Layout (little-endian, every section 8-byte aligned):
- * 64-byte header [magic u32, version u16, flags u16, count u32, laneCount u32, stringBase u32,
+ * 64-byte header [magic u32, version u16, flags u16 (bit 0: reset), count u32, laneCount u32, stringBase u32,
  * stringCount u32, edgeCount u32, reserved u32, dropped f64, droppedEdges f64, stringBytes u32, 0…];
  * lanes (48 bytes each: id, device, ordinal, index u32, engine kind u8 + 7 reserved, stream f64, pid u32,
  * process, device and queue name string ids u32 — 0xFFFFFFFF when the lane is not a recorded one);
@@ -134,7 +142,7 @@ export function encodeBatch(b: TimelineBatch): ArrayBuffer {
   const u8 = new Uint8Array(buf);
   dv.setUint32(0, BATCH_MAGIC, true);
   dv.setUint16(4, BATCH_VERSION, true);
-  dv.setUint16(6, 0, true);
+  dv.setUint16(6, b.reset ? FLAG_RESET : 0, true);
   dv.setUint32(8, n, true);
   dv.setUint32(12, b.lanes.length, true);
   dv.setUint32(16, b.stringBase, true);
@@ -213,6 +221,7 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
   const version = dv.getUint16(4, true);
   if (version !== BATCH_VERSION)
     throw new BatchDecodeError(`unsupported version ${version} (this build reads ${BATCH_VERSION})`);
+  const flags = dv.getUint16(6, true);
   const n = dv.getUint32(8, true);
   const nLanes = dv.getUint32(12, true);
   const stringBase = dv.getUint32(16, true);
@@ -302,7 +311,7 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
   for (let i = 0; i < n; i++)
     if (detail[i]! > strEnd)
       throw new BatchDecodeError(`row ${i}: detail string id ${detail[i]! - 1} beyond the string table`);
-  return {
+  const batch: TimelineBatch = {
     dropped,
     droppedEdges,
     lanes,
@@ -321,6 +330,8 @@ export function decodeBatch(data: ArrayBuffer | ArrayBufferView): TimelineBatch 
     edgeFrom,
     edgeTo,
   };
+  if (flags & FLAG_RESET) batch.reset = true;
+  return batch;
 }
 
 /**
@@ -355,11 +366,17 @@ export function batchExtent(data: ArrayBuffer): { lanes: number; strings: number
 export class BatchReader {
   readonly lanes = new Map<number, BatchLane>();
   readonly strings: string[] = [];
+  /** dropped/droppedEdges add up across resets (what this reader was never shown). */
   private readonly sources = new Map<number, OpSource>();
   dropped = 0;
   droppedEdges = 0;
 
   apply(b: TimelineBatch): OpRecord[] {
+    if (b.reset) {
+      this.lanes.clear();
+      this.strings.length = 0;
+      this.sources.clear();
+    }
     if (b.stringBase > this.strings.length)
       throw new RangeError(
         `missed strings ${this.strings.length}…${b.stringBase - 1} (batches out of order?)`,

@@ -324,7 +324,7 @@ export function createAppStore(
 
     controlCapture: async (action) => {
       try {
-        // The service sends `timeline.reset` to the viewers of what was cleared (maybe not this page).
+        // The viewers of what was cleared (maybe not this page) get a batch flagged `reset`.
         const capture = await api.call('capture.control', { action });
         set({ capture, captureError: null });
       } catch (error) {
@@ -477,7 +477,8 @@ export function createAppStore(
 
   unsubscribers.push(
     api.on('timeline.batch', (data) => timeline.ingestBinary(data)),
-    api.on('timeline.reset', () => timeline.reset()),
+    // No `timeline.reset` handler: a batch flagged `reset` says it, in order with the batches (the
+    // Electron app's JSON events and batches take different ports; the event could come late).
     api.on('capture.state', (capture) => store.setState({ capture })),
     api.on('captures', (captures) => store.setState({ captures })),
     api.on('counters', (sample) => {

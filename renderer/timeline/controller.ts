@@ -91,6 +91,8 @@ export class TimelineController {
   }
 
   ingest(batch: TimelineBatch): void {
+    // The batch starts another capture (or the cleared one afresh): drop what is shown first.
+    if (batch.reset) this.reset();
     this.store.ingest(batch);
     // Extend the mipmap levels at ingest (incremental: only the new spans are folded in), so no frame
     // — in particular the first zoom-out — pays for building them on the draw path.

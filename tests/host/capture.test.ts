@@ -220,6 +220,23 @@ describe('Capture', () => {
     expect(c.list(1).captures.map((x) => x.id)).not.toContain(run);
   });
 
+  it('the first batch after a switch is flagged reset, even when the capture shown is empty', () => {
+    const c = make();
+    const flags: boolean[] = [];
+    c.subscribe({
+      send(m: EventMessage) {
+        if (m.event === 'timeline.batch') flags.push(decodeBatch(m.data as ArrayBuffer).reset === true);
+      },
+    });
+    c.ingest([op(1)]);
+    c.flushBatches();
+    c.begin('scenario', 'empty so far');
+    c.flushBatches();
+    c.ingest([op(2)]);
+    c.flushBatches();
+    expect(flags).toEqual([false, true, false]);
+  });
+
   it('an empty session is replaced by the first run instead of listed', () => {
     const c = make();
     c.begin('scenario', 'a');

@@ -39,6 +39,9 @@ const batch = () =>
     { lanes: [lane(0), lane(1, 5, 'copy')], strings: ['gemm', 'copy H2D'], edges: [[1, 2]] },
   );
 
+/** An empty batch flagged reset: what a client gets when it switches to an empty capture. */
+const resetBatch = () => ({ ...makeBatch([], { lanes: [], strings: [] }), reset: true });
+
 describe('binary timeline frames over the WebSocket', () => {
   it('arrive as timeline.batch ArrayBuffers and fill the store', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -100,7 +103,9 @@ describe('store slices', () => {
     finish(result);
     await run;
     expect(store.getState().scenarioRun).toEqual({ status: 'done', result });
-    api.push('timeline.reset', { reason: 'clear' });
+    store.getState().timeline.ingest({ ...batch(), reset: true });
+    expect(store.getState().timeline.store.spanCount).toBe(2); // the reset, then this batch's own
+    store.getState().timeline.ingest({ ...batch(), reset: true, count: 0 });
     expect(store.getState().timeline.store.spanCount).toBe(0);
     for (let i = 0; i < COUNTER_POINTS + 10; i++)
       api.push('counters', {
@@ -133,7 +138,7 @@ describe('store slices', () => {
     await store.getState().controlCapture('clear');
     // only the viewers of the cleared capture are told to drop it (this page may view another)
     expect(store.getState().timeline.store.spanCount).toBe(2);
-    api.push('timeline.reset', { reason: 'clear' });
+    store.getState().timeline.ingest(resetBatch());
     expect(store.getState().timeline.store.spanCount).toBe(0);
     await store.getState().runDiag(1);
     expect(store.getState().diag).toMatchObject({ status: 'error', error: { message: 'busy' } });
@@ -320,7 +325,10 @@ describe('reconnects', () => {
     // The restarted service renumbers its batches after what the page holds: nothing is dropped.
     api.push('service.state', { state: 'restarted' });
     expect(store.getState().timeline.store.spanCount).toBe(2);
+    // The JSON event alone changes nothing (it may come late on Electron); the flagged batch resets.
     api.push('timeline.reset', { reason: 'capture' });
+    expect(store.getState().timeline.store.spanCount).toBe(2);
+    api.push('timeline.batch', encodeBatch(resetBatch()));
     expect(store.getState().timeline.store.spanCount).toBe(0);
   });
 });

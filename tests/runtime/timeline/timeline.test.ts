@@ -320,6 +320,23 @@ describe('batches', () => {
     shifted.set(new Uint8Array(buf), 3);
     const d2 = decodeBatch(shifted.subarray(3));
     expect(new BatchReader().apply(d2)).toEqual(t.records());
+    expect(d.reset).toBeUndefined();
+  });
+
+  it('the reset flag travels in the header, and a reader that sees it starts over', () => {
+    const a = new Timeline();
+    a.append([op({ id: 1, startNs: 0, endNs: 1, name: 'first' })]);
+    const reader = new BatchReader();
+    reader.apply(decodeBatch(encodeBatch(a.batchSince(START_CURSOR).batch)));
+    // another capture: its ids and strings start at 0 again
+    const b = new Timeline();
+    b.append([op({ id: 1, startNs: 5, endNs: 6, name: 'second', stream: 9 })]);
+    const next = { ...b.batchSince(START_CURSOR).batch, reset: true };
+    const decoded = decodeBatch(encodeBatch(next));
+    expect(decoded.reset).toBe(true);
+    expect(reader.apply(decoded).map((o) => [o.name, o.stream])).toEqual([['second', 9]]);
+    expect(reader.strings).toEqual(['second']);
+    expect([...reader.lanes.values()].map((l) => l.stream)).toEqual([9]);
   });
 
   it('decode rejects bad magic, versions and truncation', () => {

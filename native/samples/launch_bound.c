@@ -1,11 +1,21 @@
 // launch_bound: as many tiny kernels as possible (busy, 1 work-item, 1 iteration) on several
 // immediate lists, so the cost per launch dominates. Optionally waits for every list each
-// --sync-every S ops. Prints ops=<total>, ops_per_sec=<launches per second of wall time, first
+// --sync-every S ops; --rate R paces the launches at R per second (a program with its own work between
+// launches; 0, the default, launches as fast as it can). Prints ops=<total>, ops_per_sec=<launches per second of wall time, first
 // append to last completion> and cpu_ns_per_op=<CPU time of the whole process (every thread, the
 // driver's included) over the same window, per launch>. The hot loop only appends: one kernel handle per list with its
 // arguments set once, no allocations, events only at the sync points.
 #include "sample_common.h"
 #include <sys/resource.h>
+#include <time.h>
+
+/** Sleeps until `t` (seconds on sample_now_s's clock) when that is far enough ahead to sleep for. */
+static void pace_until(double t) {
+    double ahead = t - sample_now_s();
+    if (ahead < 200e-6) return;  // closer than the timer's slack: go on, the next round catches up
+    struct timespec ts = { (time_t)ahead, (long)((ahead - (double)(time_t)ahead) * 1e9) };
+    nanosleep(&ts, NULL);
+}
 
 static double cpu_s(void) {
     struct rusage ru;
@@ -24,13 +34,13 @@ static void sync_all(uint32_t nlists, ze_command_list_handle_t *lists, ze_event_
 
 int main(int argc, char **argv) {
     sample_name = "launch_bound";
-    uint32_t nlists = 4, ops = 20000, sync_every = 0, iterations = 1;
+    uint32_t nlists = 4, ops = 20000, sync_every = 0, iterations = 1, rate = 0;
     for (int i = 1; i < argc; i++) {
         if (sample_common_opt(argc, argv, &i) || sample_opt_u32(argc, argv, &i, "--lists", &nlists) ||
             sample_opt_u32(argc, argv, &i, "--ops", &ops) || sample_opt_u32(argc, argv, &i, "--sync-every", &sync_every) ||
-            sample_opt_u32(argc, argv, &i, "--iterations", &iterations))
+            sample_opt_u32(argc, argv, &i, "--iterations", &iterations) || sample_opt_u32(argc, argv, &i, "--rate", &rate))
             continue;
-        sample_usage("[--lists N] [--ops M] [--sync-every S] [--iterations I]");
+        sample_usage("[--lists N] [--ops M] [--sync-every S] [--iterations I] [--rate LAUNCHES_PER_S]");
     }
     if (nlists == 0) sample_fail("--lists must be at least 1");
 
@@ -63,6 +73,7 @@ int main(int argc, char **argv) {
     for (uint32_t j = 0; j < ops; j++) {
         for (uint32_t l = 0; l < nlists; l++) CHECK(zeCommandListAppendLaunchKernel(lists[l], kernels[l], &one, NULL, 0, NULL));
         if (sync_every && (j + 1) % sync_every == 0 && j + 1 < ops) sync_all(nlists, lists, done);
+        if (rate) pace_until(t0 + (double)(j + 1) * nlists / rate);
     }
     sync_all(nlists, lists, done);
     double wall = sample_now_s() - t0;

@@ -40,11 +40,22 @@ bool xs_ev_wait_until(uint64_t deadline) {
     return true;
 }
 
+uint32_t xs_done_waiters;
+
+// xs_ev_wait_until for a wait on a completion counter or fence state (caller holds xs_ev_mu).
+bool xs_done_wait_until(uint64_t deadline) {
+    xs_done_waiters++;
+    bool r = xs_ev_wait_until(deadline);
+    xs_done_waiters--;
+    return r;
+}
+
 bool xs_event_valid(ze_event_handle_t h) { return h && xs_reg_is(h, XS_T_EVENT); }
 
-void xs_event_signal(xs_event *e, bool ts, uint64_t start, uint64_t end) {
+void xs_event_signal(xs_event *e, bool ts, uint64_t start, uint64_t end, uint64_t at_ns) {
     pthread_mutex_lock(&xs_ev_mu);
     if (ts) { e->has_ts = true; e->ts_start = start; e->ts_end = end; }
+    e->signal_ns = at_ns;
     // Release: a lock-free zeEventQueryStatus that sees the state also sees the timestamps.
     __atomic_store_n(&e->state, 1, __ATOMIC_RELEASE);
     if (e->waiters) pthread_cond_broadcast(&xs_ev_cv);
@@ -149,8 +160,8 @@ XS_IMPL ze_result_t xs_zeEventHostSignal(ze_event_handle_t h) {
     XS_CHECK_INIT();
     XS_CHECK_HANDLE(h, XS_T_EVENT);
     xs_event *e = (xs_event *)h;
-    uint64_t t = xs_now_ticks();
-    xs_event_signal(e, (e->pool->flags & ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP) != 0, t, t);
+    uint64_t ns = xs_now_ns(), t = xs_ticks_from_ns(ns);
+    xs_event_signal(e, (e->pool->flags & ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP) != 0, t, t, ns);
     return ZE_RESULT_SUCCESS;
 }
 

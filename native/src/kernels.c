@@ -149,7 +149,7 @@ bool xs_kernel_run(xs_engine *e, xs_cmd *c, volatile int *abort_flag) {
     double spent = (double)(xs_now_ns() - t0) * 1e-9;
     double model = (c_time > m_time ? c_time : m_time) * slow;
     double left = model > 0 ? 1.0 - spent / model : 0;
-    xs_sleep_until_ns(xs_now_ns() + (uint64_t)(3000 * slow));
+    xs_engine_delay(e, (uint64_t)(3000 * slow));
     if (left > 0) {
         if (c_time >= m_time) xs_resource_run(&d->res->compute, c_work * slow * left, c_demand, abort_flag);
         else xs_resource_run(&d->res->membw, m_work * slow * left, m_demand, abort_flag);

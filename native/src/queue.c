@@ -26,7 +26,7 @@ static void transfer(xs_engine *e, void *dst, const void *src, size_t bytes, voi
     bool dst_dev = is_device_mem(dst, NULL), src_dev = !src || is_device_mem(src, NULL);
     bool host_side = !dst_dev || !src_dev;
     double slow = xs_drv.faults.slow;
-    xs_sleep_until_ns(xs_now_ns() + (uint64_t)((copy_engine ? 8000.0 : 4000.0) * slow));  // fixed submission latency
+    xs_engine_delay(e, (uint64_t)((copy_engine ? 8000.0 : 4000.0) * slow));  // fixed submission latency
     xs_resource *r;
     double work, demand;
     if (host_side && !p->integrated) {
@@ -89,7 +89,36 @@ static bool count_op(xs_engine *e) {
     return true;
 }
 
-static void run_cmd(xs_engine *e, xs_cmd *c) {
+// ---- device time ----------------------------------------------------------------------------------
+// A GPU engine runs the commands queued to it back to back, whether or not any host thread has a CPU
+// at that moment. Its simulated engine is a host thread, which the OS preempts for other threads (the
+// program's, a profiler's, anything else on the machine) or wakes late, and every such pause used to
+// stall the simulated GPU: its modelled waits ran on the thread's wall clock. So the engine keeps its
+// device time: a command starts when the previous one ended, it was submitted, and the events it waits
+// for were signalled (whichever is last), even when the thread only gets to it later; its fixed
+// latencies (xs_engine_delay) wait from that device time, and what the thread runs late (lag_ns) is
+// made up on the next waits instead of stretching every later command. Timestamps are device time:
+// never later than when the thread signals the event (the host sees a signal no earlier than the
+// command's end, as on hardware), never earlier than the submission. Shared-resource work (sched.c)
+// still runs in host time.
+//
+// Between two commands an engine's command streamer needs a little time of its own (fetching and
+// dispatching the next command after the previous one's end of pipe): back-to-back commands are this far
+// apart (several 19.2 MHz timestamp ticks, so one's end and the next one's start never share a tick).
+#define XS_ENGINE_GAP_NS 200u
+
+void xs_engine_delay(xs_engine *e, uint64_t ns) {
+    uint64_t now = xs_now_ns();
+    uint64_t device_now = now - (e->lag_ns < now ? e->lag_ns : now);
+    uint64_t target = device_now + ns;
+    if (target > now) {
+        xs_sleep_until_ns(target);
+        now = xs_now_ns();
+    }
+    e->lag_ns = now > target ? now - target : 0;
+}
+
+static void run_cmd(xs_engine *e, xs_cmd *c, uint64_t ready_ns) {
     // 1. wait for the events this command depends on (a semaphore wait: the engine stalls)
     if (c->nwait) {
         pthread_mutex_lock(&xs_ev_mu);
@@ -100,17 +129,26 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
             if (all || xs_dev_lost(e->dev) || shutting_down) break;
             xs_ev_wait_until(xs_deadline(100000000ull));
         }
-        for (uint32_t i = 0; i < c->nwait; i++) c->waits[i]->waiters--;
+        for (uint32_t i = 0; i < c->nwait; i++) {
+            c->waits[i]->waiters--;
+            if (c->waits[i]->signal_ns > ready_ns) ready_ns = c->waits[i]->signal_ns;
+        }
         pthread_mutex_unlock(&xs_ev_mu);
     }
     if (xs_dev_lost(e->dev) || shutting_down) return;
-    uint64_t t0 = xs_now_ns();
+    // device time (above): the later of the previous command's end (plus the command streamer's gap
+    // between commands), the submission and the signals waited for
+    uint64_t now = xs_now_ns();
+    uint64_t after_prev = e->prev_end_ns ? e->prev_end_ns + XS_ENGINE_GAP_NS : 0;
+    uint64_t t0 = after_prev > ready_ns ? after_prev : ready_ns;
+    if (t0 > now) t0 = now;
+    e->lag_ns = now - t0;
     uint64_t start = xs_ticks_from_ns(t0);
     bool ok = true;
     bool work = c->kind == XS_C_COPY || c->kind == XS_C_FILL || c->kind == XS_C_KERNEL || c->kind == XS_C_COPY_REGION;
     if (work) {
         pthread_mutex_lock(&e->mu);
-        e->busy_since_ns = t0;  // for sysman engine activity
+        e->busy_since_ns = now;  // for sysman engine activity (host time, as before: it never runs backwards)
         pthread_mutex_unlock(&e->mu);
     }
     switch (c->kind) {
@@ -137,7 +175,7 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
     case XS_C_TIMESTAMP: {
         if (!(ok = count_op(e))) break;
         uint32_t bits = e->dev->prof->timestamp_bits;
-        uint64_t t = xs_now_ticks();
+        uint64_t t = xs_ticks_from_ns(xs_now_ns() - e->lag_ns);
         *c->u.ts.dst = bits >= 64 ? t : (t & ((1ull << bits) - 1));
         break;
     }
@@ -183,11 +221,15 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
     default:
         break;
     }
-    uint64_t t1 = xs_now_ns();
+    uint64_t host_end = xs_now_ns();
+    uint64_t t1 = host_end - e->lag_ns;
+    if (t1 < t0) t1 = t0;
+    e->prev_end_ns = t1;
+    e->lag_ns = 0;
     if (work) {
         pthread_mutex_lock(&e->mu);
         e->busy_since_ns = 0;
-        e->busy_ns += t1 - t0;
+        e->busy_ns += host_end - now;
         e->ops_done++;
         pthread_mutex_unlock(&e->mu);
     }
@@ -195,7 +237,7 @@ static void run_cmd(xs_engine *e, xs_cmd *c) {
     if (!ok || xs_dev_lost(e->dev)) return;
     if (c->signal) {
         uint64_t end = xs_ticks_from_ns(t1);
-        xs_event_signal(c->signal, (c->signal->pool->flags & ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP) != 0, start, end);
+        xs_event_signal(c->signal, (c->signal->pool->flags & ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP) != 0, start, end, t1);
     }
 }
 
@@ -203,7 +245,7 @@ static void finish_batch(xs_batch *b) {
     pthread_mutex_lock(&xs_ev_mu);
     if (b->done_counter) (*b->done_counter)++;
     if (b->fence) b->fence->state = 1;
-    pthread_cond_broadcast(&xs_ev_cv);
+    if (xs_done_waiters) pthread_cond_broadcast(&xs_ev_cv);
     pthread_mutex_unlock(&xs_ev_mu);
     if (b->list) {
         pthread_mutex_lock(&b->list->mu);
@@ -227,7 +269,7 @@ static void *worker(void *arg) {
         if (!e->head) e->tail = NULL;
         pthread_mutex_unlock(&e->mu);
         xs_cmd *cmds = b->own ? b->own : b->list->cmds;
-        for (size_t i = 0; i < b->n; i++) run_cmd(e, &cmds[i]);
+        for (size_t i = 0; i < b->n; i++) run_cmd(e, &cmds[i], b->submit_ns);
         finish_batch(b);
         pthread_mutex_lock(&e->mu);
     }
@@ -236,7 +278,8 @@ static void *worker(void *arg) {
 }
 
 void xs_engine_submit(xs_engine *e, xs_batch *b) {
-    b->submit_ticks = xs_now_ticks();
+    b->submit_ns = xs_now_ns();
+    b->submit_ticks = xs_ticks_from_ns(b->submit_ns);
     b->next = NULL;
     pthread_mutex_lock(&e->mu);
     if (!e->started) {
@@ -356,7 +399,7 @@ static void list_wait_idle(xs_cmdlist *l) {
     pthread_mutex_unlock(&l->mu);
     if (l->immediate) {
         pthread_mutex_lock(&xs_ev_mu);
-        while (l->imm_done < l->imm_submitted) xs_ev_wait_until(xs_deadline(50000000ull));
+        while (l->imm_done < l->imm_submitted) xs_done_wait_until(xs_deadline(50000000ull));
         pthread_mutex_unlock(&xs_ev_mu);
     }
 }
@@ -418,7 +461,7 @@ XS_IMPL ze_result_t xs_zeCommandListHostSynchronize(ze_command_list_handle_t h, 
     for (;;) {
         if (xs_dev_lost(l->dev)) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
         if (l->imm_done >= target) { r = ZE_RESULT_SUCCESS; break; }
-        if (timeout == 0 || !xs_ev_wait_until(deadline)) break;
+        if (timeout == 0 || !xs_done_wait_until(deadline)) break;
     }
     pthread_mutex_unlock(&xs_ev_mu);
     return r;
@@ -452,7 +495,7 @@ static ze_result_t list_push(xs_cmdlist *l, xs_cmd *c) {
         if (l->mode == ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS) {
             ze_result_t r = ZE_RESULT_SUCCESS;
             pthread_mutex_lock(&xs_ev_mu);
-            while (l->imm_done < target && !xs_dev_lost(l->dev)) xs_ev_wait_until(UINT64_MAX);
+            while (l->imm_done < target && !xs_dev_lost(l->dev)) xs_done_wait_until(UINT64_MAX);
             if (xs_dev_lost(l->dev)) r = ZE_RESULT_ERROR_DEVICE_LOST;
             pthread_mutex_unlock(&xs_ev_mu);
             return r;
@@ -671,7 +714,7 @@ static ze_result_t queue_sync(xs_queue *q, uint64_t target, uint64_t timeout) {
     for (;;) {
         if (xs_dev_lost(q->dev)) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
         if (q->done >= target) { r = ZE_RESULT_SUCCESS; break; }
-        if (timeout == 0 || !xs_ev_wait_until(deadline)) break;
+        if (timeout == 0 || !xs_done_wait_until(deadline)) break;
     }
     pthread_mutex_unlock(&xs_ev_mu);
     return r;
@@ -687,7 +730,7 @@ XS_IMPL ze_result_t xs_zeCommandQueueDestroy(ze_command_queue_handle_t h) {
     pthread_mutex_unlock(&xs_ev_mu);
     // wait for the queue's work to drain (even after a device loss the worker finishes each batch)
     pthread_mutex_lock(&xs_ev_mu);
-    while (q->done < target) xs_ev_wait_until(xs_deadline(50000000ull));
+    while (q->done < target) xs_done_wait_until(xs_deadline(50000000ull));
     pthread_mutex_unlock(&xs_ev_mu);
     q->magic = 0;
     free(q);
@@ -776,7 +819,7 @@ XS_IMPL ze_result_t xs_zeFenceDestroy(ze_fence_handle_t h) {
     xs_queue *q = f->q;
     if (xs_reg_is(q, XS_T_QUEUE)) {
         pthread_mutex_lock(&xs_ev_mu);
-        while (q->done < q->submitted) xs_ev_wait_until(xs_deadline(50000000ull));
+        while (q->done < q->submitted) xs_done_wait_until(xs_deadline(50000000ull));
         pthread_mutex_unlock(&xs_ev_mu);
     }
     f->magic = 0;
@@ -794,7 +837,7 @@ XS_IMPL ze_result_t xs_zeFenceHostSynchronize(ze_fence_handle_t h, uint64_t time
     for (;;) {
         if (xs_dev_lost(f->dev)) { r = ZE_RESULT_ERROR_DEVICE_LOST; break; }
         if (f->state) { r = ZE_RESULT_SUCCESS; break; }
-        if (timeout == 0 || !xs_ev_wait_until(deadline)) break;
+        if (timeout == 0 || !xs_done_wait_until(deadline)) break;
     }
     pthread_mutex_unlock(&xs_ev_mu);
     return r;

@@ -141,7 +141,14 @@ struct xs_engine {
     uint64_t busy_ns;            // accumulated busy time (for sysman)
     uint64_t busy_since_ns;      // non-zero while executing
     uint64_t ops_done;
+    // Device time (queue.c "device time"), engine thread only: how far this thread runs behind the
+    // modelled engine while executing a command (host ns), and when the previous command ended.
+    uint64_t lag_ns;
+    uint64_t prev_end_ns;
 };
+// The modelled fixed latency of a command on e (submission, launch): waits until `ns` after the
+// engine's device time, not after whenever its thread got the CPU (queue.c "device time").
+void xs_engine_delay(xs_engine *e, uint64_t ns);
 
 typedef struct xs_tile_res {
     xs_resource compute, membw;
@@ -222,10 +229,17 @@ struct xs_event {
     // xs_ev_mu: a signal wakes xs_ev_cv only when someone waits for this event, as a GPU's memory write
     // wakes no one else (every op signalling an event otherwise woke every host waiter).
     uint32_t waiters;
+    uint64_t signal_ns;  // device time (host ns) of the latest signal, under xs_ev_mu: a wait ends no earlier
 };
 extern pthread_mutex_t xs_ev_mu;
 extern pthread_cond_t xs_ev_cv;
-void xs_event_signal(xs_event *e, bool ts, uint64_t start, uint64_t end);
+// Threads waiting now (under xs_ev_mu) for a completion counter or a fence (list/queue synchronize,
+// fence synchronize, destroys draining work): a batch's completion wakes xs_ev_cv only when there are
+// any, as a GPU finishing a batch interrupts no host thread that waits for something else (a waiter in
+// zeEventHostSynchronize was woken, and the engine preempted by it, at every immediate append's end).
+extern uint32_t xs_done_waiters;
+bool xs_done_wait_until(uint64_t deadline);
+void xs_event_signal(xs_event *e, bool ts, uint64_t start, uint64_t end, uint64_t at_ns);
 void xs_event_reset(xs_event *e);
 bool xs_event_valid(ze_event_handle_t h);
 
@@ -322,6 +336,7 @@ typedef struct xs_batch {
     xs_fence *fence;
     uint64_t *done_counter;  // incremented under xs_ev_mu when the batch finishes
     uint64_t submit_ticks;
+    uint64_t submit_ns;      // host ns (xs_now_ns) of the submission: no command of it starts earlier
 } xs_batch;
 
 void xs_engine_submit(xs_engine *e, xs_batch *b);

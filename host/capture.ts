@@ -700,6 +700,42 @@ export class Capture {
     }
   }
 
+  /**
+   * Rates of the newest live capture over the last second (the exporter's): operations started per
+   * second and their median submit→start latency; `recording` while it receives operations.
+   */
+  captureRates(): { recording: boolean; opsPerSec?: number; submitToStartP50Ns?: number } {
+    const e = this.newest;
+    const recording = this.started && !this.paused && !this.closed && this.isLive(e);
+    const external = e.clock;
+    if (!this.runtime && !external) return { recording };
+    let started = 0;
+    const lat: number[] = [];
+    for (const device of e.devices) {
+      let now: number;
+      try {
+        now = external ? external() : this.clock!.now(device);
+      } catch {
+        continue;
+      }
+      const from = now - 1e9;
+      this.recent.forEach((rDevice, _key, submit, start) => {
+        if (rDevice !== device || start < from || start >= now) return;
+        started++;
+        lat.push(start - submit);
+      });
+    }
+    const out: { recording: boolean; opsPerSec?: number; submitToStartP50Ns?: number } = {
+      recording,
+      opsPerSec: started,
+    };
+    if (lat.length) {
+      lat.sort((a, b) => a - b);
+      out.submitToStartP50Ns = lat[Math.ceil(lat.length / 2) - 1]!;
+    }
+    return out;
+  }
+
   // ---- state and control ----
 
   /** The state of the capture `client` views. */

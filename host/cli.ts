@@ -114,6 +114,7 @@ Exit codes: 0 every check passed (warnings and skips allowed); 1 a check failed;
             2 the diagnostics could not run (bad option, no such device, runtime unusable).
 `,
   serve: `Usage: xpuscope serve [--port N] [--host H] [--static DIR] [--allow-launch]
+                      [--metrics-only] [--diag-every DURATION]
                       [--driver auto|system|sim] [--profile NAMES]
 
 Serve the xpuscope UI (the built renderer) over HTTP and its API over a WebSocket at /ws.
@@ -127,6 +128,14 @@ Options:
   --static DIR   Directory of the built renderer (default: dist/renderer in the package)
   --allow-launch Let the page start programs to record (the Record view). Off by default: whoever
                  can use the page can then run any command as you. With --host, anyone with the token.
+  --metrics-only Serve only GET /metrics (Prometheus text format): no UI, no WebSocket. For headless
+                 GPU servers scraped by Prometheus; with --host, scrapes need the token as
+                 "Authorization: Bearer <token>" (Prometheus: authorization: {credentials: ...}).
+  --diag-every DURATION
+                 Re-run diagnostics levels 1-2 now and every DURATION (e.g. 10m, 1h; at least 10s),
+                 so xpuscope_diagnostic_result on /metrics stays current. Off by default.
+
+GET /metrics is served in every mode (see host/README.md, "Metrics" for the metric names).
 
 Stops cleanly on SIGINT (Ctrl-C) or SIGTERM. Exit codes: 0 stopped; 1 could not start; 2 usage error.
 `,
@@ -140,6 +149,8 @@ const OPTIONS = {
   host: { type: 'string' },
   static: { type: 'string' },
   'allow-launch': { type: 'boolean' },
+  'metrics-only': { type: 'boolean' },
+  'diag-every': { type: 'string' },
   level: { type: 'string' },
   junit: { type: 'string' },
   device: { type: 'string' },
@@ -153,7 +164,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   devices: ['json'],
   info: ['json'],
   diag: ['json', 'level', 'junit', 'device'],
-  serve: ['port', 'host', 'static', 'allow-launch'],
+  serve: ['port', 'host', 'static', 'allow-launch', 'metrics-only', 'diag-every'],
   help: [],
 };
 
@@ -291,9 +302,22 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       driver,
       profile,
       allowLaunch: values['allow-launch'] === true,
+      metricsOnly: values['metrics-only'] === true,
+      diagEveryMs:
+        values['diag-every'] === undefined ? undefined : parseDuration(values['diag-every'], '--diag-every'),
     },
     io,
   );
+}
+
+/** "90s", "10m", "1h", "500ms" or plain seconds → ms; at least 10 s (a level-2 run takes seconds). */
+function parseDuration(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m?.[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const ms = m ? Number(m[1]) * unit : NaN;
+  if (!Number.isFinite(ms) || ms < 10_000)
+    throw new UsageError(`${what} needs a duration of at least 10s, like 30s, 10m or 1h (got "${text}")`);
+  return ms;
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {
@@ -446,6 +470,8 @@ interface ServeArgs {
   driver: DriverRequest;
   profile: string | undefined;
   allowLaunch: boolean;
+  metricsOnly: boolean;
+  diagEveryMs: number | undefined;
 }
 
 async function serveCommand(args: ServeArgs, io: CliIo): Promise<number> {
@@ -462,6 +488,8 @@ async function serveCommand(args: ServeArgs, io: CliIo): Promise<number> {
   }
   if (args.host !== undefined) options.host = args.host;
   if (args.staticDir !== undefined) options.staticDir = args.staticDir;
+  if (args.metricsOnly) options.metricsOnly = true;
+  if (args.diagEveryMs !== undefined) options.diagEveryMs = args.diagEveryMs;
   if (args.profile !== undefined) options.profile = args.profile;
 
   let server: import('./serve.js').RunningServer;
@@ -484,7 +512,7 @@ async function serveCommand(args: ServeArgs, io: CliIo): Promise<number> {
   }
 
   // Exactly one first line on stdout: scripts (e2e, npm start) parse it.
-  io.stdout.write(`xpuscope serving ${server.url}\n`);
+  io.stdout.write(`xpuscope serving ${args.metricsOnly ? server.metricsUrl : server.url}\n`);
   io.onServing?.(server);
   if (server.token !== undefined) {
     log(

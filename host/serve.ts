@@ -93,11 +93,20 @@ export interface ServeOptions {
    * up or above 64 MiB queued). Tests shorten them.
    */
   slowClient?: { backpressureBytes?: number; stalledMs?: number; maxBufferedBytes?: number };
+  /**
+   * Serve only `GET /metrics` (Prometheus text; host/metrics.ts): no UI, no WebSocket — for headless
+   * GPU servers (`xpuscope serve --metrics-only`).
+   */
+  metricsOnly?: boolean;
+  /** Re-run diagnostics levels 1–2 this often (ms), so `xpuscope_diagnostic_result` stays current. */
+  diagEveryMs?: number;
 }
 
 export interface RunningServer {
   /** URL to open, e.g. `http://127.0.0.1:34567/` (with `?token=…` when a token is required). */
   url: string;
+  /** The Prometheus endpoint, e.g. `http://127.0.0.1:34567/metrics` (with `?token=…` when required). */
+  metricsUrl: string;
   /** WebSocket URL of the API, e.g. `ws://127.0.0.1:34567/ws` (with `?token=…` when required). */
   wsUrl: string;
   port: number;
@@ -159,6 +168,7 @@ export const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 const DOWNLOAD_RE = /^\/download\/([a-f0-9]{32})$/;
 export const UPLOAD_PATH = '/upload';
+export const METRICS_PATH = '/metrics';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -506,6 +516,30 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     req.pipe(out);
   }
 
+  /**
+   * `GET /metrics`: Host checked as for everything; with a token (non-loopback bind) Prometheus presents
+   * it as `Authorization: Bearer <token>` (its `authorization` scrape setting), or `?token=`; compared in
+   * constant time. The text comes from the service (cached ≤ 500 ms there, bounded wait here).
+   */
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (token !== undefined) {
+      const auth = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      const given = auth ?? new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+      if (given === null || given === undefined || !safeEqual(given, token)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="xpuscope"');
+        return sendText(req, res, 401, 'Missing or wrong access token (Authorization: Bearer <token>).\n');
+      }
+    }
+    const svc = service;
+    const text = svc ? await svc.metricsText() : '# xpuscope: starting\n';
+    res.writeHead(200, {
+      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'Content-Length': Buffer.byteLength(text),
+    });
+    res.end(req.method === 'HEAD' ? undefined : text);
+  }
+
   const server = createServer((req, res) => {
     const refused = checkHost(req);
     if (refused) {
@@ -513,6 +547,20 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       return sendText(req, res, refused.status, `${refused.message}\n`);
     }
     const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    if (pathname === METRICS_PATH) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('Allow', 'GET, HEAD');
+        return sendText(req, res, 405, 'Method not allowed.\n');
+      }
+      serveMetrics(req, res).catch(() => {
+        if (!res.headersSent) sendText(req, res, 500, 'Internal error.\n');
+        else res.destroy();
+      });
+      return;
+    }
+    if (options.metricsOnly) {
+      return sendText(req, res, 404, 'This server only serves /metrics (xpuscope serve --metrics-only).\n');
+    }
     if (pathname === UPLOAD_PATH) {
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');
@@ -558,6 +606,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       return rejectUpgrade(socket, { status: 400, message: 'Bad request path.' });
     }
     const refusal =
+      (options.metricsOnly
+        ? { status: 404, message: 'This server only serves /metrics (xpuscope serve --metrics-only).' }
+        : null) ??
       (url.pathname === WS_PATH
         ? null
         : { status: 404, message: `No WebSocket endpoint here; use ${WS_PATH}.` }) ??
@@ -697,9 +748,24 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const base = `http://${urlHost(shownHost)}:${port}`;
   const query = token === undefined ? '' : `?token=${token}`;
 
+  // `--diag-every`: diagnostics levels 1–2 now and then periodically, for xpuscope_diagnostic_result.
+  let diagTimer: NodeJS.Timeout | undefined;
+  if (options.diagEveryMs !== undefined && options.diagEveryMs > 0) {
+    const runDiag = (): void => {
+      hosted.call('diag.run', { level: 2 }).then(
+        (r) => log(`diagnostics level 2: ${r.summary.fail} failed, ${r.summary.warn} warnings`),
+        (err: unknown) => log(`diagnostics did not run: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    };
+    runDiag();
+    diagTimer = setInterval(runDiag, options.diagEveryMs);
+    diagTimer.unref();
+  }
+
   let closing: Promise<void> | undefined;
   return {
     url: `${base}/${query}`,
+    metricsUrl: `${base}${METRICS_PATH}${query}`,
     wsUrl: `ws://${urlHost(shownHost)}:${port}${WS_PATH}${query}`,
     port,
     host: address.address,
@@ -709,6 +775,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     close() {
       closing ??= (async () => {
         clearInterval(heartbeat);
+        if (diagTimer) clearInterval(diagTimer);
         for (const ws of wss.clients) ws.terminate();
         wss.close();
         const closed = new Promise<void>((done) => server.close(() => done()));

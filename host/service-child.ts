@@ -48,7 +48,8 @@ export type ParentMessage =
   | { type: 'unsubscribe'; sub: number }
   | { type: 'ready'; sub: number; ready: boolean }
   | { type: 'upload'; id: string; path: string }
-  | { type: 'ping'; seq: number };
+  | { type: 'ping'; seq: number }
+  | { type: 'metrics'; tag: number };
 
 export type ChildMessage =
   | { type: 'boot' }
@@ -57,7 +58,8 @@ export type ChildMessage =
   | { type: 'reply'; tag: number; reply: ReplyMessage }
   | { type: 'event'; sub: number; message: EventMessage }
   | { type: 'download'; id: string; filename: string; path: string }
-  | { type: 'pong'; seq: number };
+  | { type: 'pong'; seq: number }
+  | { type: 'metrics'; tag: number; text: string };
 
 /** Runs the child side on this process's IPC channel. Called at import when this is the forked entry. */
 export function runServiceChild(): void {
@@ -129,6 +131,12 @@ export function runServiceChild(): void {
       case 'init':
         init(m.options);
         return;
+      case 'metrics': {
+        const svc = service;
+        if (!svc) return;
+        void svc.metricsText().then((text) => send({ type: 'metrics', tag: m.tag, text }));
+        return;
+      }
       case 'request': {
         const svc = service;
         if (!svc) return;

@@ -50,6 +50,8 @@ export interface HostedService {
   call<M extends MethodName>(method: M, params: ParamsOf<M>, ctx?: CallContext): Promise<ResultOf<M>>;
   on(listener: EventListener, options?: SubscribeOptions): () => void;
   publish<E extends EventName>(event: E, data: Events[E]): void;
+  /** Prometheus text (GET /metrics); resolves within a bound even when the service is busy or gone. */
+  metricsText(): Promise<string>;
   readonly state: ServiceState;
   close(): void;
 }
@@ -123,6 +125,8 @@ const TRAILER = '\n]}\n';
 const EMPTY_TRACE = '{"traceEvents":[]}\n';
 /** How often subscribers reported as backed up are checked again. */
 const READY_POLL_MS = 50;
+/** A scrape waits at most this long for the service process, then gets the last text it sent. */
+const METRICS_WAIT_MS = 1500;
 /** Requests queued while the child (re)starts. */
 const MAX_QUEUED = 1000;
 
@@ -304,6 +308,9 @@ export class ServiceProcess implements HostedService {
   private lastHeard = 0;
   private hungFor: string | undefined;
   private readonly hangTimeoutMs: number;
+  /** Scrapes waiting for the child's text, and the last text it sent (served when it is slow or gone). */
+  private readonly metricsWaiters = new Map<number, (text: string) => void>();
+  private lastMetrics: string | undefined;
 
   constructor(private readonly options: ServiceProcessOptions = {}) {
     this.log = options.log ?? (() => {});
@@ -538,6 +545,12 @@ export class ServiceProcess implements HostedService {
           // a failing transport must not break the others
         }
         this.checkReady(m.sub, s);
+        return;
+      }
+      case 'metrics': {
+        this.lastMetrics = m.text;
+        this.metricsWaiters.get(m.tag)?.(m.text);
+        this.metricsWaiters.delete(m.tag);
         return;
       }
       case 'download': {
@@ -803,6 +816,38 @@ export class ServiceProcess implements HostedService {
       this.listeners.delete(listener);
       if (this.child && this.up) this.sendTo(this.child, { type: 'unsubscribe', sub });
     };
+  }
+
+  /**
+   * The service process's metrics text; when it does not answer within METRICS_WAIT_MS (busy in a long
+   * driver call, restarting, gone), the last text it sent with a comment saying so — a scrape is never
+   * held up, and `xpuscope_up` goes 0 when no text ever came.
+   */
+  metricsText(): Promise<string> {
+    const stale = (why: string): string =>
+      this.lastMetrics !== undefined
+        ? `# xpuscope: ${why}; these are the values it last reported\n${this.lastMetrics}`
+        : `# xpuscope: ${why}\n# TYPE xpuscope_up gauge\nxpuscope_up 0\n`;
+    if (this.closed) return Promise.resolve(stale('the service is closed'));
+    if (!this.child || !this.up) return Promise.resolve(stale('the GPU service process is (re)starting'));
+    const tag = this.nextTag++;
+    const child = this.child;
+    return new Promise((done) => {
+      const timer = setTimeout(() => {
+        this.metricsWaiters.delete(tag);
+        done(stale(`the GPU service process did not answer within ${METRICS_WAIT_MS} ms`));
+      }, METRICS_WAIT_MS);
+      timer.unref();
+      this.metricsWaiters.set(tag, (text) => {
+        clearTimeout(timer);
+        done(text);
+      });
+      if (!this.sendTo(child, { type: 'metrics', tag })) {
+        clearTimeout(timer);
+        this.metricsWaiters.delete(tag);
+        done(stale('the GPU service process is not reachable'));
+      }
+    });
   }
 
   publish<E extends EventName>(event: E, data: Events[E]): void {

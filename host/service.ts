@@ -191,6 +191,11 @@ export interface Service {
   readonly state: ServiceState;
   /** The live capture (timeline, counters). */
   readonly capture: Capture;
+  /**
+   * The Prometheus exposition text (`GET /metrics`; host/metrics.ts): devices, Sysman telemetry, the
+   * live capture's rates, the last diagnostics. Read at most every 500 ms; never rejects.
+   */
+  metricsText(): Promise<string>;
   /** Stop answering (later requests get `CLOSED`) and drop all listeners. */
   close(): void;
 }
@@ -300,6 +305,9 @@ export function createService(options: ServiceOptions = {}): Service {
   }
 
   let diagRunning = false;
+  /** The newest diagnostics report (for the exporter's xpuscope_diagnostic_result). */
+  let lastDiag: import('../protocol/views.js').DiagReport | undefined;
+  let exporter: import('./metrics.js').MetricsExporter | undefined;
   let scenarioRunning: string | undefined;
   let recordSession: import('./record/session.js').RecordSession | undefined;
 
@@ -417,6 +425,7 @@ export function createService(options: ServiceOptions = {}): Service {
             });
           } else if (p.index + 1 === p.total) publish('diag.progress', { done: p.total, total: p.total });
         });
+        lastDiag = report;
         return report;
       } finally {
         diagRunning = false;
@@ -795,6 +804,22 @@ export function createService(options: ServiceOptions = {}): Service {
       return state;
     },
     capture,
+    async metricsText() {
+      if (!exporter) {
+        const { MetricsExporter } = await import('./metrics.js');
+        exporter ??= new MetricsExporter({
+          runtime: loadRuntime,
+          captureRates: () => capture.captureRates(),
+          lastDiagnostics: () => lastDiag,
+        });
+      }
+      try {
+        return await exporter.text();
+      } catch (err) {
+        // the exporter is an extra: say why in the text itself rather than failing the scrape
+        return `# xpuscope: metrics could not be read: ${errorText(err).replace(/\n/g, ' ')}\n`;
+      }
+    },
     close() {
       closed = true;
       listeners.clear();

@@ -52,6 +52,8 @@ export interface DeviceSummary {
   totalMemory?: number;
   /** Level Zero driver version as the driver encodes it, e.g. "1.3.27642". */
   driverVersion?: string;
+  /** The Level Zero API version its driver supports (zeDriverGetApiVersion), "major.minor". */
+  apiVersion?: string;
   uuid?: string;
 }
 

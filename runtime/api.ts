@@ -39,6 +39,7 @@ import {
   synchronize,
   withStream,
 } from './streams.js';
+import { getTelemetry } from './telemetry.js';
 import { xpuCore } from './xpu.js';
 
 export const xpu = {
@@ -75,6 +76,8 @@ export const xpu = {
   memGetInfo,
   emptyCache,
   setPerProcessMemoryFraction,
+  // telemetry (Sysman; what a driver does not report is absent)
+  getTelemetry,
   // kernels
   kernels,
   // profiling

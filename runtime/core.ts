@@ -272,6 +272,7 @@ function summarize(d: DeviceRecord, simulated: boolean, ze: ZeLib): DeviceSummar
     integrated: (d.props.num('flags') & 1) !== 0,
     simulated,
     driverVersion: driverVersionString(d.driver.driverVersion),
+    apiVersion: d.driver.apiVersion,
     uuid: uuidString(d.props.bytes('uuid')),
   };
   const total = totalMemory(ze, d.handle);

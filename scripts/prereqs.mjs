@@ -71,6 +71,15 @@ export const prerequisites = [
     present: () => hasCommand('valgrind'),
   },
   {
+    name: 'Prometheus (/usr/bin/prometheus)',
+    pkg: 'prometheus',
+    why: "the exporter's tests scrape `xpuscope serve` with a real Prometheus and query its API",
+    for: ['test'],
+    /** Where it cannot be installed, that suite is skipped with the reason (never counted as passed). */
+    optional: true,
+    present: () => existsSync('/usr/bin/prometheus'),
+  },
+  {
     name: 'Chromium (/usr/bin/chromium)',
     pkg: 'chromium',
     why: "the end-to-end tests drive the UI in Debian's Chromium",

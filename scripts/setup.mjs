@@ -34,10 +34,20 @@ function ensureOsPackages() {
     const still = missingFor(purpose === 'test' ? 'test' : 'start');
     if (install && install.status === 0 && still.length === 0) return;
     console.error(`[setup] apt-get could not install everything: ${still.map((m) => m.pkg).join(' ')}`);
-  }
+    if (still.every((m) => m.optional)) return warnOptional(still);
+  } else if (missing.every((m) => m.optional)) return warnOptional(missing);
   console.error('[setup] xpuscope needs these OS packages. Install them and run the command again:');
   console.error(`    sudo apt-get update && sudo apt-get install -y ${pkgs.join(' ')}`);
   process.exit(1);
+}
+
+/** Optional prerequisites (a test suite that needs them skips, saying why): go on without them. */
+function warnOptional(missing) {
+  const pkgs = [...new Set(missing.map((m) => m.pkg))];
+  console.warn(
+    `[setup] going on without ${pkgs.join(' ')}: the tests that need it are skipped, with the reason`,
+  );
+  console.warn(`    to run them: sudo apt-get install -y ${pkgs.join(' ')}`);
 }
 
 function lockHash() {

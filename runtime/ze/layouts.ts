@@ -2,7 +2,7 @@
 // Buffers read and written by offset; `tests/runtime/layouts.test.ts` compiles a C program against the
 // installed headers and checks every size and offset below. Field names are the C member names.
 
-export type FieldType = 'u8' | 'u32' | 'i32' | 'u64' | 'size' | 'ptr' | 'chars' | 'bytes' | 'u32s';
+export type FieldType = 'u8' | 'u32' | 'i32' | 'u64' | 'f64' | 'size' | 'ptr' | 'chars' | 'bytes' | 'u32s';
 
 export interface FieldSpec {
   readonly off: number;
@@ -22,6 +22,8 @@ export interface StructLayout {
 const u32 = (off: number): FieldSpec => ({ off, type: 'u32' });
 const i32 = (off: number): FieldSpec => ({ off, type: 'i32' });
 const u64 = (off: number): FieldSpec => ({ off, type: 'u64' });
+const f64 = (off: number): FieldSpec => ({ off, type: 'f64' });
+const u8 = (off: number): FieldSpec => ({ off, type: 'u8' });
 const size = (off: number): FieldSpec => ({ off, type: 'size' });
 const ptr = (off: number): FieldSpec => ({ off, type: 'ptr' });
 const chars = (off: number, len: number): FieldSpec => ({ off, type: 'chars', len });
@@ -66,6 +68,11 @@ export const STYPE = {
 
 /** zes_structure_type_t values used here (Sysman; checked against zes_api.h). */
 export const ZES_STYPE = {
+  ENGINE_PROPERTIES: 0x5,
+  POWER_PROPERTIES: 0xd,
+  FREQ_PROPERTIES: 0x9,
+  TEMP_PROPERTIES: 0x14,
+  FREQ_STATE: 0x1b,
   MEM_STATE: 0x1e,
 } as const;
 
@@ -235,6 +242,45 @@ export const L = {
     free: u64(24),
     size: u64(32),
   }),
+  // Sysman telemetry (runtime/telemetry.ts).
+  zes_engine_properties_t: layout('zes_engine_properties_t', 32, ZES_STYPE.ENGINE_PROPERTIES, {
+    ...head,
+    type: u32(16),
+    onSubdevice: u8(20),
+    subdeviceId: u32(24),
+  }),
+  zes_engine_stats_t: layout('zes_engine_stats_t', 16, undefined, {
+    activeTime: u64(0),
+    timestamp: u64(8),
+  }),
+  zes_freq_properties_t: layout('zes_freq_properties_t', 48, ZES_STYPE.FREQ_PROPERTIES, {
+    ...head,
+    type: u32(16),
+    onSubdevice: u8(20),
+    subdeviceId: u32(24),
+    min: f64(32),
+    max: f64(40),
+  }),
+  zes_freq_state_t: layout('zes_freq_state_t', 64, ZES_STYPE.FREQ_STATE, {
+    ...head,
+    request: f64(24),
+    actual: f64(48),
+  }),
+  zes_temp_properties_t: layout('zes_temp_properties_t', 48, ZES_STYPE.TEMP_PROPERTIES, {
+    ...head,
+    type: u32(16),
+    onSubdevice: u8(20),
+    subdeviceId: u32(24),
+  }),
+  zes_power_properties_t: layout('zes_power_properties_t', 40, ZES_STYPE.POWER_PROPERTIES, {
+    ...head,
+    onSubdevice: u8(16),
+    subdeviceId: u32(20),
+  }),
+  zes_power_energy_counter_t: layout('zes_power_energy_counter_t', 16, undefined, {
+    energy: u64(0),
+    timestamp: u64(8),
+  }),
   ze_driver_extension_properties_t: layout('ze_driver_extension_properties_t', 260, undefined, {
     name: chars(0, 256),
     version: u32(256),
@@ -285,6 +331,8 @@ export class Struct<S extends StructLayout = StructLayout> {
       case 'size':
       case 'ptr':
         return Number(this.buf.readBigUInt64LE(f.off));
+      case 'f64':
+        return this.buf.readDoubleLE(f.off);
       default:
         throw new Error(`${this.layout.name}.${field} is not a number`);
     }
@@ -321,6 +369,9 @@ export class Struct<S extends StructLayout = StructLayout> {
         break;
       case 'i32':
         this.buf.writeInt32LE(Number(value), f.off);
+        break;
+      case 'f64':
+        this.buf.writeDoubleLE(Number(value), f.off);
         break;
       default:
         this.buf.writeBigUInt64LE(BigInt(value), f.off);

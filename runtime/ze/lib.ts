@@ -87,6 +87,21 @@ const OPTIONAL = {
   zesDeviceEnumMemoryModules:
     'int32_t zesDeviceEnumMemoryModules(void *hDevice, void *pCount, void *phMemory)',
   zesMemoryGetState: 'int32_t zesMemoryGetState(void *hMemory, void *pState)',
+  /** Sysman telemetry (runtime/telemetry.ts): engine activity, frequency, temperature, energy. */
+  zesDeviceEnumEngineGroups: 'int32_t zesDeviceEnumEngineGroups(void *hDevice, void *pCount, void *phEngine)',
+  zesEngineGetProperties: 'int32_t zesEngineGetProperties(void *hEngine, void *pProperties)',
+  zesEngineGetActivity: 'int32_t zesEngineGetActivity(void *hEngine, void *pStats)',
+  zesDeviceEnumFrequencyDomains:
+    'int32_t zesDeviceEnumFrequencyDomains(void *hDevice, void *pCount, void *phFrequency)',
+  zesFrequencyGetProperties: 'int32_t zesFrequencyGetProperties(void *hFrequency, void *pProperties)',
+  zesFrequencyGetState: 'int32_t zesFrequencyGetState(void *hFrequency, void *pState)',
+  zesDeviceEnumTemperatureSensors:
+    'int32_t zesDeviceEnumTemperatureSensors(void *hDevice, void *pCount, void *phTemperature)',
+  zesTemperatureGetProperties: 'int32_t zesTemperatureGetProperties(void *hTemperature, void *pProperties)',
+  zesTemperatureGetState: 'int32_t zesTemperatureGetState(void *hTemperature, void *pTemperature)',
+  zesDeviceEnumPowerDomains: 'int32_t zesDeviceEnumPowerDomains(void *hDevice, void *pCount, void *phPower)',
+  zesPowerGetProperties: 'int32_t zesPowerGetProperties(void *hPower, void *pProperties)',
+  zesPowerGetEnergyCounter: 'int32_t zesPowerGetEnergyCounter(void *hPower, void *pEnergy)',
   /** 1.0 core; optional so that a loader without it still loads. */
   zeDriverGetExtensionFunctionAddress:
     'int32_t zeDriverGetExtensionFunctionAddress(void *hDriver, const char *name, void *ppFunctionAddress)',

@@ -152,6 +152,37 @@ describe.skipIf(!SIM_BUILT)('GET /metrics', () => {
     expect((await rawRequest(s.port, '/metrics', { Host: `evil.example:${s.port}` })).status).toBe(403);
   });
 
+  it('a scrape does not wait for a running scenario, and sees its operations per second', async () => {
+    const s = await startServer({
+      port: 0,
+      inProcess: true,
+      driver: 'sim',
+      profile: 'arc-a770',
+      staticDir: fakeRenderer(),
+    });
+    servers.push(s);
+    let done = false;
+    const run = s.service
+      .call('scenario.run', {
+        name: 'concurrency',
+        device: 0,
+        params: { streams: 2, kernels: 40, durationMs: 25 },
+      })
+      .finally(() => (done = true));
+    const host = { Host: `127.0.0.1:${s.port}` };
+    // wait until the run's operations show, then check the scrape came back while it still ran
+    let text = '';
+    for (let i = 0; i < 200 && !done; i++) {
+      text = (await rawRequest(s.port, '/metrics', host)).body;
+      if (value(text, 'xpuscope_capture_operations_per_second')! > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(done).toBe(false);
+    expect(value(text, 'xpuscope_capture_recording')).toBe(1);
+    expect(value(text, 'xpuscope_capture_operations_per_second')).toBeGreaterThan(0);
+    await run;
+  });
+
   it('--metrics-only serves nothing else; with a token, scrapes need "Authorization: Bearer"', async () => {
     const s = await startServer({
       port: 0,

@@ -268,7 +268,7 @@ export function createService(options: ServiceOptions = {}): Service {
     if (recordSession) return recordSession;
     const { RecordSession } = await import('./record/session.js');
     const driverMod = await import('../runtime/driver.js');
-    const { analyzeTimeline } = await import('../runtime/timeline/analysis.js');
+    const { analyzeTimeline } = await import('../runtime/timeline/index.js');
     const resolveDriver = (driver?: DriverRequest, profile?: string) => {
       const opts: { driver?: DriverRequest; profile?: string } = {};
       if (driver !== undefined) opts.driver = driver;
@@ -535,7 +535,7 @@ export function createService(options: ServiceOptions = {}): Service {
       captureCall(() => capture.closeCapture(id, clientOf(ctx))),
     'trace.export': async ({ path, capture: which }, ctx): Promise<ResultOf<'trace.export'>> => {
       refuseServerPath(path, 'export');
-      const { writeChromeTrace } = await import('../runtime/trace/export.js');
+      const { writeChromeTrace } = await import('../runtime/trace/index.js');
       let target: string;
       let downloadId: string | undefined;
       if (path !== undefined) {
@@ -605,7 +605,7 @@ export function createService(options: ServiceOptions = {}): Service {
         file = await checkReadableFile(path!);
       }
       try {
-        const { importTrace } = await import('../runtime/trace/import.js');
+        const { importTrace } = await import('../runtime/trace/index.js');
         const { Timeline } = await import('../runtime/timeline/index.js');
         const tl = new Timeline({ laneCapacity: 1 << 20, edgeCapacity: 1 << 22 });
         let result;

@@ -3,7 +3,7 @@
 // menu clicks only send a MenuCommand to our window (the page does the work over the sender-checked
 // channels) or show the About box.
 import type { MenuItemConstructorOptions } from 'electron';
-import type { MenuCommand } from './ipc.js';
+import type { MenuCommand } from '../protocol/bridge.js';
 
 /** The page's views, in navigation order (keys 1…8; keep in sync with renderer/App.tsx VIEWS). */
 export const MENU_VIEWS: readonly { id: string; label: string }[] = [

@@ -8,9 +8,19 @@ import {
   IpcChannel,
   type BridgeEvent,
   type BridgeReply,
+  type InvokeChannel,
+  type InvokeChannels,
   type MenuCommand,
   type XpuscopeBridge,
-} from './ipc.js';
+} from '../protocol/bridge.js';
+
+/** ipcRenderer.invoke typed by InvokeChannels (a channel without a request sends no argument). */
+function invoke<C extends InvokeChannel>(
+  channel: C,
+  ...request: InvokeChannels[C]['request'] extends undefined ? [] : [InvokeChannels[C]['request']]
+): Promise<InvokeChannels[C]['reply']> {
+  return ipcRenderer.invoke(channel, ...request) as Promise<InvokeChannels[C]['reply']>;
+}
 
 const batchHandlers = new Set<(data: ArrayBuffer) => void>();
 let batchPort: MessagePort | null = null;
@@ -32,7 +42,7 @@ ipcRenderer.on(IpcChannel.batchPort, (event: IpcRendererEvent) => {
 const bridge: XpuscopeBridge = {
   version: 1,
   call(method: string, params: unknown): Promise<BridgeReply> {
-    return ipcRenderer.invoke(IpcChannel.call, { method: String(method), params }) as Promise<BridgeReply>;
+    return invoke(IpcChannel.call, { method: String(method), params });
   },
   onEvent(handler: (message: BridgeEvent) => void): () => void {
     const listener = (_event: IpcRendererEvent, message: BridgeEvent) => handler(message);
@@ -55,16 +65,13 @@ const bridge: XpuscopeBridge = {
     };
   },
   exportTrace(): Promise<BridgeReply> {
-    return ipcRenderer.invoke(IpcChannel.exportTrace) as Promise<BridgeReply>;
+    return invoke(IpcChannel.exportTrace);
   },
   importTrace(): Promise<BridgeReply> {
-    return ipcRenderer.invoke(IpcChannel.importTrace) as Promise<BridgeReply>;
+    return invoke(IpcChannel.importTrace);
   },
   saveFile(defaultName: string, content: string): Promise<BridgeReply> {
-    return ipcRenderer.invoke(IpcChannel.saveFile, {
-      defaultName: String(defaultName),
-      content: String(content),
-    }) as Promise<BridgeReply>;
+    return invoke(IpcChannel.saveFile, { defaultName: String(defaultName), content: String(content) });
   },
 };
 

@@ -2,7 +2,8 @@
 // the app), talks to it over a MessagePort, and restarts it when it dies. Main only relays.
 import { MessageChannelMain, utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
 import type { ErrorPayload } from '../protocol/contract.js';
-import { UTILITY_BATCH_PORT, UTILITY_INIT, type BridgeEvent, type BridgeReply } from './ipc.js';
+import type { BridgeEvent, BridgeReply } from '../protocol/bridge.js';
+import { UTILITY_BATCH_PORT, UTILITY_INIT } from './ipc.js';
 
 export interface ServiceHostOptions {
   /** Absolute path of the bundled utility entry (dist/electron/utility.cjs). */

@@ -1,8 +1,9 @@
 // The main window and the IPC handlers it may use. Kept free of app-lifecycle code so tests can drive
 // it with a stub `electron` module.
-import { BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
+import { BrowserWindow } from 'electron';
 import { pathToFileURL } from 'node:url';
-import { IpcChannel, type BridgeEvent, type BridgeReply, type MenuCommand } from './ipc.js';
+import { IpcChannel, type BridgeEvent, type BridgeReply, type MenuCommand } from '../protocol/bridge.js';
+import { send, trustedIpcMain } from './ipc-main.js';
 import { createSenderCheck, hardenWebContents, windowOptions } from './security.js';
 
 export interface MainWindowOptions {
@@ -41,10 +42,6 @@ export interface FileDialogs {
   writeFile(path: string, content: string): Promise<void>;
 }
 
-const FORBIDDEN: BridgeReply = {
-  error: { code: 'FORBIDDEN', message: 'This page may not talk to the xpuscope service.' },
-};
-
 /** Longest text the page may ask main to save (diagnostics reports are far smaller). */
 export const MAX_SAVE_CHARS = 32 * 1024 * 1024;
 
@@ -57,8 +54,9 @@ function safeName(name: unknown, fallback: string): string {
 }
 
 /**
- * Registers the ipcMain handlers. Every handler first checks that the sender is the top frame of our
- * window showing our page; anything else is refused and logged. Returns an unregister function.
+ * Registers the ipcMain handlers. Every handler runs behind the sender check (ipc-main.ts): only the
+ * top frame of our window showing our page gets through; anything else is refused and logged.
+ * Returns an unregister function.
  */
 export function registerIpc(
   getWindow: () => BrowserWindow | null,
@@ -67,12 +65,7 @@ export function registerIpc(
   log: (line: string) => void = () => {},
   files?: FileDialogs,
 ): () => void {
-  const isTrusted = createSenderCheck(getWindow, pageUrl);
-  const refuse = (channel: string, event: IpcMainInvokeEvent): BridgeReply => {
-    log(`refused ${channel} from an untrusted sender (${event.senderFrame?.url ?? 'no frame'})`);
-    return FORBIDDEN;
-  };
-  const channels: string[] = [IpcChannel.call];
+  const ipc = trustedIpcMain(createSenderCheck(getWindow, pageUrl), log);
   if (files) {
     const failed = (what: string, error: unknown): BridgeReply => ({
       error: {
@@ -80,8 +73,7 @@ export function registerIpc(
         message: `${what}: ${error instanceof Error ? error.message : String(error)}`,
       },
     });
-    ipcMain.handle(IpcChannel.exportTrace, async (event: IpcMainInvokeEvent): Promise<BridgeReply> => {
-      if (!isTrusted(event)) return refuse(IpcChannel.exportTrace, event);
+    ipc.handle(IpcChannel.exportTrace, async (): Promise<BridgeReply> => {
       const path = await files.save({
         title: 'Export trace',
         defaultName: 'xpuscope-trace.json',
@@ -90,8 +82,7 @@ export function registerIpc(
       if (path === null) return { result: null };
       return backend.call('trace.export', { path });
     });
-    ipcMain.handle(IpcChannel.importTrace, async (event: IpcMainInvokeEvent): Promise<BridgeReply> => {
-      if (!isTrusted(event)) return refuse(IpcChannel.importTrace, event);
+    ipc.handle(IpcChannel.importTrace, async (): Promise<BridgeReply> => {
       const path = await files.open({
         title: 'Import trace',
         filters: [
@@ -102,88 +93,74 @@ export function registerIpc(
       if (path === null) return { result: null };
       return backend.call('trace.import', { path });
     });
-    ipcMain.handle(
-      IpcChannel.saveFile,
-      async (event: IpcMainInvokeEvent, request: unknown): Promise<BridgeReply> => {
-        if (!isTrusted(event)) return refuse(IpcChannel.saveFile, event);
-        const r = (typeof request === 'object' && request !== null ? request : {}) as {
-          defaultName?: unknown;
-          content?: unknown;
-        };
-        if (typeof r.content !== 'string' || r.content.length > MAX_SAVE_CHARS) {
-          return {
-            error: {
-              code: 'INVALID_REQUEST',
-              message: 'Expected { defaultName, content } with text content.',
-            },
-          };
-        }
-        const name = safeName(r.defaultName, 'xpuscope-report.txt');
-        const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : 'txt';
-        const path = await files.save({
-          title: 'Save',
-          defaultName: name,
-          filters: [{ name: ext.toUpperCase(), extensions: [ext] }],
-        });
-        if (path === null) return { result: null };
-        try {
-          await files.writeFile(path, r.content);
-        } catch (error) {
-          return failed(`Could not write ${path}`, error);
-        }
-        return { result: path };
-      },
-    );
-    channels.push(IpcChannel.exportTrace, IpcChannel.importTrace, IpcChannel.saveFile);
-  }
-  ipcMain.handle(
-    IpcChannel.call,
-    async (event: IpcMainInvokeEvent, request: unknown): Promise<BridgeReply> => {
-      if (!isTrusted(event)) {
-        log(`refused ${IpcChannel.call} from an untrusted sender (${event.senderFrame?.url ?? 'no frame'})`);
-        return { error: { code: 'FORBIDDEN', message: 'This page may not talk to the xpuscope service.' } };
-      }
-      if (typeof request !== 'object' || request === null) {
-        return { error: { code: 'INVALID_REQUEST', message: 'Expected { method, params }.' } };
-      }
-      const { method, params } = request as { method?: unknown; params?: unknown };
-      if (typeof method !== 'string' || method.length === 0 || method.length > 64) {
-        return { error: { code: 'INVALID_REQUEST', message: 'Expected a method name.' } };
-      }
-      // File paths reach the service only from main's own dialogs (the export/import channels): the
-      // page may not name files itself, or a compromised page could read or write any user file.
-      if (
-        (method === 'trace.export' || method === 'trace.import') &&
-        typeof params === 'object' &&
-        params !== null &&
-        'path' in params
-      ) {
-        log(`refused ${method} with a file path from the page`);
+    ipc.handle(IpcChannel.saveFile, async (request): Promise<BridgeReply> => {
+      const r = (typeof request === 'object' && request !== null ? request : {}) as {
+        defaultName?: unknown;
+        content?: unknown;
+      };
+      if (typeof r.content !== 'string' || r.content.length > MAX_SAVE_CHARS) {
         return {
           error: {
-            code: 'FORBIDDEN',
-            message: `${method} with a file path may only come from the app's own file dialog.`,
-            hint: 'Use File → Export Trace / Import Trace.',
+            code: 'INVALID_REQUEST',
+            message: 'Expected { defaultName, content } with text content.',
           },
         };
       }
-      // The service validates method and params against protocol/contract.ts.
-      return backend.call(method, params ?? {});
-    },
-  );
-  return () => {
-    for (const channel of channels) ipcMain.removeHandler(channel);
-  };
+      const name = safeName(r.defaultName, 'xpuscope-report.txt');
+      const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : 'txt';
+      const path = await files.save({
+        title: 'Save',
+        defaultName: name,
+        filters: [{ name: ext.toUpperCase(), extensions: [ext] }],
+      });
+      if (path === null) return { result: null };
+      try {
+        await files.writeFile(path, r.content);
+      } catch (error) {
+        return failed(`Could not write ${path}`, error);
+      }
+      return { result: path };
+    });
+  }
+  ipc.handle(IpcChannel.call, async (request): Promise<BridgeReply> => {
+    if (typeof request !== 'object' || request === null) {
+      return { error: { code: 'INVALID_REQUEST', message: 'Expected { method, params }.' } };
+    }
+    const { method, params } = request as { method?: unknown; params?: unknown };
+    if (typeof method !== 'string' || method.length === 0 || method.length > 64) {
+      return { error: { code: 'INVALID_REQUEST', message: 'Expected a method name.' } };
+    }
+    // File paths reach the service only from main's own dialogs (the export/import channels): the
+    // page may not name files itself, or a compromised page could read or write any user file.
+    if (
+      (method === 'trace.export' || method === 'trace.import') &&
+      typeof params === 'object' &&
+      params !== null &&
+      'path' in params
+    ) {
+      log(`refused ${method} with a file path from the page`);
+      return {
+        error: {
+          code: 'FORBIDDEN',
+          message: `${method} with a file path may only come from the app's own file dialog.`,
+          hint: 'Use File → Export Trace / Import Trace.',
+        },
+      };
+    }
+    // The service validates method and params against protocol/schemas.ts.
+    return backend.call(method, params ?? {});
+  });
+  return () => ipc.removeAll();
 }
 
 /** Sends an application-menu command to the window, if it is still there. */
 export function sendMenuCommand(win: BrowserWindow | null, command: MenuCommand): void {
   if (!win || win.isDestroyed() || win.webContents.isDestroyed()) return;
-  win.webContents.send(IpcChannel.menu, command);
+  send(win.webContents, IpcChannel.menu, command);
 }
 
 /** Sends a service push to the window, if it is still there. */
 export function forwardEvent(win: BrowserWindow | null, event: BridgeEvent): void {
   if (!win || win.isDestroyed() || win.webContents.isDestroyed()) return;
-  win.webContents.send(IpcChannel.event, event);
+  send(win.webContents, IpcChannel.event, event);
 }

@@ -42,7 +42,7 @@ import {
   sweepIntervals,
   type TimelineCursor,
 } from '../runtime/timeline/index.js';
-import { ChromeTraceWriter } from '../runtime/trace/export.js';
+import { ChromeTraceWriter } from '../runtime/trace/index.js';
 import { RecentOps } from './recent-ops.js';
 
 type RuntimeModule = typeof import('../runtime/index.js');

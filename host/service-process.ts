@@ -22,18 +22,25 @@
 // its part ends like a closed trace and repairs it if the kill interrupted a flush (cut back to the
 // last complete event, trailer appended), so every part is valid Chrome-trace JSON.
 import { fork, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EventName, Events, MethodName, ParamsOf, ResultOf } from '../protocol/contract.js';
+import {
+  ErrorCodes,
+  requestIdOf,
+  type EventName,
+  type Events,
+  type MethodName,
+  type ParamsOf,
+  type ResultOf,
+} from '../protocol/contract.js';
 import { batchExtent, decodeBatch, encodeBatch } from '../protocol/timeline-batch.js';
 import type { DriverRequest } from '../protocol/devices.js';
 import type { RecordState } from '../protocol/views.js';
+import { sealTraceFile } from '../runtime/trace/index.js';
 import type { ChildMessage, ChildServiceOptions, ParentMessage } from './service-child.js';
 import {
-  ErrorCodes,
   ServiceError,
-  UNKNOWN_ID,
   type CallContext,
   type EventListener,
   type EventMessage,
@@ -41,8 +48,8 @@ import {
   type ServiceOptions,
   type ServiceState,
   type SubscribeOptions,
-  type TransferRegistry,
 } from './service.js';
+import type { TransferRegistry } from './transfers.js';
 
 /** What a transport needs of a service: `createService`'s object and `ServiceProcess` both have it. */
 export interface HostedService {
@@ -55,9 +62,6 @@ export interface HostedService {
   readonly state: ServiceState;
   close(): void;
 }
-
-/** Error code of a reply whose request was in flight when the service process died. */
-export const SERVICE_RESTARTED = 'SERVICE_RESTARTED';
 
 export interface ServiceProcessOptions {
   driver?: DriverRequest;
@@ -120,9 +124,6 @@ interface IdSpace {
   ops: number;
 }
 
-/** One past the largest lane id, string id and op id in an encoded batch (header + columns, no copy). */
-const TRAILER = '\n]}\n';
-const EMPTY_TRACE = '{"traceEvents":[]}\n';
 /** How often subscribers reported as backed up are checked again. */
 const READY_POLL_MS = 50;
 /** A scrape waits at most this long for the service process, then gets the last text it sent. */
@@ -154,49 +155,6 @@ export function tracePartPath(path: string, generation: number): string {
   return join(dirname(path), `${stem}.part${generation}${ext || '.json'}`);
 }
 
-/**
- * Makes a streamed trace file a valid Chrome trace after its writer died: a file that already ends
- * with the writer's trailer is left alone; an empty one gets `{"traceEvents":[]}`; one cut in the
- * middle of a flush is truncated after its last complete event and closed. Returns what it did.
- */
-export function sealTraceFile(path: string): 'ok' | 'empty' | 'repaired' | 'missing' {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r+');
-  } catch {
-    return 'missing';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) {
-      writeSync(fd, EMPTY_TRACE, 0);
-      return 'empty';
-    }
-    const tail = Buffer.alloc(Math.min(size, 1 << 20));
-    readSync(fd, tail, 0, tail.length, size - tail.length);
-    const text = tail.toString('latin1');
-    if (text.endsWith(TRAILER)) return 'ok';
-    // Events are one per line, separated by ",\n": cut after the last complete one.
-    const cut = text.lastIndexOf(',\n');
-    const headerEnd = text.lastIndexOf('"traceEvents":[\n');
-    if (cut >= 0 && cut > headerEnd) {
-      const at = size - tail.length + cut;
-      ftruncateSync(fd, at);
-      writeSync(fd, TRAILER, at);
-    } else if (headerEnd >= 0 && size === tail.length) {
-      const at = headerEnd + '"traceEvents":['.length;
-      ftruncateSync(fd, at);
-      writeSync(fd, ']}\n', at);
-    } else {
-      ftruncateSync(fd, 0);
-      writeSync(fd, EMPTY_TRACE, 0);
-    }
-    return 'repaired';
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function subscribeMessage(sub: number, s: Sub): ParentMessage {
   return s.client !== undefined
     ? { type: 'subscribe', sub, batches: s.batches, client: s.client }
@@ -205,23 +163,6 @@ function subscribeMessage(sub: number, s: Sub): ParentMessage {
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal !== null ? `signal ${signal}` : `exit code ${String(code)}`;
-}
-
-/** The request id in `raw` (for the replies we make up), or UNKNOWN_ID. */
-function requestId(raw: unknown): number {
-  let value: unknown = raw;
-  try {
-    if (typeof raw === 'string') value = JSON.parse(raw);
-    else if (raw instanceof Uint8Array) value = JSON.parse(Buffer.from(raw).toString('utf8'));
-    else if (raw instanceof ArrayBuffer) value = JSON.parse(Buffer.from(raw).toString('utf8'));
-  } catch {
-    return UNKNOWN_ID;
-  }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const id = (value as { id?: unknown }).id;
-    if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
-  }
-  return UNKNOWN_ID;
 }
 
 /** What the IPC channel carries for a WebSocket message: strings and bytes as they are. */
@@ -680,7 +621,7 @@ export class ServiceProcess implements HostedService {
         : `the GPU service process stopped unexpectedly (${how})`;
     if (hungFor === undefined) this.log(`service process ${String(child.pid)} stopped unexpectedly (${how})`);
     this.failPending({
-      code: SERVICE_RESTARTED,
+      code: ErrorCodes.SERVICE_RESTARTED,
       message:
         hungFor !== undefined
           ? `The runtime host stopped responding for ${hungFor} (a driver call hung?) before answering; it was killed and is being restarted.`
@@ -723,7 +664,7 @@ export class ServiceProcess implements HostedService {
   private failPending(error: { code: string; message: string; hint?: string }): void {
     const pending = [...this.pending.values()];
     this.pending.clear();
-    for (const p of pending) p.resolve({ id: requestId(p.raw), error });
+    for (const p of pending) p.resolve({ id: requestIdOf(p.raw), error });
   }
 
   /** Requests waiting for a child that will not come: answer them. */
@@ -739,13 +680,13 @@ export class ServiceProcess implements HostedService {
   handle(raw: unknown, ctx: CallContext = {}): Promise<ReplyMessage> {
     if (this.closed) {
       return Promise.resolve({
-        id: requestId(raw),
+        id: requestIdOf(raw),
         error: { code: ErrorCodes.CLOSED, message: 'The xpuscope service is closed.' },
       });
     }
     if (this.gaveUp) {
       return Promise.resolve({
-        id: requestId(raw),
+        id: requestIdOf(raw),
         error: {
           code: ErrorCodes.UNAVAILABLE,
           message: 'The GPU service process keeps stopping and was not restarted.',
@@ -756,7 +697,7 @@ export class ServiceProcess implements HostedService {
     const value = toCloneable(raw);
     if (this.queue.length >= MAX_QUEUED) {
       return Promise.resolve({
-        id: requestId(value),
+        id: requestIdOf(value),
         error: {
           code: ErrorCodes.BUSY,
           message: 'The GPU service process is restarting and too many requests are waiting.',

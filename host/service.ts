@@ -1,24 +1,29 @@
 // The xpuscope service: one transport-independent object that answers requests and pushes events.
 // `xpuscope serve` hosts it behind a WebSocket (host/serve.ts); the Electron utility process hosts it
-// behind a MessagePort. Nothing here knows about HTTP, WebSocket or Electron.
+// behind a MessagePort. Nothing here knows about HTTP, WebSocket or Electron (the download/upload
+// files are `Transfers`; `xpuscope serve` passes its host/transfers.ts registry).
 //
 // Every message is validated against protocol/contract.ts before dispatch. Bad input of any kind
 // (non-JSON, wrong shape, unknown method, bad params, oversized) yields an error reply
 // `{ id, error: { code, message, hint? } }` — `handle()` never throws and the service keeps answering.
 import {
+  ErrorCodes,
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
-  isMethodName,
-  paramSchemas,
-  requestSchema,
+  UNKNOWN_ID,
+  isOversizedText,
+  requestIdOf,
   type ErrorPayload,
+  type EventMessage,
   type EventName,
   type Events,
   type MethodName,
   type ParamsOf,
+  type ReplyMessage,
   type ResultOf,
   type ServiceHello,
 } from '../protocol/contract.js';
+import { isMethodName, paramSchemas, requestSchema } from '../protocol/schemas.js';
 import type { DeviceList, DriverRequest } from '../protocol/devices.js';
 import type {
   CaptureList,
@@ -28,10 +33,8 @@ import type {
   ScenarioResult,
   TraceImportSummary,
 } from '../protocol/views.js';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, promises as fsp, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { promises as fsp, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute } from 'node:path';
 import {
   Capture,
   CaptureLiveError,
@@ -42,64 +45,21 @@ import {
 } from './capture.js';
 import { packageVersion } from './paths.js';
 
-export type { ErrorPayload, EventName, Events, MethodName } from '../protocol/contract.js';
+export {
+  ErrorCodes,
+  UNKNOWN_ID,
+  type ErrorCode,
+  type ErrorMessage,
+  type ErrorPayload,
+  type EventMessage,
+  type EventName,
+  type Events,
+  type MethodName,
+  type ReplyMessage,
+  type ResultMessage,
+} from '../protocol/contract.js';
 export { DEFAULT_CLIENT, type ClientKey } from './capture.js';
 
-/** Error codes of error replies (`error.code`). */
-export const ErrorCodes = {
-  /** The message was not valid JSON (or not valid UTF-8 text). */
-  PARSE_ERROR: 'PARSE_ERROR',
-  /** The message was JSON but not `{ id, method, params? }`. */
-  INVALID_REQUEST: 'INVALID_REQUEST',
-  /** `method` is not one of the methods in protocol/contract.ts. */
-  UNKNOWN_METHOD: 'UNKNOWN_METHOD',
-  /** `params` does not match the method's schema. */
-  INVALID_PARAMS: 'INVALID_PARAMS',
-  /** The message is larger than MAX_MESSAGE_BYTES. */
-  TOO_LARGE: 'TOO_LARGE',
-  /** The requested driver could not be configured (e.g. another driver is already in use in this process). */
-  DRIVER_CONFIG: 'DRIVER_CONFIG',
-  /** Answered by an older service for a method it does not know (clients tolerate it). */
-  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
-  /** The method is already running (e.g. a second `diag.run`); try again when it finished. */
-  BUSY: 'BUSY',
-  /** The request named a device that does not exist. */
-  NO_DEVICE: 'NO_DEVICE',
-  /** A named thing (scenario, upload id, file) does not exist. */
-  NOT_FOUND: 'NOT_FOUND',
-  /** The request is not allowed over this transport (e.g. a file path sent by a browser client). */
-  FORBIDDEN: 'FORBIDDEN',
-  /** A trace file could not be read or parsed. */
-  TRACE_INVALID: 'TRACE_INVALID',
-  /** A file could not be written or read (permissions, disk full…). */
-  IO_ERROR: 'IO_ERROR',
-  /** A feature this method needs is not available in this build (e.g. diagnostics not installed). */
-  UNAVAILABLE: 'UNAVAILABLE',
-  /** The service was closed. */
-  CLOSED: 'CLOSED',
-  /** The method failed unexpectedly (a bug, or the runtime could not be loaded). */
-  INTERNAL: 'INTERNAL',
-} as const;
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
-
-/** `id` used in error replies when the request's own id could not be read. */
-export const UNKNOWN_ID = -1;
-
-export interface ResultMessage<M extends MethodName = MethodName> {
-  id: number;
-  result: ResultOf<M>;
-}
-export interface ErrorMessage {
-  id: number;
-  error: ErrorPayload;
-}
-export type ReplyMessage = ResultMessage | ErrorMessage;
-
-/** A push on the subscription channel. */
-export interface EventMessage<E extends EventName = EventName> {
-  event: E;
-  data: Events[E];
-}
 export type EventListener = (message: EventMessage) => void;
 
 /** How a transport subscribes (see Service.on). */
@@ -160,8 +120,9 @@ export interface ServiceOptions {
 }
 
 /**
- * What the service needs of the download/upload files: `TransferRegistry` in-process; in the service
- * child process of `xpuscope serve` (host/service-child.ts) a proxy that tells the parent about offers.
+ * What the service needs of the download/upload files: `TransferRegistry` (host/transfers.ts)
+ * in-process; in the service child process of `xpuscope serve` (host/service-child.ts) a proxy that
+ * tells the parent about offers.
  */
 export interface Transfers {
   newFile(suffix?: string): { id: string; path: string };
@@ -315,7 +276,7 @@ export function createService(options: ServiceOptions = {}): Service {
     if (recordSession) return recordSession;
     const { RecordSession } = await import('./record/session.js');
     const driverMod = await import('../runtime/driver.js');
-    const { analyzeTimeline } = await import('../runtime/timeline/analysis.js');
+    const { analyzeTimeline } = await import('../runtime/timeline/index.js');
     const resolveDriver = (driver?: DriverRequest, profile?: string) => {
       const opts: { driver?: DriverRequest; profile?: string } = {};
       if (driver !== undefined) opts.driver = driver;
@@ -583,7 +544,7 @@ export function createService(options: ServiceOptions = {}): Service {
       captureCall(() => capture.closeCapture(id, clientOf(ctx))),
     'trace.export': async ({ path, capture: which }, ctx): Promise<ResultOf<'trace.export'>> => {
       refuseServerPath(path, 'export');
-      const { writeChromeTrace } = await import('../runtime/trace/export.js');
+      const { writeChromeTrace } = await import('../runtime/trace/index.js');
       let target: string;
       let downloadId: string | undefined;
       if (path !== undefined) {
@@ -653,7 +614,7 @@ export function createService(options: ServiceOptions = {}): Service {
         file = await checkReadableFile(path!);
       }
       try {
-        const { importTrace } = await import('../runtime/trace/import.js');
+        const { importTrace } = await import('../runtime/trace/index.js');
         const { Timeline } = await import('../runtime/timeline/index.js');
         const tl = new Timeline({ laneCapacity: 1 << 20, edgeCapacity: 1 << 22 });
         let result;
@@ -714,9 +675,9 @@ export function createService(options: ServiceOptions = {}): Service {
     let id = UNKNOWN_ID;
     try {
       const parsed = decode(raw);
-      if ('error' in parsed) return { id: idOf(parsed.value), error: parsed.error };
+      if ('error' in parsed) return { id: requestIdOf(parsed.value), error: parsed.error };
       const message = parsed.value;
-      id = idOf(message);
+      id = requestIdOf(message);
       if (closed)
         return { id, error: { code: ErrorCodes.CLOSED, message: 'The xpuscope service is closed.' } };
 
@@ -878,12 +839,6 @@ function captureCall<T>(f: () => T): T {
 
 type Decoded = { value: unknown } | { value: unknown; error: ErrorPayload };
 
-/** The id of an oversized message when it leads the text (`{"id": 12, …`), so the client can match the error. */
-function peekId(head: string): number | undefined {
-  const m = /^\s*\{\s*"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(head);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
-}
-
 function tooLarge(bytes: number): ErrorPayload {
   return {
     code: ErrorCodes.TOO_LARGE,
@@ -904,13 +859,9 @@ function parseText(text: string): Decoded {
 
 function decode(raw: unknown): Decoded {
   if (typeof raw === 'string') {
-    // Cheap bound first: UTF-8 needs at least one byte per UTF-16 code unit, at most three.
-    if (raw.length > MAX_MESSAGE_BYTES)
-      return { value: { id: peekId(raw.slice(0, 64)) }, error: tooLarge(raw.length) };
-    if (raw.length * 3 > MAX_MESSAGE_BYTES) {
-      const bytes = Buffer.byteLength(raw, 'utf8');
-      if (bytes > MAX_MESSAGE_BYTES)
-        return { value: { id: peekId(raw.slice(0, 64)) }, error: tooLarge(bytes) };
+    if (isOversizedText(raw)) {
+      const size = raw.length > MAX_MESSAGE_BYTES ? raw.length : Buffer.byteLength(raw, 'utf8');
+      return { value: { id: requestIdOf(raw) }, error: tooLarge(size) };
     }
     return parseText(raw);
   }
@@ -919,12 +870,8 @@ function decode(raw: unknown): Decoded {
       raw instanceof ArrayBuffer
         ? new Uint8Array(raw)
         : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-    if (view.byteLength > MAX_MESSAGE_BYTES) {
-      const head = Buffer.from(view.buffer, view.byteOffset, Math.min(64, view.byteLength)).toString(
-        'latin1',
-      );
-      return { value: { id: peekId(head) }, error: tooLarge(view.byteLength) };
-    }
+    if (view.byteLength > MAX_MESSAGE_BYTES)
+      return { value: { id: requestIdOf(view) }, error: tooLarge(view.byteLength) };
     let text: string;
     try {
       text = decoder.decode(view);
@@ -965,15 +912,6 @@ function decode(raw: unknown): Decoded {
       message: `Message must be a JSON object, got ${raw === null ? 'null' : typeof raw}.`,
     },
   };
-}
-
-/** The request's id when it is readable and valid, else UNKNOWN_ID. */
-function idOf(message: unknown): number {
-  if (message !== null && typeof message === 'object' && !Array.isArray(message)) {
-    const id = (message as { id?: unknown }).id;
-    if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
-  }
-  return UNKNOWN_ID;
 }
 
 interface IssueLike {
@@ -1066,89 +1004,4 @@ async function checkReadableFile(path: string): Promise<string> {
   if (!st) throw new ServiceError(ErrorCodes.NOT_FOUND, `${path} does not exist.`, 'Check the file name.');
   if (!st.isFile()) throw new ServiceError(ErrorCodes.INVALID_PARAMS, `${path} is not a regular file.`);
   return path;
-}
-
-// ---- one-time downloads and uploads (xpuscope serve) ----
-
-interface TransferEntry {
-  path: string;
-  filename: string;
-  expires: number;
-}
-
-/**
- * Temporary files handed over HTTP once: downloads (`trace.export` → `GET /download/<id>`) and uploads
- * (`POST /upload` → `trace.import {upload: id}`). Ids are 32 random hex digits; each is usable once and
- * expires after `ttlMs` (10 minutes); its file is deleted then. Files live in a private temporary folder
- * removed by `close()`.
- */
-export class TransferRegistry {
-  readonly dir: string;
-  private readonly downloads = new Map<string, TransferEntry>();
-  private readonly uploads = new Map<string, TransferEntry>();
-  private readonly sweeper: NodeJS.Timeout;
-  constructor(private readonly ttlMs = 10 * 60_000) {
-    this.dir = mkdtempSync(join(tmpdir(), 'xpuscope-transfers-'));
-    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, ttlMs));
-    this.sweeper.unref();
-  }
-
-  static newId(): string {
-    return randomBytes(16).toString('hex');
-  }
-
-  /** A fresh id and a file path for it (not yet offered). */
-  newFile(suffix = 'bin'): { id: string; path: string } {
-    const id = TransferRegistry.newId();
-    return { id, path: join(this.dir, `${id}.${suffix}`) };
-  }
-
-  offerDownload(id: string, filename: string, path = join(this.dir, `${id}.trace.json`)): void {
-    this.downloads.set(id, { path, filename, expires: Date.now() + this.ttlMs });
-  }
-
-  /** The download for `id`, forgotten at once (one use); the caller deletes the file after sending it. */
-  takeDownload(id: string): { path: string; filename: string } | undefined {
-    const e = this.downloads.get(id);
-    this.downloads.delete(id);
-    if (!e || e.expires < Date.now()) {
-      if (e) rmSync(e.path, { force: true });
-      return undefined;
-    }
-    return { path: e.path, filename: e.filename };
-  }
-
-  registerUpload(id: string, path: string): void {
-    this.uploads.set(id, { path, filename: '', expires: Date.now() + this.ttlMs });
-  }
-
-  /** The uploaded file's path for `id`, forgotten at once (one use); the caller deletes the file. */
-  takeUpload(id: string): string | undefined {
-    const e = this.uploads.get(id);
-    this.uploads.delete(id);
-    if (!e || e.expires < Date.now()) {
-      if (e) rmSync(e.path, { force: true });
-      return undefined;
-    }
-    return e.path;
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const map of [this.downloads, this.uploads]) {
-      for (const [id, e] of map) {
-        if (e.expires < now) {
-          map.delete(id);
-          rmSync(e.path, { force: true });
-        }
-      }
-    }
-  }
-
-  close(): void {
-    clearInterval(this.sweeper);
-    this.downloads.clear();
-    this.uploads.clear();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }

@@ -1,9 +1,8 @@
 // The one typed contract between the renderer and the service, whatever carries it (Electron
 // IPC + MessagePort, or WebSocket from `xpuscope serve`). Like GitHub Desktop's ipc-shared.ts: a
-// method map gives each request its params and result types; schemas validate what arrives.
-import { z } from 'zod';
+// method map gives each request its params and result types. This module is free of zod (the
+// renderer imports it as values too); the schemas that validate what arrives are in schemas.ts.
 import type { DeviceList } from './devices.js';
-import { ENGINE_KINDS } from './timeline.js';
 import type {
   CaptureList,
   CaptureState,
@@ -125,170 +124,17 @@ export interface InspectorApi {
   readonly transport: string;
 }
 
-// ---- Wire format (validated on arrival on both ends) ----
+// ---- Wire format (validated on arrival on both ends: schemas.ts) ----
 
+/** Largest message handled (UTF-8 bytes of its JSON); larger ones get a TOO_LARGE error reply. */
 export const MAX_MESSAGE_BYTES = 1 << 20;
 
-const emptyParams = z.object({}).strict() as z.ZodType<Record<string, never>>;
-const deviceIndex = z.number().int().min(0).max(1023);
-/** A file path chosen by the user (Electron dialog); the service checks it further before use. */
-const filePath = z.string().min(1).max(4096);
-
-/** A capture id as the service makes them (`<boot>-<n>`). */
-const captureId = z.string().regex(/^[a-z0-9]{1,16}-[0-9]{1,12}$/);
-
-/** Environment variable names as a shell accepts them. */
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/);
-
-const engineKind = z.enum(ENGINE_KINDS);
-const shortText = z.string().max(4096);
-const recordProcessSchema = z
-  .object({
-    pid: z.number().int().nonnegative(),
-    ppid: z.number().int().nonnegative(),
-    command: shortText,
-    traced: z.boolean(),
-    untraced: shortText.optional(),
-    end: shortText,
-    ops: z.number().int().nonnegative(),
-    dropped: z.number().int().nonnegative(),
-    untimed: z.number().int().nonnegative(),
-    lost: z.number().int().nonnegative(),
-    inFlight: z.number().int().nonnegative(),
-    error: shortText.optional(),
-  })
-  .strict();
-
-/** 8 fixed columns, then up to 64 dependency ids; every value a finite number. */
-const pushedOp = z.array(z.number().finite()).min(8).max(72);
-
-export const recordPushSchema = z
-  .object({
-    lanes: z
-      .array(
-        z
-          .object({
-            lane: z
-              .number()
-              .int()
-              .min(0)
-              .max(1 << 20),
-            device: z
-              .number()
-              .int()
-              .min(0)
-              .max(1 << 20),
-            stream: z.number().finite(),
-            engine: z
-              .object({
-                ordinal: z
-                  .number()
-                  .int()
-                  .min(0)
-                  .max(1 << 16),
-                index: z
-                  .number()
-                  .int()
-                  .min(0)
-                  .max(1 << 16),
-                kind: engineKind,
-              })
-              .strict(),
-            source: z
-              .object({
-                pid: z.number().int().nonnegative(),
-                process: shortText,
-                device: shortText,
-                queue: shortText,
-              })
-              .strict(),
-          })
-          .strict(),
-      )
-      .max(1024)
-      .optional(),
-    strings: z.array(shortText).max(4096).optional(),
-    ops: z.array(pushedOp).max(20_000).optional(),
-    processes: z.array(recordProcessSchema).max(256).optional(),
-    nowNs: z.number().finite().optional(),
-    done: z
-      .object({
-        exit: z.object({ code: z.number().int(), signal: z.string().max(32).optional() }).strict(),
-        wallMs: z.number().finite().nonnegative(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-export const recordRequestSchema = z
-  .object({
-    command: z.string().min(1).max(4096),
-    args: z.array(z.string().max(32_768)).max(1024),
-    cwd: filePath.optional(),
-    env: z
-      .record(envName, z.string().max(32_768))
-      .refine((e) => Object.keys(e).length <= 256, 'at most 256 variables')
-      .optional(),
-    driver: z.enum(['auto', 'system', 'sim']).optional(),
-    profile: z.string().min(1).max(256).optional(),
-    hostCalls: z.boolean().optional(),
-  })
-  .strict();
-
-/** Params schema per method: unknown methods and wrong params are rejected before dispatch. */
-export const paramSchemas: { [M in MethodName]: z.ZodType<ParamsOf<M>> } = {
-  'devices.list': emptyParams,
-  'service.hello': emptyParams,
-  'devices.properties': z.object({ device: deviceIndex }).strict(),
-  'scenario.list': emptyParams,
-  'scenario.run': z
-    .object({
-      name: z.string().min(1).max(64),
-      device: deviceIndex,
-      params: z.record(z.string().max(64), z.union([z.number().finite(), z.string().max(256)])),
-    })
-    .strict(),
-  'capture.state': emptyParams,
-  'capture.control': z.object({ action: z.enum(['pause', 'resume', 'clear']) }).strict(),
-  'diag.run': z
-    .object({ level: z.union([z.literal(1), z.literal(2), z.literal(3)]), device: deviceIndex.optional() })
-    .strict(),
-  'captures.list': emptyParams,
-  'captures.select': z
-    .object({ id: captureId.optional(), follow: z.literal(true).optional() })
-    .strict()
-    .refine((p) => (p.id === undefined) !== (p.follow === undefined), 'give either id or follow: true'),
-  'captures.close': z.object({ id: captureId }).strict(),
-  'trace.export': z.object({ path: filePath.optional(), capture: captureId.optional() }).strict(),
-  'trace.import': z
-    .object({
-      path: filePath.optional(),
-      upload: z
-        .string()
-        .regex(/^[a-f0-9]{32}$/)
-        .optional(),
-      /** The file's name as the user chose it (uploads have none), shown in the captures list. */
-      name: z.string().min(1).max(256).optional(),
-    })
-    .strict(),
-  'record.start': recordRequestSchema,
-  'record.stop': emptyParams,
-  'record.state': emptyParams,
-  'record.attach': z
-    .object({ command: z.array(shortText).min(1).max(1024), simulated: z.boolean() })
-    .strict(),
-  'record.push': recordPushSchema,
-};
-
-export const requestSchema = z
-  .object({
-    id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    method: z.string().min(1).max(64),
-    params: z.unknown().optional(),
-  })
-  .strict();
-export type Request = z.infer<typeof requestSchema>;
+/** A request as it travels: `{ id, method, params? }` (checked by `requestSchema` in schemas.ts). */
+export interface Request {
+  id: number;
+  method: string;
+  params?: unknown;
+}
 
 export interface ErrorPayload {
   code: string;
@@ -296,9 +142,171 @@ export interface ErrorPayload {
   hint?: string;
 }
 
+/** Error codes of error replies (`error.code`). */
+export const ErrorCodes = {
+  /** The message was not valid JSON (or not valid UTF-8 text). */
+  PARSE_ERROR: 'PARSE_ERROR',
+  /** The message was JSON but not `{ id, method, params? }`. */
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  /** `method` is not one of the methods in protocol/contract.ts. */
+  UNKNOWN_METHOD: 'UNKNOWN_METHOD',
+  /** `params` does not match the method's schema. */
+  INVALID_PARAMS: 'INVALID_PARAMS',
+  /** The message is larger than MAX_MESSAGE_BYTES. */
+  TOO_LARGE: 'TOO_LARGE',
+  /** The requested driver could not be configured (e.g. another driver is already in use in this process). */
+  DRIVER_CONFIG: 'DRIVER_CONFIG',
+  /** Answered by an older service for a method it does not know (clients tolerate it). */
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  /** The method is already running (e.g. a second `diag.run`); try again when it finished. */
+  BUSY: 'BUSY',
+  /** The request named a device that does not exist. */
+  NO_DEVICE: 'NO_DEVICE',
+  /** A named thing (scenario, upload id, file) does not exist. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The request is not allowed over this transport (e.g. a file path sent by a browser client). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** A trace file could not be read or parsed. */
+  TRACE_INVALID: 'TRACE_INVALID',
+  /** A file could not be written or read (permissions, disk full…). */
+  IO_ERROR: 'IO_ERROR',
+  /** A feature this method needs is not available in this build (e.g. diagnostics not installed). */
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** The request was in flight when the service process died (`xpuscope serve`); retry it. */
+  SERVICE_RESTARTED: 'SERVICE_RESTARTED',
+  /** The service was closed. */
+  CLOSED: 'CLOSED',
+  /** The method failed unexpectedly (a bug, or the runtime could not be loaded). */
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** `id` used in error replies when the request's own id could not be read. */
+export const UNKNOWN_ID = -1;
+
+export interface ResultMessage<M extends MethodName = MethodName> {
+  id: number;
+  result: ResultOf<M>;
+}
+export interface ErrorMessage {
+  id: number;
+  error: ErrorPayload;
+}
+export type ReplyMessage = ResultMessage | ErrorMessage;
+
+/** A push on the subscription channel: the envelope of every event, on every transport. */
+export interface EventMessage<E extends EventName = EventName> {
+  event: E;
+  data: Events[E];
+}
+
 export type Response =
   { id: number; result: unknown } | { id: number; error: ErrorPayload } | { event: string; data: unknown };
 
-export function isMethodName(name: string): name is MethodName {
-  return Object.prototype.hasOwnProperty.call(paramSchemas, name);
+// ---- The request id of a raw message (for error replies made before or without validation) ----
+
+interface Utf8Decoder {
+  decode(bytes: Uint8Array): string;
+}
+// TextDecoder is a global in Node and every browser; this folder compiles without DOM or Node types.
+const utf8: Utf8Decoder = new (
+  globalThis as unknown as { TextDecoder: new (label: string, options: { fatal: boolean }) => Utf8Decoder }
+).TextDecoder('utf-8', { fatal: true });
+
+/** The id of a message when it leads the text (`{"id": 12, …`): how an oversized message is matched. */
+const LEADING_ID = /^\s*\{\s*"id"\s*:\s*(\d{1,15})\s*[,}]/;
+/** How much of an oversized message is looked at for its leading id. */
+const PEEK_CHARS = 64;
+
+function idField(value: unknown): number {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const id = (value as { id?: unknown }).id;
+    if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
+  }
+  return UNKNOWN_ID;
+}
+
+function leadingId(head: string): number {
+  const m = LEADING_ID.exec(head);
+  return m?.[1] === undefined ? UNKNOWN_ID : Number(m[1]);
+}
+
+/** UTF-8 length of a string, counted only as far as `limit` + 1 (enough to tell "over the limit"). */
+export function utf8Length(text: string, limit = Infinity): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length && bytes <= limit; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Whether a string's UTF-8 encoding is longer than MAX_MESSAGE_BYTES (cheap bounds first). */
+export function isOversizedText(text: string): boolean {
+  // UTF-8 needs at least one byte per UTF-16 code unit, at most three.
+  if (text.length > MAX_MESSAGE_BYTES) return true;
+  if (text.length * 3 <= MAX_MESSAGE_BYTES) return false;
+  return utf8Length(text, MAX_MESSAGE_BYTES) > MAX_MESSAGE_BYTES;
+}
+
+function bytesOf(raw: unknown): Uint8Array | undefined {
+  if (raw instanceof ArrayBuffer) return new Uint8Array(raw);
+  if (ArrayBuffer.isView(raw)) return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (Array.isArray(raw) && raw.length > 0 && raw.every((c) => c instanceof Uint8Array)) {
+    // Fragments (ws `binaryType: 'fragments'`): one message in several chunks.
+    const chunks = raw as Uint8Array[];
+    const all = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.byteLength;
+    }
+    return all;
+  }
+  return undefined;
+}
+
+/**
+ * The request id of a message as it arrived — a JSON string, UTF-8 bytes (ArrayBuffer, a typed array
+ * or Buffer, or an array of fragments) or an already-parsed object — or UNKNOWN_ID when it cannot be
+ * read: not JSON, not an object, no non-negative safe-integer `id`. A message over MAX_MESSAGE_BYTES is
+ * not parsed: its id is read only when it leads the text (`{"id": 12, …`). Never throws. Every side
+ * that answers a message it could not (or will not) run uses this, so their error replies agree.
+ */
+export function requestIdOf(raw: unknown): number {
+  if (typeof raw === 'string') {
+    if (isOversizedText(raw)) return leadingId(raw.slice(0, PEEK_CHARS));
+    return parsedId(raw);
+  }
+  const bytes = bytesOf(raw);
+  if (bytes !== undefined) {
+    if (bytes.byteLength > MAX_MESSAGE_BYTES) {
+      // Latin-1 of the first bytes: the id and the JSON around it are ASCII.
+      return leadingId(String.fromCharCode(...bytes.subarray(0, PEEK_CHARS)));
+    }
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return UNKNOWN_ID;
+    }
+    return parsedId(text);
+  }
+  return idField(raw);
+}
+
+function parsedId(text: string): number {
+  try {
+    return idField(JSON.parse(text));
+  } catch {
+    return UNKNOWN_ID;
+  }
 }

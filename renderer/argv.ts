@@ -87,7 +87,7 @@ export interface EnvResult {
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Mirrors the service's limits (protocol/contract.ts recordRequestSchema). */
+/** Mirrors the service's limits (protocol/schemas.ts recordRequestSchema). */
 export const MAX_ENV_VARS = 256;
 
 /** KEY=VALUE per line (the value is the rest of the line, kept as is); blank and # lines are skipped. */

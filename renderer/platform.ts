@@ -3,7 +3,7 @@
 // Browser: the server hands out a one-time download URL, and takes uploads on POST /upload.
 import type { InspectorApi } from '../protocol/contract.js';
 import type { TraceImportSummary } from '../protocol/views.js';
-import type { XpuscopeBridge } from './transports/electron.js';
+import type { XpuscopeBridge } from '../protocol/bridge.js';
 import { ApiError } from './transports/types.js';
 
 export interface ExportResult {

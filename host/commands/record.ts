@@ -14,10 +14,15 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { OP_KINDS, type OpRecord } from '../../protocol/timeline.js';
 import type { DriverChoice } from '../../protocol/devices.js';
-import { Timeline, computeMetrics, type TimelineMetrics } from '../../runtime/timeline/index.js';
-import { analysisEngineLabel, analyzeTimeline } from '../../runtime/timeline/analysis.js';
+import {
+  Timeline,
+  analysisEngineLabel,
+  analyzeTimeline,
+  computeMetrics,
+  type TimelineMetrics,
+} from '../../runtime/timeline/index.js';
 import type { CaptureAnalysis } from '../../protocol/analysis.js';
-import { ChromeTraceWriter } from '../../runtime/trace/export.js';
+import { ChromeTraceWriter } from '../../runtime/trace/index.js';
 import { LAUNCH_EXIT, LaunchError, launch } from '../record/launch.js';
 import {
   Recording,

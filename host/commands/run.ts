@@ -340,7 +340,7 @@ async function runMain(argv: readonly string[], io: CommandIo): Promise<number> 
     bar?.stop();
   }
   if (trace !== undefined) {
-    const { writeChromeTrace } = await import('../../runtime/trace/export.js');
+    const { writeChromeTrace } = await import('../../runtime/trace/index.js');
     try {
       const d = list.devices[device]!;
       writeChromeTrace(trace, run.records, { deviceNames: { [device]: `GPU${device} ${d.name}` } });

@@ -109,9 +109,8 @@ function usage(io: CommandIo, message: string): number {
 
 /** Import `file` and summarize it (also used by tests and, if wanted, the service). */
 export async function summarizeTrace(file: string, top = 10): Promise<TraceSummaryJson> {
-  const { importTrace } = await import('../../runtime/trace/import.js');
+  const { engineLabel, importTrace } = await import('../../runtime/trace/index.js');
   const { Timeline, computeMetrics } = await import('../../runtime/timeline/index.js');
-  const { engineLabel } = await import('../../runtime/trace/format.js');
   const tl = new Timeline({ laneCapacity: 1 << 22, edgeCapacity: 1 << 24 });
   const r = await importTrace(file, { onRecords: (recs) => tl.append(recs) });
   const names = new Map(r.devices.map((d) => [d.device, d.name]));

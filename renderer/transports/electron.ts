@@ -1,14 +1,9 @@
 // InspectorApi over the bridge that electron/preload.ts exposes as `window.xpuscope`. The preload
 // forwards calls to the main process (ipcRenderer.invoke), which relays them to the service in the
-// utility process; pushes come back through `onEvent`. This file only knows the bridge's shape.
-import type {
-  ErrorPayload,
-  EventName,
-  Events,
-  MethodName,
-  ParamsOf,
-  ResultOf,
-} from '../../protocol/contract.js';
+// utility process; pushes come back through `onEvent`. This file only knows the bridge's shape
+// (protocol/bridge.ts, the same declaration the preload implements).
+import { BRIDGE_KEY, type BridgeEvent, type XpuscopeBridge } from '../../protocol/bridge.js';
+import type { EventName, Events, MethodName, ParamsOf, ResultOf } from '../../protocol/contract.js';
 import {
   ApiError,
   isErrorPayload,
@@ -17,34 +12,11 @@ import {
   type RendererTransport,
 } from './types.js';
 
-/** What the preload exposes. Keep in sync with electron/ipc.ts (XpuscopeBridge); a test checks both agree. */
-export interface XpuscopeBridge {
-  readonly version: 1;
-  call(method: string, params: unknown): Promise<BridgeReply>;
-  /** Subscribes to service pushes; returns an unsubscribe function. */
-  onEvent(handler: (message: BridgeEvent) => void): () => void;
-  /** Timeline batches (encodeBatch ArrayBuffers) arriving on the service's MessagePort. */
-  onBatch(handler: (data: ArrayBuffer) => void): () => void;
-  /** Commands from the application menu. */
-  onMenu(handler: (command: MenuCommand) => void): () => void;
-  /** Save dialog in main, then trace.export { path }; result null when cancelled. */
-  exportTrace(): Promise<BridgeReply>;
-  /** Open dialog in main, then trace.import { path }; result null when cancelled. */
-  importTrace(): Promise<BridgeReply>;
-  /** Save dialog in main, then writes `content` (UTF-8); result: the path, or null when cancelled. */
-  saveFile(defaultName: string, content: string): Promise<BridgeReply>;
-}
-export type MenuCommand =
-  { type: 'view'; view: string } | { type: 'export-trace' } | { type: 'import-trace' };
-export type BridgeReply = { result: unknown } | { error: ErrorPayload };
-export interface BridgeEvent {
-  event: string;
-  data: unknown;
-}
+export type { BridgeEvent, BridgeReply, MenuCommand, XpuscopeBridge } from '../../protocol/bridge.js';
 
 /** The bridge, when this page runs in the xpuscope Electron window. */
 export function findBridge(scope: unknown = globalThis): XpuscopeBridge | undefined {
-  const candidate = (scope as { xpuscope?: unknown }).xpuscope;
+  const candidate = (scope as Record<string, unknown>)[BRIDGE_KEY];
   if (typeof candidate !== 'object' || candidate === null) return undefined;
   const b = candidate as Partial<XpuscopeBridge>;
   return b.version === 1 && typeof b.call === 'function' && typeof b.onEvent === 'function'

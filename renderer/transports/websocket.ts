@@ -2,7 +2,14 @@
 // responses to calls; pushes ({event, data}) go to `on` listeners. The socket reconnects with
 // exponential backoff; calls made while it is down wait (up to the request timeout) and are sent on
 // reconnect, calls in flight when it drops fail with DISCONNECTED.
-import type { EventName, Events, MethodName, ParamsOf, ResultOf } from '../../protocol/contract.js';
+import {
+  MAX_MESSAGE_BYTES,
+  type EventName,
+  type Events,
+  type MethodName,
+  type ParamsOf,
+  type ResultOf,
+} from '../../protocol/contract.js';
 import {
   ApiError,
   isErrorPayload,
@@ -11,8 +18,8 @@ import {
   type RendererTransport,
 } from './types.js';
 
-/** Mirrors MAX_MESSAGE_BYTES in protocol/contract.ts (not imported: that module pulls in zod). */
-const MAX_MESSAGE_CHARS = 1 << 20;
+/** Longer text messages are ignored (the service's own limit, counted in characters here). */
+const MAX_MESSAGE_CHARS = MAX_MESSAGE_BYTES;
 
 /** The part of the browser WebSocket API we use (the `ws` package's client implements it too). */
 export interface WebSocketLike {

@@ -3,7 +3,7 @@
 // trailer (`\n]}\n`) starts; each flush writes the new events followed by the trailer at that position in
 // one positional write, so a crash leaves either the previous valid file or a file whose last event is
 // cut short (which the importer reads as truncated).
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { OpRecord } from '../../protocol/timeline.js';
 import { TRACE_FORMAT_VERSION, XPUSCOPE_VERSION, engineLabel, formatUs, laneName } from './format.js';
 
@@ -81,7 +81,10 @@ interface Placed {
   mid: number;
 }
 
-const TRAILER = '\n]}\n';
+/** What ends every file the writer leaves: the events array and the document closed. */
+export const TRAILER = '\n]}\n';
+/** A valid trace with no events (what `sealTraceFile` makes of an empty file). */
+export const EMPTY_TRACE = '{"traceEvents":[]}\n';
 const TRAILER_BYTES = Buffer.from(TRAILER, 'latin1');
 /** Worst case UTF-8 bytes per UTF-16 code unit (a lone surrogate or a BMP char ≥ U+0800). */
 const MAX_UTF8_PER_UNIT = 3;
@@ -748,4 +751,49 @@ export function writeChromeTrace(
     w.close();
   }
   return w.stats;
+}
+
+/**
+ * Makes a streamed trace file a valid Chrome trace after its writer died (a killed process): a file
+ * that already ends with the writer's trailer is left alone; an empty one gets `{"traceEvents":[]}`;
+ * one cut in the middle of a flush is truncated after its last complete event and closed. Returns
+ * what it did. Relies on the writer's layout: the header ends with `"traceEvents":[\n`, events are
+ * separated by `,\n`, the trailer is TRAILER.
+ */
+export function sealTraceFile(path: string): 'ok' | 'empty' | 'repaired' | 'missing' {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch {
+    return 'missing';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) {
+      writeSync(fd, EMPTY_TRACE, 0);
+      return 'empty';
+    }
+    const tail = Buffer.alloc(Math.min(size, 1 << 20));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    const text = tail.toString('latin1');
+    if (text.endsWith(TRAILER)) return 'ok';
+    // Events are one per line, separated by ",\n": cut after the last complete one.
+    const cut = text.lastIndexOf(',\n');
+    const headerEnd = text.lastIndexOf('"traceEvents":[\n');
+    if (cut >= 0 && cut > headerEnd) {
+      const at = size - tail.length + cut;
+      ftruncateSync(fd, at);
+      writeSync(fd, TRAILER, at);
+    } else if (headerEnd >= 0 && size === tail.length) {
+      const at = headerEnd + '"traceEvents":['.length;
+      ftruncateSync(fd, at);
+      writeSync(fd, ']}\n', at);
+    } else {
+      ftruncateSync(fd, 0);
+      writeSync(fd, EMPTY_TRACE, 0);
+    }
+    return 'repaired';
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', async () => (await import('./electron-stub.js')).electronStub);
 
-import { IpcChannel } from '../../electron/ipc.js';
+import { IpcChannel } from '../../protocol/bridge.js';
 import { electronStub, stub } from './electron-stub.js';
 
 /** vi.waitFor with room for a loaded CI machine. */

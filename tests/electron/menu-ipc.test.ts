@@ -6,7 +6,7 @@ vi.mock('electron', async () => (await import('./electron-stub.js')).electronStu
 
 import { join } from 'node:path';
 import type { BrowserWindow, MenuItemConstructorOptions } from 'electron';
-import { IpcChannel } from '../../electron/ipc.js';
+import { IpcChannel } from '../../protocol/bridge.js';
 import { aboutDetail, MENU_VIEWS, menuTemplate } from '../../electron/menu.js';
 import {
   createMainWindow,

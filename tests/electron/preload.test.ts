@@ -4,12 +4,13 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', async () => (await import('./electron-stub.js')).electronStub);
 
-import { BRIDGE_KEY, IpcChannel, type XpuscopeBridge as MainSideBridge } from '../../electron/ipc.js';
+import { BRIDGE_KEY, IpcChannel, type XpuscopeBridge as MainSideBridge } from '../../protocol/bridge.js';
 import type { XpuscopeBridge as PageSideBridge } from '../../renderer/transports/electron.js';
 import { findBridge } from '../../renderer/transports/electron.js';
 import { stub } from './electron-stub.js';
 
-// Compile-time: the bridge the preload builds and the one the renderer expects are the same shape.
+// Compile-time: the bridge the preload builds (protocol/bridge.ts) is the one the renderer's transport
+// takes (it re-exports the same declaration).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const bridgesAgree: Same<MainSideBridge, PageSideBridge> = true;
 

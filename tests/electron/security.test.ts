@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('electron', async () => (await import('./electron-stub.js')).electronStub);
 
 import type { BrowserWindow, Session, WebContents } from 'electron';
-import { IpcChannel } from '../../electron/ipc.js';
+import { IpcChannel } from '../../protocol/bridge.js';
 import {
   createSenderCheck,
   hardenSession,

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', async () => (await import('./electron-stub.js')).electronStub);
 
-import { UTILITY_INIT, type BridgeEvent } from '../../electron/ipc.js';
+import type { BridgeEvent } from '../../protocol/bridge.js';
+import { UTILITY_INIT } from '../../electron/ipc.js';
 import { ServiceHost } from '../../electron/service-host.js';
 import { resetStub, stub, type FakeUtilityProcess } from './electron-stub.js';
 

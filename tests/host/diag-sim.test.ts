@@ -8,7 +8,7 @@ import type { DevicePropertiesView } from '../../protocol/views.js';
 import { EXIT, main } from '../../host/cli.js';
 import { runDiagnostics, type DiagProgress, type DiagReport } from '../../host/diag/index.js';
 import { createService } from '../../host/service.js';
-import { paramSchemas } from '../../protocol/contract.js';
+import { paramSchemas } from '../../protocol/schemas.js';
 import {
   LEVEL1_CHECKS,
   LEVEL2_CHECKS,

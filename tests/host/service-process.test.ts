@@ -10,7 +10,9 @@ import WebSocket from 'ws';
 import { BatchReader, decodeBatch } from '../../protocol/timeline-batch.js';
 import type { OpRecord } from '../../protocol/timeline.js';
 import { startServer, type RunningServer } from '../../host/serve.js';
-import { SERVICE_RESTARTED, sealTraceFile, tracePartPath } from '../../host/service-process.js';
+import { ErrorCodes } from '../../protocol/contract.js';
+import { sealTraceFile } from '../../runtime/trace/index.js';
+import { tracePartPath } from '../../host/service-process.js';
 import { SIM_BUILT, fakeRenderer } from './helpers.js';
 
 interface Client {
@@ -169,7 +171,7 @@ describe.skipIf(!SIM_BUILT)('serve: the service process is restarted after kill 
       process.kill(pid, 'SIGKILL');
 
       const failed = await inflight;
-      expect(failed).toMatchObject({ id: inflightId, error: { code: SERVICE_RESTARTED } });
+      expect(failed).toMatchObject({ id: inflightId, error: { code: ErrorCodes.SERVICE_RESTARTED } });
       expect((failed.error as { message: string }).message).toContain('SIGKILL');
       const restarted = await c.waitEvent(isState('restarted'));
       expect((restarted.data as { message: string }).message).toBe(

@@ -6,7 +6,7 @@
 // request in flight gets SERVICE_RESTARTED and the service answers again.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type RunningServer } from '../../host/serve.js';
-import { SERVICE_RESTARTED } from '../../host/service-process.js';
+import { ErrorCodes } from '../../protocol/contract.js';
 import { SIM_BUILT, connect, fakeRenderer } from './helpers.js';
 
 const HANG_MS = 3000;
@@ -56,7 +56,7 @@ describe.skipIf(!SIM_BUILT)('serve: watchdog for a hung driver call', () => {
     send(2, 'scenario.run', { name: 'concurrency', device: 0, params: { streams: 1, kernels: 1 } });
     const reply = await found(() => text.find((m) => m.id === 2), 'scenario.run reply', 60_000);
     const error = reply.error as { code: string; message: string; hint: string };
-    expect(error.code).toBe(SERVICE_RESTARTED);
+    expect(error.code).toBe(ErrorCodes.SERVICE_RESTARTED);
     expect(error.message).toMatch(/stopped responding for 3 s \(a driver call hung\?\)/);
     expect(error.hint).toMatch(/diag/);
 

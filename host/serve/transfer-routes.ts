@@ -1,0 +1,154 @@
+// The HTTP side of one-time transfers (host/transfers.ts): `GET /download/<32 hex>` serves a file
+// `trace.export` prepared, once, then deletes it (the id is a 128-bit secret handed out over the checked
+// WebSocket, so no token is asked); `POST /upload` stores a trace file for `trace.import {upload}`,
+// size-limited and checked like the WebSocket (Origin, token; Host before routing).
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TransferRegistry } from '../transfers.js';
+import type { AccessChecks } from './access-checks.js';
+import type { HttpResponder } from './http-responses.js';
+
+export const UPLOAD_PATH = '/upload';
+export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+const DOWNLOAD_RE = /^\/download\/([a-f0-9]{32})$/;
+
+export interface TransferRoutesOptions {
+  transfers: TransferRegistry;
+  checks: AccessChecks;
+  http: HttpResponder;
+  /** Largest accepted upload body. */
+  maxUploadBytes: number;
+  log: (line: string) => void;
+}
+
+/**
+ * Answers `req` when it is for `/upload` or `/download/<id>` (returns true); leaves every other request
+ * to the caller (returns false).
+ */
+export function routeTransfer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  options: TransferRoutesOptions,
+): boolean {
+  const { http } = options;
+  if (pathname === UPLOAD_PATH) {
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      http.sendText(req, res, 405, 'Method not allowed.\n');
+      return true;
+    }
+    serveUpload(req, res, options);
+    return true;
+  }
+  const download = DOWNLOAD_RE.exec(pathname);
+  if (download?.[1] !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
+    serveDownload(req, res, download[1], options).catch(() => {
+      if (!res.headersSent) http.sendText(req, res, 500, 'Internal error.\n');
+      else res.destroy();
+    });
+    return true;
+  }
+  return false;
+}
+
+/** GET /download/<id>: the file once, as an attachment; then it is deleted. */
+async function serveDownload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  { transfers, http, log }: TransferRoutesOptions,
+): Promise<void> {
+  // No token check: the id itself is a one-time 128-bit secret handed out over the (checked) WebSocket,
+  // so a plain link/navigation from the page works in token mode too.
+  if (req.method === 'HEAD')
+    return http.sendText(req, res, 405, 'Use GET: a download can be fetched once.\n');
+  const entry = transfers.takeDownload(id);
+  if (!entry) return http.sendText(req, res, 404, 'This download is unknown, expired or already fetched.\n');
+  let size: number;
+  try {
+    size = (await fsp.stat(entry.path)).size;
+  } catch {
+    return http.sendText(req, res, 404, 'This download is no longer available.\n');
+  }
+  const safeName = entry.filename.replace(/[^A-Za-z0-9._-]/g, '_');
+  res.writeHead(200, {
+    ...http.securityHeaders(req),
+    'Content-Type': 'application/json',
+    'Content-Length': String(size),
+    'Content-Disposition': `attachment; filename="${safeName}"`,
+    'Cache-Control': 'no-store',
+  });
+  const stream = createReadStream(entry.path);
+  const cleanup = (): void => {
+    fsp.rm(entry.path, { force: true }).catch(() => {});
+  };
+  stream.on('error', () => {
+    cleanup();
+    res.destroy();
+  });
+  res.on('close', cleanup);
+  stream.pipe(res);
+  log(`download ${id.slice(0, 8)}… (${size} bytes)`);
+}
+
+/** POST /upload: store the body (≤ maxUploadBytes) and answer `{ upload: <id>, bytes }`. */
+function serveUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { transfers, checks, http, maxUploadBytes: maxUpload, log }: TransferRoutesOptions,
+): void {
+  const refused = checks.checkOrigin(req) ?? checks.checkToken(new URL(req.url ?? '/', 'http://localhost'));
+  if (refused) {
+    log(`refused upload from ${req.socket.remoteAddress ?? '?'}: ${refused.message}`);
+    req.resume();
+    return http.sendJson(req, res, refused.status, {
+      error: { code: 'FORBIDDEN', message: refused.message },
+    });
+  }
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  const tooLarge = (): void => {
+    res.setHeader('Connection', 'close');
+    http.sendJson(req, res, 413, {
+      error: {
+        code: 'TOO_LARGE',
+        message: `Upload exceeds the limit of ${maxUpload} bytes.`,
+        hint: 'Import the file with the desktop app or `xpuscope trace import FILE` instead.',
+      },
+    });
+  };
+  if (Number.isFinite(declared) && declared > maxUpload) {
+    req.resume();
+    return tooLarge();
+  }
+  const { id, path } = transfers.newFile('upload.json');
+  const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+  let bytes = 0;
+  let failed = false;
+  const fail = (status: number, message: string): void => {
+    if (failed) return;
+    failed = true;
+    out.destroy();
+    fsp.rm(path, { force: true }).catch(() => {});
+    if (status === 413) tooLarge();
+    else if (!res.headersSent) http.sendJson(req, res, status, { error: { code: 'UPLOAD_FAILED', message } });
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (failed) return;
+    bytes += chunk.length;
+    if (bytes > maxUpload) {
+      req.unpipe(out);
+      fail(413, 'too large');
+      req.resume();
+    }
+  });
+  req.on('aborted', () => fail(400, 'The upload was interrupted.'));
+  out.on('error', (err) => fail(500, `Could not store the upload: ${err.message}`));
+  out.on('finish', () => {
+    if (failed) return;
+    transfers.registerUpload(id, path);
+    log(`upload ${id.slice(0, 8)}… (${bytes} bytes)`);
+    http.sendJson(req, res, 201, { upload: id, bytes });
+  });
+  req.pipe(out);
+}

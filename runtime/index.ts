@@ -7,15 +7,14 @@ export { XpuError, XpuTimeoutError, ZeError, zeResultName } from './errors.js';
 export type { DeviceCapability, DeviceProperties, EngineGroup, EngineKind } from './properties.js';
 export type { DeviceScope } from './devices.js';
 export {
-  Event,
   Stream,
-  type EventOptions,
   type LaunchOptions,
   type MemoryRef,
   type StreamOptions,
-  type StreamScope,
   type SyncOptions,
 } from './streams.js';
+export { Event, type EventOptions } from './event.js';
+export type { StreamScope } from './current-stream.js';
 export type { AllocOptions, MemoryKind, XpuBuffer } from './memory.js';
 export type { Kernel, KernelArg, ParamType, ScalarType } from './kernels.js';
 export type { OpRecord, Recorder } from './recorder.js';

@@ -9,6 +9,7 @@
 // not part of torch's statistics.
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { formatBytes } from '../protocol/format.js';
 import { runtime } from './core.js';
 import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
 import {
@@ -300,11 +301,9 @@ class CachingAllocator {
   }
 }
 
+/** Sizes in torch's out-of-memory message: "64.00 MiB", "512 bytes". */
 function fmt(bytes: number): string {
-  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(2)} GiB`;
-  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(2)} MiB`;
-  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(2)} KiB`;
-  return `${bytes} bytes`;
+  return bytes >= 1024 ? formatBytes(bytes, 2) : `${bytes} bytes`;
 }
 
 /** The caching allocator of each device runtime (created on first allocation). */

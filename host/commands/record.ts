@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 import { OP_KINDS, type OpRecord } from '../../protocol/timeline.js';
 import type { DriverChoice } from '../../protocol/devices.js';
 import { Timeline, computeMetrics, type TimelineMetrics } from '../../runtime/timeline/index.js';
-import { analysisEngineLabel, analyzeTimeline } from '../../runtime/timeline/analysis.js';
+import { engineLabel } from '../../protocol/format.js';
+import { analyzeTimeline } from '../../runtime/timeline/analysis.js';
 import type { CaptureAnalysis } from '../../protocol/analysis.js';
 import { ChromeTraceWriter } from '../../runtime/trace/export.js';
 import { LAUNCH_EXIT, LaunchError, launch } from '../record/launch.js';
@@ -174,7 +175,7 @@ export function summarize(
         const dev = lane?.source ? `${lane.source.device} (pid ${lane.source.pid})` : `device ${e.device}`;
         return {
           device: e.device,
-          label: `${dev} · ${analysisEngineLabel(e.engine)}`,
+          label: `${dev} · ${engineLabel(e.engine)}`,
           busyPct: e.busyPct,
           ops: e.ops,
         };

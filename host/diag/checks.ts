@@ -3,6 +3,7 @@
 // performance, per device, against expectations derived from the device's own properties — an
 // unknown SKU gets a warning with numbers, never a blind failure.
 import { createHash } from 'node:crypto';
+import { formatBytes } from '../../protocol/format.js';
 import { readFileSync, statSync } from 'node:fs';
 import { xpu, ZeError, type DeviceProperties, type Stream, type XpuBuffer } from '../../runtime/index.js';
 import { enumerate } from '../../runtime/core.js';
@@ -68,13 +69,6 @@ function failed(err: unknown, expected: string, source: string, fallbackHint: st
     message: errorText(err),
     hint: hintFor(err, fallbackHint),
   });
-}
-
-function fmtBytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GiB`;
-  if (n >= MiB) return `${(n / MiB).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
 }
 
 function gbps(bytes: number, ms: number): number {
@@ -490,7 +484,7 @@ const properties: CheckDef = {
     if (p.totalMemory === undefined || !(p.totalMemory > 0)) bad.push('no device memory reported');
     else if (p.maxMemAllocSize > p.totalMemory)
       bad.push(
-        `maxMemAllocSize ${fmtBytes(p.maxMemAllocSize)} exceeds totalMemory ${fmtBytes(p.totalMemory)}`,
+        `maxMemAllocSize ${formatBytes(p.maxMemAllocSize)} exceeds totalMemory ${formatBytes(p.totalMemory)}`,
       );
     if (!(p.maxMemAllocSize > 0)) bad.push('maxMemAllocSize is 0');
     if (!p.engines.some((g) => g.flags & 1)) bad.push('no compute engine');
@@ -499,7 +493,7 @@ const properties: CheckDef = {
       bad.push(`timestampValidBits ${p.timestampValidBits}`);
     if (!(p.kernelTimestampValidBits > 0) || p.kernelTimestampValidBits > 64)
       bad.push(`kernelTimestampValidBits ${p.kernelTimestampValidBits}`);
-    const measured = `${p.name}: ${p.gpuEuCount} EUs @ ${p.coreClockRate} MHz, ${p.totalMemory !== undefined ? fmtBytes(p.totalMemory) : '? memory'}, ${p.engines.length} engine group(s)`;
+    const measured = `${p.name}: ${p.gpuEuCount} EUs @ ${p.coreClockRate} MHz, ${p.totalMemory !== undefined ? formatBytes(p.totalMemory) : '? memory'}, ${p.engines.length} engine group(s)`;
     const details = { unavailable: p.unavailable };
     if (bad.length > 0) {
       return outcome('fail', measured, expected, source, {

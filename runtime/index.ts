@@ -21,4 +21,7 @@ export type { OpRecord, Recorder } from './recorder.js';
 export type { WaitStrategy } from './device-runtime.js';
 export type { ShutdownOptions, ShutdownReport } from './shutdown.js';
 export type { LiveObjects } from './sim-objects.js';
+/** Below the torch.xpu API, for diagnostics: loader, drivers, engine queues, the device timer. */
+export * as probe from './probe.js';
+export type { DriverInfo, EngineQueueProbe, LoaderStatus } from './probe.js';
 export type { DeviceList, DriverChoice, DriverRequest, Problem } from '../protocol/index.js';

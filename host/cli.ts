@@ -3,6 +3,7 @@
 // commands that need them.
 import { parseArgs } from 'node:util';
 import type { DeviceList, DeviceSummary, DriverChoice, DriverRequest } from '../protocol/devices.js';
+import { formatBytes } from '../protocol/format.js';
 import { packageVersion } from './paths.js';
 
 /** Where the CLI writes and what it reads; tests pass their own. */
@@ -417,15 +418,7 @@ export function driverLine(driver: DriverChoice, loader?: DeviceList['loader']):
 }
 
 export function formatMemory(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes)) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+  return bytes === undefined || !Number.isFinite(bytes) ? '-' : formatBytes(bytes);
 }
 
 /** The human-readable device table (header line, reason, then aligned columns). */

@@ -9,6 +9,7 @@ import type {
   PropertyValue,
 } from '../protocol/views.js';
 import type { DeviceProperties } from '../runtime/index.js';
+import { formatBytes } from '../protocol/format.js';
 
 export const INFO_SCHEMA = 'xpuscope.properties/1' as const;
 
@@ -159,15 +160,9 @@ export function deviceInfo(
   return { schema: INFO_SCHEMA, device: index, name, simulated, groups, raw };
 }
 
+/** "16.0 GiB (17179869184)": the exact count after a scaled one. */
 function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]} (${n})`;
+  return n >= 1024 ? `${formatBytes(n)} (${n})` : formatBytes(n);
 }
 
 const BYTE_FIELDS = new Set(['totalMemory', 'maxMemAllocSize', 'lastLevelCacheSize', 'localMemSize']);

@@ -1,17 +1,7 @@
 // Small display helpers shared by the views.
 
-/** Bytes as binary units with one decimal ("16.0 GiB"); "—" when unknown. */
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
+/** Bytes as binary units with one decimal ("16.0 GiB"); "—" when unknown (protocol/format.ts). */
+export { formatBytes } from '../protocol/format.js';
 
 const DEVICE_TYPES: Record<string, string> = { gpu: 'GPU', cpu: 'CPU', fpga: 'FPGA', mca: 'MCA', vpu: 'VPU' };
 

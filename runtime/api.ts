@@ -29,16 +29,10 @@ import {
 import { setRecorder } from './recorder.js';
 import { shutdown } from './shutdown.js';
 import { simLiveObjects } from './sim-objects.js';
-import {
-  currentStream,
-  Event,
-  externalStream,
-  setStream,
-  stream,
-  Stream,
-  synchronize,
-  withStream,
-} from './streams.js';
+import { currentStream, setStream, stream, withStream } from './current-stream.js';
+import { Event } from './event.js';
+import { externalStream, synchronize } from './stream-pools.js';
+import { Stream } from './streams.js';
 import { getTelemetry } from './telemetry.js';
 import { xpuCore } from './xpu.js';
 
@@ -82,7 +76,10 @@ export const xpu = {
   kernels,
   // profiling
   setRecorder,
-  /** How blocking waits leave the event loop free: 'async' (koffi worker thread, default) or 'poll'. */
+  /**
+   * How waits for the GPU treat the event loop: 'auto' (default: a bounded spin near the estimated end,
+   * else as 'async'), 'async' (koffi worker thread) or 'poll'; runtime/README.md, "Waiting".
+   */
   setWaitStrategy,
   waitStrategy,
   waitBlockUs,

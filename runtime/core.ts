@@ -42,7 +42,6 @@ export interface Runtime extends Enumeration {
 let enumeration: Enumeration | undefined;
 let rt: Runtime | undefined;
 let initializing = false;
-let zeInitCalled = false;
 
 /** `ze_api_version_t` → "major.minor". */
 export function apiVersionString(v: number): string {
@@ -125,7 +124,6 @@ export function enumerate(): Enumeration {
   }
   const applied = applyDriverChoice();
   const r = ze.fn.zeInit(0) as number;
-  zeInitCalled = true;
   if (r === ZE_RESULT.ERROR_UNINITIALIZED) {
     throw problemError(
       noDriverProblem(applied, `zeInit returned ${zeResultName(r)}: the loader found no usable driver`),
@@ -229,10 +227,6 @@ export function closeRuntime(keep: ReadonlySet<DriverRecord> = new Set()): numbe
 
 export function isInitialized(): boolean {
   return rt !== undefined;
-}
-
-export function wasZeInitCalled(): boolean {
-  return zeInitCalled;
 }
 
 export function contextOf(r: Runtime, d: DeviceRecord): Handle {

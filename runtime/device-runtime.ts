@@ -495,10 +495,41 @@ export interface DeviceRuntime {
   copy: EngineGroup | undefined;
   events: EventPools;
   timer: Timer | undefined;
-  /** Lazily attached by streams/memory modules. */
-  ext: Map<string, unknown>;
   /** Set by xpu.shutdown(): the handles above are destroyed; objects holding this runtime are stale. */
   closed?: boolean;
+}
+
+/**
+ * State a module keeps per device runtime (stream pools, the caching allocator, kernels, wait
+ * estimates), created on first use. Keyed weakly by the DeviceRuntime, so it is forgotten with the
+ * runtime after xpu.shutdown(), and typed, so no module casts another's state.
+ */
+export class PerDevice<T> {
+  private readonly byRuntime = new WeakMap<DeviceRuntime, T>();
+  /** `create` makes the state on first get(); without it, the state exists only once set(). */
+  constructor(private readonly create?: (dr: DeviceRuntime) => T) {}
+  /** The device's state, created on first use. */
+  get(dr: DeviceRuntime): T {
+    let v = this.byRuntime.get(dr);
+    if (v === undefined) {
+      if (!this.create) throw new XpuError(`no state for device ${dr.index} yet`);
+      v = this.create(dr);
+      this.byRuntime.set(dr, v);
+    }
+    return v;
+  }
+  /** Set the device's state (for state built by a call that may fail, such as a kernel module). */
+  set(dr: DeviceRuntime, v: T): void {
+    this.byRuntime.set(dr, v);
+  }
+  /** The device's state if it was created (and not dropped); never creates it. */
+  peek(dr: DeviceRuntime): T | undefined {
+    return this.byRuntime.get(dr);
+  }
+  /** Forget the device's state (the next get() creates it afresh). */
+  drop(dr: DeviceRuntime): void {
+    this.byRuntime.delete(dr);
+  }
 }
 
 const perDevice = new Map<number, DeviceRuntime>();
@@ -533,7 +564,6 @@ export function deviceRuntime(index: number): DeviceRuntime {
     copy: props.engines.find((g) => g.kind === 'copy'),
     events: new EventPools(rt.ze, context),
     timer,
-    ext: new Map(),
   };
   perDevice.set(index, dr);
   return dr;

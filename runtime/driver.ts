@@ -285,7 +285,3 @@ export function applyDriverChoice(): DriverChoice {
   process.env[APPLIED_ENV] = `${process.pid} ${JSON.stringify(c)}`;
   return c;
 }
-
-export function isDriverFrozen(): boolean {
-  return frozen;
-}

@@ -7,19 +7,21 @@ export { XpuError, XpuTimeoutError, ZeError, zeResultName } from './errors.js';
 export type { DeviceCapability, DeviceProperties, EngineGroup, EngineKind } from './properties.js';
 export type { DeviceScope } from './devices.js';
 export {
-  Event,
   Stream,
-  type EventOptions,
   type LaunchOptions,
   type MemoryRef,
   type StreamOptions,
-  type StreamScope,
   type SyncOptions,
 } from './streams.js';
+export { Event, type EventOptions } from './event.js';
+export type { StreamScope } from './current-stream.js';
 export type { AllocOptions, MemoryKind, XpuBuffer } from './memory.js';
 export type { Kernel, KernelArg, ParamType, ScalarType } from './kernels.js';
 export type { OpRecord, Recorder } from './recorder.js';
 export type { WaitStrategy } from './device-runtime.js';
 export type { ShutdownOptions, ShutdownReport } from './shutdown.js';
 export type { LiveObjects } from './sim-objects.js';
+/** Below the torch.xpu API, for diagnostics: loader, drivers, engine queues, the device timer. */
+export * as probe from './probe.js';
+export type { DriverInfo, EngineQueueProbe, LoaderStatus } from './probe.js';
 export type { DeviceList, DriverChoice, DriverRequest, Problem } from '../protocol/index.js';

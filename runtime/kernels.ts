@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runtime } from './core.js';
 import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
-import { closedError, deviceRuntime, type DeviceRuntime } from './device-runtime.js';
+import { closedError, deviceRuntime, PerDevice, type DeviceRuntime } from './device-runtime.js';
 import { packageRoot } from './driver.js';
 import { XpuError, ZeError, check } from './errors.js';
 import type { LaunchableKernel, MemoryRef } from './streams.js';
@@ -201,13 +201,15 @@ interface ModuleState {
   module: bigint;
   kernels: Record<string, Kernel>;
 }
+/** The bundled kernels' module of each device runtime (built by the first kernels() call). */
+const modules = new PerDevice<ModuleState>();
 
 /** The bundled kernels of a device (module built on first call). */
 export function kernels(d?: DeviceLike | null): Readonly<Record<string, Kernel>> {
   const idx = deviceIndex(d, true);
   checkRange(idx, runtime().devices.length);
   const dr = deviceRuntime(idx);
-  const hit = dr.ext.get('kernels') as ModuleState | undefined;
+  const hit = modules.peek(dr);
   if (hit) return hit.kernels;
   const path = kernelsPath();
   if (!existsSync(path))
@@ -251,7 +253,7 @@ export function kernels(d?: DeviceLike | null): Readonly<Record<string, Kernel>>
     out[name] = new Kernel(name, idx, kh[0] ?? 0n, sigs.get(name), dr);
   }
   Object.freeze(out);
-  dr.ext.set('kernels', { module, kernels: out } satisfies ModuleState);
+  modules.set(dr, { module, kernels: out });
   return out;
 }
 
@@ -273,12 +275,12 @@ function kernelNames(dr: DeviceRuntime, module: bigint, sigs: Map<string, ParamT
 
 /** @internal xpu.shutdown(): destroy the device's kernels and module. Returns the number of failed calls. */
 export function closeKernels(dr: DeviceRuntime): number {
-  const st = dr.ext.get('kernels') as ModuleState | undefined;
+  const st = modules.peek(dr);
   if (!st) return 0;
   let failed = 0;
   for (const k of Object.values(st.kernels))
     if ((dr.ze.fn.zeKernelDestroy(k.handle) as number) !== 0) failed++;
   if ((dr.ze.fn.zeModuleDestroy(st.module) as number) !== 0) failed++;
-  dr.ext.delete('kernels');
+  modules.drop(dr);
   return failed;
 }

@@ -9,12 +9,20 @@
 // not part of torch's statistics.
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { formatBytes } from '../protocol/format.js';
 import { runtime } from './core.js';
 import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
-import { closedError, deviceRuntime, existingDeviceRuntimes, type DeviceRuntime } from './device-runtime.js';
+import {
+  closedError,
+  deviceRuntime,
+  existingDeviceRuntimes,
+  PerDevice,
+  type DeviceRuntime,
+} from './device-runtime.js';
 import { XpuError, ZeError } from './errors.js';
 import { queryProperties } from './properties.js';
-import { busyStreams, type MemoryRef } from './streams.js';
+import { busyStreams } from './busy-streams.js';
+import type { MemoryRef } from './streams.js';
 import { L, struct } from './ze/layouts.js';
 
 export type MemoryKind = 'device' | 'host' | 'shared';
@@ -293,21 +301,13 @@ class CachingAllocator {
   }
 }
 
+/** Sizes in torch's out-of-memory message: "64.00 MiB", "512 bytes". */
 function fmt(bytes: number): string {
-  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(2)} GiB`;
-  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(2)} MiB`;
-  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(2)} KiB`;
-  return `${bytes} bytes`;
+  return bytes >= 1024 ? formatBytes(bytes, 2) : `${bytes} bytes`;
 }
 
-function allocatorOf(dr: DeviceRuntime): CachingAllocator {
-  let a = dr.ext.get('allocator') as CachingAllocator | undefined;
-  if (!a) {
-    a = new CachingAllocator(dr);
-    dr.ext.set('allocator', a);
-  }
-  return a;
-}
+/** The caching allocator of each device runtime (created on first allocation). */
+const allocators = new PerDevice((dr) => new CachingAllocator(dr));
 
 // ---- host memcpy (koffi.view is unavailable in Electron; libc memcpy works everywhere) ----
 type Memcpy = (dst: unknown, src: unknown, n: number) => unknown;
@@ -336,7 +336,7 @@ export class XpuBuffer implements MemoryRef, Disposable {
     private readonly dr: DeviceRuntime,
     private readonly block: Block | undefined,
   ) {
-    liveBuffers(dr).add(this);
+    liveBuffers.get(dr).add(this);
   }
 
   get device(): { type: 'xpu'; index: number } {
@@ -368,9 +368,9 @@ export class XpuBuffer implements MemoryRef, Disposable {
   private doRelease(): void {
     if (this.released) return;
     this.released = true;
-    liveBuffers(this.dr).delete(this);
+    liveBuffers.get(this.dr).delete(this);
     if (this.dr.closed) return; // xpu.shutdown() already returned the memory
-    if (this.block) allocatorOf(this.dr).release(this.block);
+    if (this.block) allocators.get(this.dr).release(this.block);
     else {
       const r = this.dr.ze.fn.zeMemFree(this.dr.context, this.ptr) as number;
       if (r !== 0) throw new ZeError('zeMemFree', r);
@@ -435,7 +435,7 @@ export function alloc(bytes: number, opts: AllocOptions = {}): XpuBuffer {
   checkRange(idx, runtime().devices.length);
   const dr = deviceRuntime(idx);
   if (kind === 'device') {
-    const block = allocatorOf(dr).malloc(bytes);
+    const block = allocators.get(dr).malloc(bytes);
     return new XpuBuffer('device', idx, block.seg.ptr + BigInt(block.offset), bytes, dr, block);
   }
   const out = new BigUint64Array(1);
@@ -461,14 +461,7 @@ export function alloc(bytes: number, opts: AllocOptions = {}): XpuBuffer {
 }
 
 /** Buffers not yet released, per device runtime (so that shutdown can free them). */
-function liveBuffers(dr: DeviceRuntime): Set<XpuBuffer> {
-  let set = dr.ext.get('buffers') as Set<XpuBuffer> | undefined;
-  if (!set) {
-    set = new Set();
-    dr.ext.set('buffers', set);
-  }
-  return set;
-}
+const liveBuffers = new PerDevice<Set<XpuBuffer>>(() => new Set());
 
 /**
  * @internal xpu.shutdown(): free every live buffer (host/shared directly) and every segment of the
@@ -476,19 +469,19 @@ function liveBuffers(dr: DeviceRuntime): Set<XpuBuffer> {
  */
 export function closeMemory(dr: DeviceRuntime): number {
   let failed = 0;
-  const set = dr.ext.get('buffers') as Set<XpuBuffer> | undefined;
+  const set = liveBuffers.peek(dr);
   for (const b of set ?? []) failed += b.closeForShutdown();
   set?.clear();
-  const a = dr.ext.get('allocator') as CachingAllocator | undefined;
+  const a = allocators.peek(dr);
   if (a) failed += a.destroy();
-  dr.ext.delete('allocator');
+  allocators.drop(dr);
   return failed;
 }
 
 function allocatorFor(d?: DeviceLike | null): CachingAllocator {
   const idx = deviceIndex(d, true);
   checkRange(idx, runtime().devices.length);
-  return allocatorOf(deviceRuntime(idx));
+  return allocators.get(deviceRuntime(idx));
 }
 
 export function memoryAllocated(d?: DeviceLike | null): number {
@@ -556,7 +549,7 @@ export function memGetInfo(d?: DeviceLike | null): [number, number] {
   if (sm) return sm;
   const total = queryProperties(dr.ze, dr.rec).totalMemory;
   if (total === undefined) throw new XpuError(`Device ${idx} does not report its memory size.`);
-  return [Math.max(0, total - allocatorOf(dr).stats.reserved_bytes.all.current), total];
+  return [Math.max(0, total - allocators.get(dr).stats.reserved_bytes.all.current), total];
 }
 
 /** torch set_per_process_memory_fraction: cap this process's reserved memory at fraction × total. */
@@ -569,13 +562,13 @@ export function setPerProcessMemoryFraction(fraction: number, d?: DeviceLike | n
   const dr = deviceRuntime(idx);
   const total = queryProperties(dr.ze, dr.rec).totalMemory;
   if (total === undefined) throw new XpuError(`Device ${idx} does not report its memory size.`);
-  allocatorOf(dr).limit = fraction * total;
+  allocators.get(dr).limit = fraction * total;
 }
 
 /** Return cached, unused device memory to the driver (waits for in-flight work, like torch). */
 export function emptyCache(): void {
   for (const dr of existingDeviceRuntimes()) {
-    const a = dr.ext.get('allocator') as CachingAllocator | undefined;
+    const a = allocators.peek(dr);
     if (!a) continue;
     for (const s of busyStreams(dr.index)) s.synchronizeBlocking();
     a.releaseCached();

@@ -12,7 +12,8 @@ import {
 } from './device-runtime.js';
 import { closeKernels } from './kernels.js';
 import { closeMemory } from './memory.js';
-import { busyStreams, closeStreams, hungStreams } from './streams.js';
+import { busyStreams } from './busy-streams.js';
+import { closeStreams, hungStreams } from './stream-pools.js';
 
 export interface ShutdownOptions {
   /** How long to wait for submitted work before destroying it anyway (default: the wait timeout). */

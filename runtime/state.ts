@@ -4,11 +4,12 @@
 // so concurrent tasks never see each other's changes. Outside any such scope the module-level root
 // state is used (one per worker thread, since every worker loads its own copy of this module).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Stream } from './streams.js';
 
 export interface XpuState {
   device: number;
   /** Current stream per device index (absent → the device's default stream). */
-  streams: Map<number, unknown>;
+  streams: Map<number, Stream>;
 }
 
 const root: XpuState = { device: 0, streams: new Map() };

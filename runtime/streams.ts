@@ -1,14 +1,15 @@
-// Streams and events (torch.xpu.Stream / torch.xpu.Event). Each stream is one in-order immediate
-// command list (ASYNCHRONOUS mode) on an engine of its device; per device there are 3 priorities × 32
-// pool streams handed out round-robin, and each operation signals a pooled event so that query(),
-// synchronize() and the recorder know when it completed.
+// Streams (torch.xpu.Stream): each stream is one in-order immediate command list (ASYNCHRONOUS mode)
+// on an engine of its device, and each operation signals a pooled event so that query(), synchronize()
+// and the recorder know when it completed. The pools that hand streams out are in stream-pools.ts,
+// the current stream in current-stream.ts, events in event.ts, the 'auto' wait's estimates in
+// wait-estimates.ts.
 import type { EngineRef, OpKind } from '../protocol/timeline.js';
+import { busy, scheduleDelivery } from './busy-streams.js';
 import { runtime } from './core.js';
 import { checkRange, deviceIndex, type DeviceLike } from './device-arg.js';
 import {
   closedError,
   deviceRuntime,
-  existingDeviceRuntimes,
   KERNEL_TS,
   KERNEL_TS_U32,
   lastGlobalHostNs,
@@ -24,31 +25,11 @@ import {
   type NativeEvent,
 } from './device-runtime.js';
 import { XpuError, XpuTimeoutError, ZeError, check, isDeviceLost } from './errors.js';
-import type { EngineGroup } from './properties.js';
-import {
-  countRecorderError,
-  deliver,
-  recorder,
-  setOnAttach,
-  takeOpId,
-  ticksToHost,
-  type Recorder,
-} from './recorder.js';
-import { runScoped, state } from './state.js';
+import { Event } from './event.js';
+import { countRecorderError, deliver, recorder, takeOpId, ticksToHost, type Recorder } from './recorder.js';
+import { nextPoolStream, noteDeviceLost, priorityType, replaceInPool, STREAM_TYPE } from './stream-pools.js';
+import { addServiceTime, expectedEndMs, opEstimates, type OpEstimates } from './wait-estimates.js';
 import { L, struct } from './ze/layouts.js';
-
-export const POOL_SIZE = 32;
-/** torch StreamIdType: LOW 0, NORMAL 1, HIGH 2, EXT 7. Copy-engine pools (xpuscope) use 3, 4, 5. */
-export const STREAM_TYPE = {
-  LOW: 0,
-  NORMAL: 1,
-  HIGH: 2,
-  COPY_LOW: 3,
-  COPY_NORMAL: 4,
-  COPY_HIGH: 5,
-  EXT: 7,
-} as const;
-const DEFAULT_INDEX = POOL_SIZE - 1; // torch: the default current stream is NORMAL #31
 
 /** Anything with a device address: xpu buffers (memory.ts) implement it. */
 export interface MemoryRef {
@@ -178,17 +159,7 @@ function bytePattern(v: number): Buffer {
   return (BYTE_PATTERNS[b] ??= Buffer.from([b]));
 }
 
-/** Streams with work in flight (for device synchronize and the recorder's background delivery). */
-const busy = new Set<Stream>();
-
-function priorityType(priority: number): 0 | 1 | 2 {
-  const p = Math.trunc(priority);
-  if (p >= 1) return STREAM_TYPE.LOW;
-  if (p <= -1) return STREAM_TYPE.HIGH;
-  return STREAM_TYPE.NORMAL;
-}
 const ZE_PRIORITY = [1, 0, 2]; // by priority type: LOW → PRIORITY_LOW, NORMAL → NORMAL, HIGH → PRIORITY_HIGH
-const PRIORITY_OF = [1, 0, -1];
 
 function triple(v: number | [number, number?, number?], what: string): [number, number, number] {
   const t: [number, number, number] = typeof v === 'number' ? [v, 1, 1] : [v[0], v[1] ?? 1, v[2] ?? 1];
@@ -221,7 +192,7 @@ export class Stream {
   /** End (host ns) of the last recorded op retired on this stream; 0 before one. */
   private lastEndNs = 0;
   /** The device's op-duration history (opEstimates), cached. */
-  private est: Map<string, ServiceTimes> | undefined;
+  private est: OpEstimates | undefined;
   private brokenBy: XpuTimeoutError | ZeError | undefined;
 
   /** torch.xpu.Stream(device, priority): the next pool stream of the device (round-robin). */
@@ -331,8 +302,7 @@ export class Stream {
           'more work; streams of other devices keep working',
       );
       busy.delete(this);
-      const p = pools(this.dr);
-      p.lost ??= this.brokenBy;
+      noteDeviceLost(this.dr, this.brokenBy);
       if (!this.external) replaceInPool(this.dr, this);
     }
     return this.brokenBy;
@@ -668,32 +638,9 @@ export class Stream {
     }
   }
 
-  /**
-   * When the work pending on this stream is expected to be complete, as a performance.now() time, for
-   * the 'auto' wait strategy: each pending op ends one "service time" (end − max(submit, previous
-   * op's end); the shortest of the last 8 measured for an op of that name on this device) after the
-   * later of its submit time and the previous op's expected end. The shortest, because arriving early
-   * costs a bounded block while arriving late costs the slow wake-up. Undefined when an op is
-   * unrecorded (no recorder or timer) or its name has no history yet.
-   */
+  /** When the pending work is expected to be complete (wait-estimates.ts), for the 'auto' wait. */
   private expectedEndMs(): number | undefined {
-    const q = this.pending;
-    const est = this.est;
-    if (!est || !this.dr.timer) return undefined;
-    let end = this.lastEndNs;
-    for (let i = this.head; i < q.length; i++) {
-      const p = q[i] as Pending;
-      if (p.recId === 0) return undefined;
-      const service = est.get(p.name)?.low();
-      if (service === undefined) return undefined;
-      end = Math.max(end, p.submitHost) + service;
-    }
-    try {
-      readGlobalTimestamps(this.dr); // host now, on the clock submit times use
-    } catch {
-      return undefined;
-    }
-    return performance.now() + (end - lastGlobalHostNs()) / 1e6;
+    return expectedEndMs(this.dr, this.est, this.pending, this.head, this.lastEndNs);
   }
 
   /** The most recently submitted operation not yet retired. */
@@ -733,12 +680,12 @@ export class Stream {
       endNs = t.endNs;
     }
     // duration history for expectedEndMs(), kept only while the 'auto' wait strategy can use it
-    if (waitStrategy() === 'auto') {
-      const est = (this.est ??= opEstimates(this.dr));
-      let times = est.get(p.name);
-      if (!times) est.set(p.name, (times = new ServiceTimes()));
-      times.add(endNs - Math.max(p.submitHost, this.lastEndNs));
-    }
+    if (waitStrategy() === 'auto')
+      addServiceTime(
+        (this.est ??= opEstimates(this.dr)),
+        p.name,
+        endNs - Math.max(p.submitHost, this.lastEndNs),
+      );
     this.lastEndNs = endNs;
     deliver(rec, {
       id: p.recId,
@@ -799,427 +746,3 @@ function kindLetter(m: MemoryRef): string {
   const k = (m as { kind?: string }).kind;
   return k === 'device' ? 'D' : k === 'host' ? 'H' : k === 'shared' ? 'S' : 'M';
 }
-
-/** The last 8 service times (ns) measured for ops of one name (Stream.expectedEndMs). */
-class ServiceTimes {
-  private readonly xs = new Float64Array(8);
-  private n = 0;
-  add(ns: number): void {
-    this.xs[this.n++ & 7] = ns;
-  }
-  /** The shortest of those kept (undefined before the first). */
-  low(): number | undefined {
-    if (this.n === 0) return undefined;
-    let m = Infinity;
-    for (let i = Math.min(this.n, 8) - 1; i >= 0; i--) m = Math.min(m, this.xs[i] as number);
-    return m;
-  }
-}
-
-/** Per device: op name → its recent service times (Stream.expectedEndMs). */
-function opEstimates(dr: DeviceRuntime): Map<string, ServiceTimes> {
-  let m = dr.ext.get('opEstimates') as Map<string, ServiceTimes> | undefined;
-  if (!m) {
-    m = new Map();
-    dr.ext.set('opEstimates', m);
-  }
-  return m;
-}
-
-// ---- recorder background delivery ----
-let deliveryTimer: NodeJS.Timeout | undefined;
-function scheduleDelivery(): void {
-  if (deliveryTimer) return;
-  deliveryTimer = setTimeout(() => {
-    deliveryTimer = undefined;
-    let again = false;
-    for (const s of [...busy]) {
-      try {
-        s.sweep();
-      } catch (e) {
-        // surfaced by the stream's own calls; a lost device marks it broken (and out of `busy`) now
-        s.failed(e);
-      }
-      if (s.pendingCount > 0) again = true;
-    }
-    if (again && recorder()) scheduleDelivery();
-  }, 2);
-}
-setOnAttach(() => {
-  if (busy.size > 0) scheduleDelivery();
-});
-
-// ---- pools ----
-interface Pools {
-  streams: Map<number, Stream[]>; // key: stream type (0..5)
-  counters: number[];
-  external: Map<bigint, Stream>;
-  nextExternal: number;
-  /** Pool streams replaced after they broke (closed at shutdown). */
-  broken: Stream[];
-  /** The first DEVICE_LOST a stream of this device reported (device synchronize rejects with it). */
-  lost?: ZeError;
-}
-
-function pools(dr: DeviceRuntime): Pools {
-  let p = dr.ext.get('streams') as Pools | undefined;
-  if (!p) {
-    p = {
-      streams: new Map(),
-      counters: [0, 0, 0, 0, 0, 0],
-      external: new Map(),
-      nextExternal: 0,
-      broken: [],
-    };
-    dr.ext.set('streams', p);
-  }
-  return p;
-}
-
-function poolOf(dr: DeviceRuntime, type: number): Stream[] {
-  const p = pools(dr);
-  let list = p.streams.get(type);
-  if (list) return list;
-  const copy = type >= STREAM_TYPE.COPY_LOW;
-  const group: EngineGroup | undefined = copy ? dr.copy : dr.compute;
-  if (!group) throw new XpuError(`Device ${dr.index} (${dr.rec.name}) has no copy-only engine.`);
-  const ptype = copy ? type - STREAM_TYPE.COPY_LOW : type;
-  list = [];
-  for (let i = 0; i < POOL_SIZE; i++) {
-    const engine: EngineRef = {
-      ordinal: group.ordinal,
-      index: i % Math.max(group.numQueues, 1),
-      kind: group.kind,
-    };
-    list.push(Stream.make(dr, (i << 4) | (type << 1) | 1, PRIORITY_OF[ptype] ?? 0, engine, 0n, false));
-  }
-  p.streams.set(type, list);
-  return list;
-}
-
-function nextPoolStream(dr: DeviceRuntime, ptype: 0 | 1 | 2, engine: 'compute' | 'copy'): Stream {
-  const type = engine === 'copy' ? ptype + STREAM_TYPE.COPY_LOW : ptype;
-  const list = poolOf(dr, type);
-  const p = pools(dr);
-  const i = (p.counters[type] ?? 0) % POOL_SIZE;
-  p.counters[type] = (p.counters[type] ?? 0) + 1;
-  return list[i] as Stream;
-}
-
-/** A broken pool stream is replaced by a fresh one (same id and engine, new command list). */
-function replaceInPool(dr: DeviceRuntime, s: Stream): void {
-  const p = dr.ext.get('streams') as Pools | undefined;
-  if (!p) return;
-  for (const list of p.streams.values()) {
-    const i = list.indexOf(s);
-    if (i < 0) continue;
-    list[i] = Stream.make(dr, s.streamId, s.priority, { ...s.engine }, 0n, false);
-    // The broken one stays reachable for close() at shutdown.
-    p.broken.push(s);
-  }
-}
-
-/**
- * @internal Broken streams of the device whose work is still executing (not completed, device not
- * lost): the device still references their command lists, events and memory, so none may be destroyed.
- */
-export function hungStreams(dr: DeviceRuntime): Stream[] {
-  const p = dr.ext.get('streams') as Pools | undefined;
-  if (!p) return [];
-  const all = [...p.broken, ...[...p.streams.values()].flat(), ...p.external.values()];
-  return all.filter((s) => s.broken && s.stillRunning());
-}
-
-/** @internal xpu.shutdown(): close every stream of the device (pool, replaced broken, external). */
-export function closeStreams(dr: DeviceRuntime): number {
-  const p = dr.ext.get('streams') as Pools | undefined;
-  if (!p) return 0;
-  let failed = 0;
-  for (const list of p.streams.values()) for (const s of list) failed += s.close();
-  for (const s of p.broken) failed += s.close();
-  for (const s of p.external.values()) failed += s.close();
-  dr.ext.delete('streams');
-  if (busy.size === 0 && deliveryTimer) {
-    clearTimeout(deliveryTimer);
-    deliveryTimer = undefined;
-  }
-  return failed;
-}
-
-/** The default current stream of a device (torch: NORMAL #31). */
-export function defaultStream(index: number): Stream {
-  return poolOf(deviceRuntime(index), STREAM_TYPE.NORMAL)[DEFAULT_INDEX] as Stream;
-}
-
-export function currentStream(d?: DeviceLike | null): Stream {
-  const idx = deviceIndex(d, true);
-  checkRange(idx, runtime().devices.length);
-  const s = state().streams.get(idx) as Stream | undefined;
-  // A stream of a runtime that xpu.shutdown() closed is forgotten: the device's default stream again.
-  return s && !s.isClosed ? s : defaultStream(idx);
-}
-
-/** torch set_stream: null is a no-op; also makes the stream's device current. */
-export function setStream(s: Stream | null | undefined): void {
-  if (s === null || s === undefined) return;
-  if (!(s instanceof Stream)) throw new XpuError(`Expected a xpu.Stream, but got: ${String(s)}`);
-  const st = state();
-  st.device = s.deviceIndex;
-  st.streams.set(s.deviceIndex, s);
-}
-
-/** torch StreamContext: `using _ = xpu.stream(s)`; restores the previous streams and device. */
-export class StreamScope implements Disposable {
-  private srcPrev: Stream | undefined;
-  private dstPrev: Stream | undefined;
-  private entered = false;
-  constructor(readonly stream: Stream | null | undefined) {
-    if (!stream) return;
-    this.srcPrev = currentStream();
-    if (this.srcPrev.deviceIndex !== stream.deviceIndex) this.dstPrev = currentStream(stream.deviceIndex);
-    setStream(stream);
-    this.entered = true;
-  }
-  exit(): void {
-    if (!this.entered || !this.stream) return;
-    this.entered = false;
-    if (this.dstPrev) setStream(this.dstPrev);
-    setStream(this.srcPrev);
-  }
-  [Symbol.dispose](): void {
-    this.exit();
-  }
-}
-
-export function stream(s: Stream | null | undefined): StreamScope {
-  return new StreamScope(s);
-}
-
-/** Run fn with `s` as the current stream (and its device current), isolated from concurrent tasks. */
-export function withStream<T>(s: Stream | null | undefined, fn: () => T): T {
-  return runScoped(() => {
-    if (s) setStream(s);
-    return fn();
-  });
-}
-
-/**
- * Wait for all pool streams of the device (torch: not external ones), with the wait timeout (a stream
- * that does not finish in time is marked broken and the call rejects). Streams already broken are
- * skipped: their work is abandoned.
- */
-export async function synchronize(d?: DeviceLike | null, opts: SyncOptions = {}): Promise<void> {
-  const idx = deviceIndex(d, true);
-  checkRange(idx, runtime().devices.length);
-  const timeoutMs = resolveTimeout(opts.timeoutMs);
-  const dr = deviceRuntime(idx);
-  const p = pools(dr);
-  const all: Promise<void>[] = [];
-  for (const list of p.streams.values())
-    for (const s of list) if (s.pendingCount > 0 && !s.broken) all.push(s.synchronize({ timeoutMs }));
-  const results = await Promise.allSettled(all);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  // A lost device stays lost: its broken streams are skipped above, so report the loss itself.
-  if (p.lost) throw p.lost;
-}
-
-/** Wrap an existing immediate command list (torch get_stream_from_external). */
-export function externalStream(nativeHandle: bigint | number, d?: DeviceLike | null): Stream {
-  const h = BigInt(nativeHandle);
-  if (h === 0n) throw new XpuError('External stream handle must not be null.');
-  const idx = deviceIndex(d, true);
-  checkRange(idx, runtime().devices.length);
-  const dr = deviceRuntime(idx);
-  const ze = dr.ze;
-  const imm = ze.optional.zeCommandListIsImmediate;
-  if (imm) {
-    const v = new Uint8Array(1);
-    if ((imm(h, v) as number) === 0 && v[0] === 0)
-      throw new XpuError('External stream must be an immediate command list.');
-  }
-  const getDev = ze.optional.zeCommandListGetDeviceHandle;
-  if (getDev) {
-    const out = new BigUint64Array(1);
-    if ((getDev(h, out) as number) === 0 && out[0] !== dr.rec.handle) {
-      throw new XpuError(`External stream belongs to another device than xpu:${idx}.`);
-    }
-  }
-  const p = pools(dr);
-  const known = p.external.get(h);
-  if (known) return known;
-  const s = Stream.make(
-    dr,
-    (p.nextExternal++ << 4) | (STREAM_TYPE.EXT << 1) | 1,
-    0,
-    { ordinal: dr.compute.ordinal, index: 0, kind: dr.compute.kind },
-    h,
-    true,
-  );
-  p.external.set(h, s);
-  return s;
-}
-
-/** Every stream with work in flight, on every device (for memory release and tests). */
-export function busyStreams(deviceIdx?: number): Stream[] {
-  return [...busy].filter((s) => deviceIdx === undefined || s.deviceIndex === deviceIdx);
-}
-
-export function initializedDevices(): number[] {
-  return existingDeviceRuntimes().map((d) => d.index);
-}
-
-// ---- events ----
-export interface EventOptions {
-  enableTiming?: boolean;
-}
-
-/**
- * An xpu.Event holds one reference to its pooled native event; when the Event is garbage-collected
- * without being re-recorded, that reference is returned here (else every dropped Event would keep a
- * pool slot forever and the pools would grow without bound).
- */
-const eventFinalizer = new FinalizationRegistry<NativeEvent>((nat) => {
-  try {
-    nat.unref();
-  } catch {
-    /* its runtime was shut down */
-  }
-});
-
-export class Event {
-  readonly enableTiming: boolean;
-  /** @internal */
-  native: NativeEvent | undefined;
-  private dev = -1;
-  private recordedOn: Stream | undefined;
-  /**
-   * Set once the recorded work is known complete (its op retired on the stream): the pooled native
-   * event has been handed back, keeping its kernel timestamps for elapsedTime.
-   */
-  private completed: { handle: bigint; ts: { start: bigint; end: bigint } | undefined } | undefined;
-
-  constructor(opts: EventOptions = {}) {
-    this.enableTiming = opts.enableTiming === true;
-  }
-
-  /** Device index fixed by the first recording stream; undefined before. */
-  get deviceIndex(): number | undefined {
-    return this.dev < 0 ? undefined : this.dev;
-  }
-  get device(): { type: 'xpu'; index: number } | undefined {
-    return this.dev < 0 ? undefined : { type: 'xpu', index: this.dev };
-  }
-  /** Native event handle; 0 before the first record. */
-  get eventId(): bigint {
-    return this.native?.handle ?? this.completed?.handle ?? 0n;
-  }
-  get nativeHandle(): bigint {
-    return this.eventId;
-  }
-
-  /** Record on `s` (default: the current stream). Re-recording replaces the native event. */
-  record(s?: Stream): void {
-    const st = s ?? currentStream();
-    if (this.dev >= 0 && this.dev !== st.deviceIndex) {
-      throw new XpuError(
-        `Event device ${this.dev} does not match recording stream's device ${st.deviceIndex}.`,
-      );
-    }
-    this.dev = st.deviceIndex;
-    const dr = deviceRuntime(st.deviceIndex);
-    const nat = dr.events.acquire(this.enableTiming || recorder() !== null);
-    try {
-      st.recordNative(nat, this);
-    } catch (e) {
-      nat.unref();
-      throw e;
-    }
-    if (this.native) {
-      eventFinalizer.unregister(this);
-      this.native.unref();
-    }
-    this.completed = undefined;
-    this.native = nat;
-    eventFinalizer.register(this, nat, this);
-    this.recordedOn = st;
-  }
-
-  /**
-   * @internal the stream retired the op that recorded `nat`: keep the timestamps, release the slot
-   * (a completed event needs no native event: waits on it are no-ops, queries are true).
-   */
-  retire(nat: NativeEvent): void {
-    if (this.native !== nat) return;
-    let ts: { start: bigint; end: bigint } | undefined;
-    if (this.enableTiming) {
-      try {
-        ts = nat.kernelTimestamp();
-      } catch {
-        return; // keep the native event; elapsedTime will report the failure
-      }
-    }
-    eventFinalizer.unregister(this);
-    this.native = undefined;
-    this.completed = { handle: nat.handle, ts };
-    nat.unref();
-  }
-
-  /** Make future work on `s` (default: the current stream) wait for this event. */
-  wait(s?: Stream): void {
-    if (!this.native) return;
-    (s ?? currentStream()).waitEvent(this);
-  }
-
-  /** True when the recorded work has completed (or it was never recorded). */
-  query(): boolean {
-    return this.native ? this.native.done() : true;
-  }
-
-  private timestamps(): { start: bigint; end: bigint } | undefined {
-    return this.native ? this.native.kernelTimestamp() : this.completed?.ts;
-  }
-
-  /**
-   * Resolves when the recorded work has completed (immediately if never recorded). After the wait
-   * timeout it rejects with an XpuTimeoutError and marks the recording stream broken.
-   */
-  async synchronize(opts: SyncOptions = {}): Promise<void> {
-    const timeoutMs = resolveTimeout(opts.timeoutMs);
-    if (!this.native) return;
-    try {
-      await this.native.wait(timeoutMs);
-    } catch (e) {
-      if (e instanceof XpuTimeoutError && this.recordedOn) throw this.recordedOn.markBroken(timeoutMs);
-      throw this.recordedOn ? this.recordedOn.failed(e) : e;
-    }
-  }
-
-  /** Milliseconds between this event and `end` (both recorded with enableTiming and completed). */
-  elapsedTime(end: Event): number {
-    if (!this.enableTiming || !end.enableTiming) {
-      throw new XpuError("Both events must be created with argument 'enable_timing=True'.");
-    }
-    if ((!this.native && !this.completed) || (!end.native && !end.completed))
-      throw new XpuError('Both events must be recorded before calculating elapsed time.');
-    if (!this.query() || !end.query())
-      throw new XpuError('Both events must be completed before calculating elapsed time.');
-    const dr = deviceRuntime(this.dev);
-    if (!dr.timer) throw new XpuError(`Device ${this.dev} does not report a timer frequency.`);
-    const ta = this.timestamps();
-    const tb = end.timestamps();
-    if (!ta || !tb) throw new XpuError('Both events must be recorded before calculating elapsed time.');
-    const a = ta.end;
-    const b = tb.end;
-    const mask = dr.timer.kernelMask;
-    let ticks = (b - a) & mask;
-    if (ticks > mask >> 1n) ticks -= mask + 1n;
-    return (Number(ticks) * 1000) / dr.timer.frequency;
-  }
-
-  toString(): string {
-    return `xpu.Event(enableTiming=${this.enableTiming}${this.dev >= 0 ? `, device=xpu:${this.dev}` : ''})`;
-  }
-}
-
-export { runScoped };

@@ -16,11 +16,11 @@ import { OP_KINDS, type OpRecord } from '../../protocol/timeline.js';
 import type { DriverChoice } from '../../protocol/devices.js';
 import {
   Timeline,
-  analysisEngineLabel,
   analyzeTimeline,
   computeMetrics,
   type TimelineMetrics,
 } from '../../runtime/timeline/index.js';
+import { engineLabel } from '../../protocol/format.js';
 import type { CaptureAnalysis } from '../../protocol/analysis.js';
 import { ChromeTraceWriter } from '../../runtime/trace/index.js';
 import { LAUNCH_EXIT, LaunchError, launch } from '../record/launch.js';
@@ -179,7 +179,7 @@ export function summarize(
         const dev = lane?.source ? `${lane.source.device} (pid ${lane.source.pid})` : `device ${e.device}`;
         return {
           device: e.device,
-          label: `${dev} · ${analysisEngineLabel(e.engine)}`,
+          label: `${dev} · ${engineLabel(e.engine)}`,
           busyPct: e.busyPct,
           ops: e.ops,
         };

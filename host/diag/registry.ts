@@ -37,11 +37,3 @@ export function outcome(
 ): Outcome {
   return { status, measured, expected, expectedSource, ...extra };
 }
-
-/** A check whose runtime support has not landed yet. */
-export function missingSupport(what: string): Outcome {
-  return outcome('skip', '-', '-', '-', {
-    message: `runtime support missing: ${what}`,
-    hint: 'This check needs a newer xpuscope runtime; it will run once the runtime exposes it.',
-  });
-}

@@ -7,6 +7,7 @@
 // pass per level. A level that would merge almost nothing (more than SKIP_RATIO of its source's rects:
 // spans longer than its bucket) is skipped — it holds nothing and queries read the level below — which
 // saves its memory (page faults of fresh typed arrays were the largest ingest cost) and its fold.
+import { engineLabel } from '../../protocol/format.js';
 import type { BatchLane, TimelineBatch } from '../../protocol/timeline-batch.js';
 
 /** Kind code for a rectangle of unknown kind (not produced by the store; drawn neutral). */
@@ -648,9 +649,7 @@ export interface SpanInfo {
   dependents: { id: number; name: string }[];
 }
 
-export function engineLabel(e: BatchLane['engine']): string {
-  return `${e.kind} ${e.ordinal}.${e.index}`;
-}
+export { engineLabel };
 
 /**
  * A lane's own name: "stream 3" for xpuscope's streams; a recorded program's queue as it named it

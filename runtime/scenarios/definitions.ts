@@ -2,7 +2,8 @@
 // explanation is computed from the measured numbers and the device's engine counts.
 import type { OpRecord } from '../../protocol/timeline.js';
 import { xpu } from '../api.js';
-import type { Event, Stream } from '../streams.js';
+import type { Event } from '../event.js';
+import type { Stream } from '../streams.js';
 import { distribution, sweepIntervals } from '../timeline/metrics.js';
 import { engineLabel } from '../trace/format.js';
 import type { ExplainInput, ScenarioContext, ScenarioDef } from './context.js';

@@ -42,6 +42,7 @@
 //
 // A finding is reported when its impact ≥ max(minNs, minFraction × window) (overlap: when ≥ minNs);
 // 'warn' when the impact ≥ warnFraction × window (overlap is always 'info').
+import { engineLabel } from '../../protocol/format.js';
 import { OP_KINDS, type EngineRef } from '../../protocol/timeline.js';
 import type {
   AnalysisEngine,
@@ -86,11 +87,6 @@ const IDLE = 0,
 
 const WORK_KIND = new Uint8Array(OP_KINDS.length);
 for (const k of ['kernel', 'copy', 'fill'] as const) WORK_KIND[OP_KINDS.indexOf(k)] = 1;
-
-/** "compute 0.1": kind, ordinal.index. */
-export function analysisEngineLabel(e: EngineRef): string {
-  return `${e.kind} ${e.ordinal}.${e.index}`;
-}
 
 /** 1234567 → "1.23 ms" (3 significant digits). */
 export function formatNs(ns: number): string {
@@ -498,7 +494,7 @@ class Sweep {
           device: l.device,
           dev: d,
           engine: { ...l.engine },
-          label: analysisEngineLabel(l.engine),
+          label: engineLabel(l.engine),
           lanes: [],
           nRun: 0,
           nPend: 0,
@@ -514,8 +510,8 @@ class Sweep {
       let label = baseLabel(l);
       if ((labelCount.get(label) ?? 0) > 1)
         label += l.source
-          ? ` (pid ${l.source.pid}, device ${l.device}, ${analysisEngineLabel(l.engine)})`
-          : ` (device ${l.device}, ${analysisEngineLabel(l.engine)})`;
+          ? ` (pid ${l.source.pid}, device ${l.device}, ${engineLabel(l.engine)})`
+          : ` (device ${l.device}, ${engineLabel(l.engine)})`;
       const st = stats.get(l.id)!;
       const floor = floorByDevice.get(l.device)!;
       const lc: LaneCtx = {
@@ -1067,7 +1063,7 @@ export function analyzeTimeline(tl: Timeline, opts: AnalysisOptions = {}): Captu
     const cons = laneById.get(p.consumer)!;
     const prodInfo = infos[p.producer]!;
     const prodLabel = prod ? prod.label : (prodInfo.source?.queue ?? `stream ${prodInfo.stream}`);
-    const prodEng = analysisEngineLabel(prodInfo.engine);
+    const prodEng = engineLabel(prodInfo.engine);
     const gs: number[] = [];
     for (const [from, to] of p.top.items) {
       // a marker's neighbour shows the work: the op before a producer marker, the op after a consumer one
@@ -1273,7 +1269,7 @@ export function analyzeTimeline(tl: Timeline, opts: AnalysisOptions = {}): Captu
     device: lc.info.device,
     stream: lc.info.stream,
     label: lc.label,
-    engine: analysisEngineLabel(lc.info.engine),
+    engine: engineLabel(lc.info.engine),
     ops: lc.opsInWindow,
     busyNs: lc.busyNs,
     busyPct: pctOf(lc.busyNs),

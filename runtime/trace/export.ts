@@ -330,7 +330,7 @@ export class ChromeTraceWriter {
       const src = lane.source;
       const meta = `"device":${lane.device},"stream":${lane.stream},"engine":${JSON.stringify(lane.engine)},"level":${level}${src ? `,"source":${JSON.stringify(src)}` : ''}`;
       // A recorded program's lane is named as the program knows it ("immediate list 2 · compute
-      // ord0/idx1"); its host threads (--host-calls) by the thread alone.
+      // 0.1"); its host threads (--host-calls) by the thread alone.
       const name = src
         ? `${src.queue}${lane.engine.kind === 'host' ? '' : ` · ${engineLabel(lane.engine)}`}${level > 0 ? ` · overlap ${level}` : ''}`
         : laneName(lane.stream, lane.engine, level);

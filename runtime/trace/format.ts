@@ -1,16 +1,15 @@
 // Shared naming and number formatting of xpuscope's Chrome Trace Event JSON files.
+import { engineLabel } from '../../protocol/format.js';
 import type { EngineRef } from '../../protocol/timeline.js';
+
+export { engineLabel };
 
 /** Written to otherData.xpuscope.version (override with the writer's `version` option). */
 export const XPUSCOPE_VERSION = '0.1.0';
 /** Version of the xpuscope trace layout (otherData.xpuscope.format). */
 export const TRACE_FORMAT_VERSION = 1;
 
-export function engineLabel(e: EngineRef): string {
-  return `${e.kind} ord${e.ordinal}/idx${e.index}`;
-}
-
-/** Thread name of a lane: "stream 1 · compute ord0/idx0" (+ " · overlap N" for extra lanes). */
+/** Thread name of a lane: "stream 1 · compute 0.0" (+ " · overlap N" for extra lanes). */
 export function laneName(stream: number, engine: EngineRef, level: number): string {
   return `stream ${stream} · ${engineLabel(engine)}${level > 0 ? ` · overlap ${level}` : ''}`;
 }

@@ -138,10 +138,6 @@ export function loaderLibraryName(): string {
 
 let cached: ZeLib | undefined;
 
-export function isLoaderLoaded(): boolean {
-  return cached !== undefined;
-}
-
 /** Load the loader (once). Throws LoaderLoadError when it cannot be loaded or lacks required calls. */
 export function loadZe(): ZeLib {
   if (cached) return cached;

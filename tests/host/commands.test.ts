@@ -155,7 +155,7 @@ describe('trace: errors', () => {
       speedup: 1,
       concurrency: 1,
       streams: [{ key: '1', label: 'stream 1', busyPct: 100 }],
-      engines: [{ key: '0/compute/0/0', label: 'compute ord0/idx0', busyPct: 100 }],
+      engines: [{ key: '0/compute/0/0', label: 'compute 0.0', busyPct: 100 }],
       explanation: 'One stream.',
     });
     expect(text).toMatch(/wall time \(first start → last end\)\s+1\.00 ms/);

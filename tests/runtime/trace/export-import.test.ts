@@ -120,8 +120,8 @@ describe('Chrome trace export', () => {
       'GPU 1',
     );
     const names = evs.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args!.name);
-    expect(names).toContain('stream 1 · compute ord0/idx0');
-    expect(names).toContain('stream 3 · copy ord1/idx2');
+    expect(names).toContain('stream 1 · compute 0.0');
+    expect(names).toContain('stream 3 · copy 1.2');
     expect(evs.filter((e) => e.ph === 'M' && e.name === 'thread_sort_index')).toHaveLength(names.length);
     const edges = recs.reduce((n, r) => n + r.deps.length, 0);
     expect(stats.flows).toBe(edges);
@@ -153,9 +153,9 @@ describe('Chrome trace export', () => {
     expect(new Set(evs.filter((e) => e.ph === 'X').map((e) => e.tid)).size).toBe(3);
     expect(stats.overlapLanes).toBe(2);
     expect(evs.filter((e) => e.name === 'thread_name').map((e) => e.args!.name)).toEqual([
-      'stream 7 · compute ord0/idx0',
-      'stream 7 · compute ord0/idx0 · overlap 1',
-      'stream 7 · compute ord0/idx0 · overlap 2',
+      'stream 7 · compute 0.0',
+      'stream 7 · compute 0.0 · overlap 1',
+      'stream 7 · compute 0.0 · overlap 2',
     ]);
     const back = await importTrace(path);
     expect(back.records.sort(byId)).toEqual(recs); // extra lanes fold back onto the stream
@@ -200,12 +200,12 @@ describe('Chrome trace export', () => {
     expect(c.length).toBeLessThan(10);
     const at = (tsMs: number): Record<string, unknown> =>
       [...c].reverse().find((e) => e.ts! <= tsMs * 1000)!.args!;
-    expect(at(0)).toEqual({ 'compute ord0/idx0': 50, 'copy ord1/idx2': 0 });
-    expect(at(5)).toEqual({ 'compute ord0/idx0': 100, 'copy ord1/idx2': 0 });
-    expect(at(10)).toEqual({ 'compute ord0/idx0': 100, 'copy ord1/idx2': 50 });
-    expect(at(2_000_000)).toEqual({ 'compute ord0/idx0': 100, 'copy ord1/idx2': 0 });
-    expect(at(3_600_000)).toEqual({ 'compute ord0/idx0': 25, 'copy ord1/idx2': 0 });
-    expect(at(3_600_001)).toEqual({ 'compute ord0/idx0': 0, 'copy ord1/idx2': 0 });
+    expect(at(0)).toEqual({ 'compute 0.0': 50, 'copy 1.2': 0 });
+    expect(at(5)).toEqual({ 'compute 0.0': 100, 'copy 1.2': 0 });
+    expect(at(10)).toEqual({ 'compute 0.0': 100, 'copy 1.2': 50 });
+    expect(at(2_000_000)).toEqual({ 'compute 0.0': 100, 'copy 1.2': 0 });
+    expect(at(3_600_000)).toEqual({ 'compute 0.0': 25, 'copy 1.2': 0 });
+    expect(at(3_600_001)).toEqual({ 'compute 0.0': 0, 'copy 1.2': 0 });
   });
 
   it('formats ns as µs with exactly 3 decimals', () => {

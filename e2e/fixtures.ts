@@ -99,12 +99,13 @@ export function electronUnavailable(): string | null {
 let printedElectronSkip = false;
 
 /** Starts `xpuscope serve`; resolves with its URL once it printed `xpuscope serving <url>`. */
-async function startServe(
+export async function startServe(
   driver: Driver,
   allowLaunch = false,
+  extraArgs: string[] = [],
 ): Promise<{ url: string; child: ChildProcess; log: string[] }> {
   const cli = join(root, 'bin', 'xpuscope.js');
-  const args = [cli, 'serve', '--port', '0', '--driver', driver];
+  const args = [cli, 'serve', '--port', '0', '--driver', driver, ...extraArgs];
   if (allowLaunch) args.push('--allow-launch');
   const child = spawn(process.execPath, args, {
     cwd: root,
@@ -123,7 +124,7 @@ async function startServe(
     };
     lines.once('line', (line) => {
       clearTimeout(timer);
-      const match = /^xpuscope serving (http:\/\/127\.0\.0\.1:\d+\/\S*)$/.exec(line);
+      const match = /^xpuscope serving (http:\/\/\S+:\d+\/\S*)$/.exec(line);
       if (match) resolve(match[1]!);
       else fail(new Error(`unexpected first line: ${JSON.stringify(line)}`));
     });
@@ -135,7 +136,7 @@ async function startServe(
   return { url, child, log };
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

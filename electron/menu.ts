@@ -40,6 +40,13 @@ export function menuTemplate(actions: MenuActions): MenuItemConstructorOptions[]
         click: () => actions.send({ type: 'import-trace' }),
       },
       { type: 'separator' },
+      {
+        id: 'connect-server',
+        label: 'Connect to Server…',
+        accelerator: 'CmdOrCtrl+K',
+        click: () => actions.send({ type: 'connect-server' }),
+      },
+      { type: 'separator' },
       actions.isMac ? { role: 'close' } : { role: 'quit' },
     ],
   };

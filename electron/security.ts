@@ -12,7 +12,7 @@ import type {
 /** The renderer's CSP; matches the meta tag in renderer/index.html (file:// responses carry no headers). */
 export const RENDERER_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
-  "connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'";
+  "connect-src 'self' ws: wss: http: https:; base-uri 'none'; form-action 'none'; object-src 'none'";
 
 export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {

@@ -49,7 +49,11 @@ export interface SaveFileRequest {
 
 /** An application-menu command for the page. */
 export type MenuCommand =
-  { type: 'view'; view: string } | { type: 'export-trace' } | { type: 'import-trace' };
+  | { type: 'view'; view: string }
+  | { type: 'export-trace' }
+  | { type: 'import-trace' }
+  /** File › Connect to Server…: the page opens its servers panel (a remote `xpuscope serve`). */
+  | { type: 'connect-server' };
 
 /**
  * renderer → main invoke channels: what the preload sends (`request`, absent for none) and what main

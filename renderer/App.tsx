@@ -13,6 +13,7 @@ import { RecordView } from './views/RecordView.js';
 import { ScenariosView } from './views/ScenariosView.js';
 import { TimelineView } from './views/TimelineView.js';
 import { TracesView } from './views/TracesView.js';
+import { ServersControl } from './views/ServersPanel.js';
 
 export const VIEWS: { id: ViewId; label: string; key: string; render: () => ReactElement }[] = [
   { id: 'devices', label: 'Devices', key: '1', render: () => <DevicesView /> },
@@ -65,6 +66,7 @@ export function App() {
             </button>
           ))}
         </nav>
+        <ServersControl />
         <ConnectionIndicator />
       </header>
       {notice ? (

@@ -38,13 +38,15 @@ export class WebPlatform implements Platform {
   constructor(
     private readonly win: Window,
     private readonly fetchImpl: typeof fetch = (...args) => win.fetch(...args),
+    /** Another server than the page's (a remote one): its http base and token. */
+    private readonly server?: { base: string; token?: string },
   ) {}
 
-  /** A server path with the page's access token, if it has one. */
+  /** A server path with the server's access token, if it has one. */
   private serverUrl(path: string): string {
-    const page = new URL(this.win.location.href);
+    const page = new URL(this.server ? `${this.server.base}/` : this.win.location.href);
     const url = new URL(path, page);
-    const token = page.searchParams.get('token');
+    const token = this.server ? this.server.token : page.searchParams.get('token');
     if (token && !url.searchParams.has('token')) url.searchParams.set('token', token);
     return url.href;
   }

@@ -64,6 +64,15 @@ export interface AccessChecks {
    * `authorization` setting) or the `token` query parameter; constant-time compare.
    */
   checkBearer(req: IncomingMessage): Refusal | null;
+  /**
+   * For the WebSocket and uploads. Loopback (no token): the Origin check — a drive-by page may not
+   * connect. Token mode (non-loopback bind): the token is the credential, whatever the Origin — the
+   * desktop app (file://) or another xpuscope server's page that the user gave the token connects
+   * (Connect to Server…); a page that does not have the 192-bit token cannot.
+   */
+  checkOriginOrToken(req: IncomingMessage, url: URL): Refusal | null;
+  /** Token mode: a request from another origin that may be answered with CORS headers. */
+  crossOriginAllowed(req: IncomingMessage): boolean;
 }
 
 export function createAccessChecks(options: {
@@ -110,6 +119,14 @@ export function createAccessChecks(options: {
         return { status: 403, message: `Origin "${origin}" may not use this server.` };
       }
       return null;
+    },
+
+    checkOriginOrToken(req, url) {
+      return token === undefined ? this.checkOrigin(req) : this.checkToken(url);
+    },
+
+    crossOriginAllowed(req) {
+      return token !== undefined && req.headers.origin !== undefined;
     },
 
     checkBearer(req) {

@@ -16,7 +16,7 @@ export class HttpResponder {
   securityHeaders(req: IncomingMessage): Record<string, string> {
     const host = req.headers.host ?? this.options.fallbackHost();
     return {
-      'Content-Security-Policy': `default-src 'self'; connect-src 'self' ws://${host}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`,
+      'Content-Security-Policy': `default-src 'self'; connect-src 'self' ws://${host} ws: wss: http: https:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`,
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
       'X-Frame-Options': 'DENY',

@@ -33,6 +33,21 @@ export function routeTransfer(
 ): boolean {
   const { http } = options;
   if (pathname === UPLOAD_PATH) {
+    // Token mode: a page of another origin holding the token (Connect to Server… from another
+    // xpuscope page or the desktop app) uploads cross-origin; answer its preflight and its POST with
+    // CORS for that origin only. The token in the query is still checked on the POST.
+    if (options.checks.crossOriginAllowed(req)) {
+      res.setHeader('Access-Control-Allow-Origin', req.headers.origin!);
+      res.setHeader('Vary', 'Origin');
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'POST');
+        res.setHeader('Access-Control-Allow-Headers', 'content-type');
+        res.setHeader('Access-Control-Max-Age', '600');
+        res.writeHead(204);
+        res.end();
+        return true;
+      }
+    }
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
       http.sendText(req, res, 405, 'Method not allowed.\n');
@@ -98,7 +113,7 @@ function serveUpload(
   res: ServerResponse,
   { transfers, checks, http, maxUploadBytes: maxUpload, log }: TransferRoutesOptions,
 ): void {
-  const refused = checks.checkOrigin(req) ?? checks.checkToken(new URL(req.url ?? '/', 'http://localhost'));
+  const refused = checks.checkOriginOrToken(req, new URL(req.url ?? '/', 'http://localhost'));
   if (refused) {
     log(`refused upload from ${req.socket.remoteAddress ?? '?'}: ${refused.message}`);
     req.resume();

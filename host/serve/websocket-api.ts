@@ -77,8 +77,7 @@ export function attachWebSocketApi(server: Server, options: WebSocketApiOptions)
         ? null
         : { status: 404, message: `No WebSocket endpoint here; use ${WS_PATH}.` }) ??
       checks.checkHost(req) ??
-      checks.checkOrigin(req) ??
-      checks.checkToken(url);
+      checks.checkOriginOrToken(req, url);
     if (refusal) {
       log(
         `refused WebSocket from ${req.socket.remoteAddress ?? '?'} (origin ${req.headers.origin ?? 'none'}): ${refusal.message}`,

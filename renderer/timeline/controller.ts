@@ -107,7 +107,10 @@ export class TimelineController {
       }
     }
     this.dirty = true;
-    this.notifySoon();
+    // The first spans after an empty timeline (a new capture, a switch) are told at once: the empty-
+    // state text must not stay over drawn spans for the 250 ms of notifySoon.
+    if (this.snap.spanCount === 0 && this.store.spanCount > 0) this.notifyNow();
+    else this.notifySoon();
   }
 
   reset(): void {

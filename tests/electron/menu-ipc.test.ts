@@ -46,7 +46,7 @@ const foreign = () => {
 beforeEach(() => resetStub());
 
 describe('menu', () => {
-  it('has File export/import, one View entry per page view, and About', () => {
+  it('has File export/import and Connect to Server, one View entry per page view, and About', () => {
     const send = vi.fn();
     const about = vi.fn();
     const template = menuTemplate({ send, about });
@@ -56,6 +56,8 @@ describe('menu', () => {
     (find('import-trace')!.click as () => void)();
     expect(send).toHaveBeenCalledWith({ type: 'export-trace' });
     expect(send).toHaveBeenCalledWith({ type: 'import-trace' });
+    (find('connect-server')!.click as () => void)();
+    expect(send).toHaveBeenCalledWith({ type: 'connect-server' });
     for (const [i, v] of MENU_VIEWS.entries()) {
       const item = find(`view-${v.id}`)!;
       expect(item.accelerator).toBe(`Alt+${i + 1}`);

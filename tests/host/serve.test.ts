@@ -253,12 +253,53 @@ describe('non-loopback --host', () => {
       const client = await connect(`${base}?token=${open.token}`);
       expect(await client.call('service.hello')).toMatchObject({ result: { name: 'xpuscope' } });
       client.close();
-      // The Origin must still be the served one.
-      await expect(connect(`${base}?token=${open.token}`, { origin: 'http://evil.example' })).rejects.toThrow(
-        'refused 403',
-      );
+      // The token is the credential: a page of another origin that has it (another xpuscope server's
+      // page, the desktop app's file://) connects — Connect to Server…; without it, nobody does.
+      await expect(connect(base, { origin: 'http://evil.example' })).rejects.toThrow('refused 401');
+      for (const origin of ['http://127.0.0.1:1234', 'file://']) {
+        const other = await connect(`${base}?token=${open.token}`, { origin });
+        expect(await other.call('service.hello')).toMatchObject({ result: { name: 'xpuscope' } });
+        other.close();
+      }
     } finally {
       await open.close();
+    }
+  });
+
+  it('answers a cross-origin upload preflight for the token holder (Connect to Server…), and only then', async () => {
+    const open = await startServer({ host: '0.0.0.0', port: 0, staticDir: fakeRenderer(), driver: 'sim' });
+    const loop = await startServer({ port: 0, staticDir: fakeRenderer(), driver: 'sim' });
+    try {
+      const origin = 'http://127.0.0.1:1234';
+      const pre = await rawRequest(
+        open.port,
+        `/upload?token=${open.token!}`,
+        { Host: `127.0.0.1:${open.port}`, Origin: origin },
+        'OPTIONS',
+      );
+      expect(pre.status).toBe(204);
+      expect(pre.headers['access-control-allow-origin']).toBe(origin);
+      expect(pre.headers['access-control-allow-methods']).toBe('POST');
+      // the POST itself still needs the token
+      const noToken = await rawRequest(
+        open.port,
+        '/upload',
+        { Host: `127.0.0.1:${open.port}`, Origin: origin },
+        'POST',
+      );
+      expect(noToken.status).toBe(401);
+      // a loopback server (no token) gives other origins nothing
+      const lp = await rawRequest(
+        loop.port,
+        '/upload',
+        { Host: `127.0.0.1:${loop.port}`, Origin: origin },
+        'OPTIONS',
+      );
+      expect(lp.status).toBe(405);
+      expect(lp.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await open.close();
+      await loop.close();
     }
   });
 });

@@ -492,7 +492,9 @@ export class Capture {
     try {
       this.writer.write(this.pendingTrace);
     } catch (err) {
-      this.traceError = err instanceof Error ? err.message : String(err);
+      const first = this.traceError === undefined;
+      this.traceError = `writing ${this.traceFile ?? 'the trace file'} failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (first) this.sendStates(); // the clients show it
     }
     this.pendingTrace = [];
   }
@@ -506,7 +508,7 @@ export class Capture {
       this.traceTimer = setInterval(() => this.writeTrace(), 250);
       this.traceTimer.unref();
     } catch (err) {
-      this.traceError = err instanceof Error ? err.message : String(err);
+      this.traceError = `${path} could not be opened: ${err instanceof Error ? err.message : String(err)}`;
       this.traceFile = undefined;
     }
   }
@@ -754,6 +756,9 @@ export class Capture {
     };
     if (e.kind !== 'session') st.sourceName = e.name;
     if (this.traceFile !== undefined && this.writer) st.traceFile = this.traceFile;
+    if (this.traceError !== undefined) st.traceError = this.traceError;
+    const lost = this.runtime?.xpu.recorderErrors?.() ?? 0;
+    if (lost > 0) st.recorderErrors = lost;
     return st;
   }
 

@@ -100,6 +100,13 @@ export interface CaptureState {
   sourceName?: string;
   /** Present when a streamed trace file is being written. */
   traceFile?: string;
+  /** Why the streamed trace file could not be opened or written (the capture goes on without it). */
+  traceError?: string;
+  /**
+   * Operations of this service's runtime that could not be recorded (a timestamp that could not be
+   * read, a recorder that failed): the timeline misses them. Absent when none.
+   */
+  recorderErrors?: number;
   /** The capture this client views (an id of CaptureList.captures), and what made it. */
   capture?: string;
   kind?: CaptureKind;

@@ -26,7 +26,7 @@ import {
   resetPeakMemoryStats,
   setPerProcessMemoryFraction,
 } from './memory.js';
-import { setRecorder } from './recorder.js';
+import { recorderErrors, setRecorder } from './recorder.js';
 import { shutdown } from './shutdown.js';
 import { simLiveObjects } from './sim-objects.js';
 import { currentStream, setStream, stream, withStream } from './current-stream.js';
@@ -76,6 +76,8 @@ export const xpu = {
   kernels,
   // profiling
   setRecorder,
+  /** Operations the recorder could not deliver (a recorder that threw, a timestamp that could not be read). */
+  recorderErrors,
   /**
    * How waits for the GPU treat the event loop: 'auto' (default: a bounded spin near the estimated end,
    * else as 'async'), 'async' (koffi worker thread) or 'poll'; runtime/README.md, "Waiting".

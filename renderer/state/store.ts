@@ -1,6 +1,8 @@
-// View state in one zustand store, created per transport (so tests and both hosts build their own).
-// It holds what the views render — connection status, the device list, the selected view — never
-// bulk profiling data (later: spans live in typed arrays outside React state).
+// View state in one zustand store, created per transport (so tests, both hosts and each server the
+// window connects to — renderer/Root.tsx — build their own). It holds what the views render:
+// connection status, devices, the selected view, scenario/diagnostics/trace/record slices, the captures
+// list and the capture state — never bulk profiling data: spans live in the timeline controller's typed
+// arrays (renderer/timeline/), which batches reach without passing through React state.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ErrorPayload } from '../../protocol/contract.js';
 import type { DeviceList } from '../../protocol/devices.js';

@@ -73,6 +73,7 @@ export function TimelinePanel({ compact = false }: { compact?: boolean }) {
         onControl={(a) => void controlCapture(a)}
         recordRunning={recordRunning}
       />
+      <CaptureWarnings capture={capture} />
       {captureError && captureError.code !== 'NOT_IMPLEMENTED' ? (
         <ErrorCallout title="Capture control failed" error={captureError} testId="capture-error" />
       ) : null}
@@ -95,6 +96,27 @@ export function TimelinePanel({ compact = false }: { compact?: boolean }) {
         <SpanDetails info={snap.selected} onSelect={(id) => controller.selectById(id)} />
       </div>
       <LaneList store={controller.store} lanes={snap.lanes} />
+    </div>
+  );
+}
+
+/** What the capture could not do, said where the timeline is: the trace file, operations not recorded. */
+export function CaptureWarnings({ capture }: { capture: CaptureState | null }) {
+  if (!capture?.traceError && !capture?.recorderErrors) return null;
+  return (
+    <div className="callout callout-warning" role="alert" data-testid="capture-warnings">
+      {capture.traceError ? (
+        <p data-testid="capture-trace-error">
+          The streamed trace file is not being written: {capture.traceError}. The timeline goes on; export it
+          from Traces instead, or restart with a writable path.
+        </p>
+      ) : null}
+      {capture.recorderErrors ? (
+        <p data-testid="capture-recorder-errors">
+          {capture.recorderErrors.toLocaleString('en-US')} operation(s) could not be recorded (their
+          timestamps could not be read) and are missing from the timeline.
+        </p>
+      ) : null}
     </div>
   );
 }

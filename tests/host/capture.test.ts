@@ -1,7 +1,7 @@
 // The capture session on its own (no GPU needed): per-subscriber cursors, coalescing for backed-up
 // subscribers with honest `dropped` counts, every run its own capture with a view per client (follow or
 // pinned), imports shown to their client only, the budget, and the streamed trace file.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -276,6 +276,18 @@ describe('Capture', () => {
     const l = c.list();
     expect(l.captures.map((x) => x.id)).toEqual(ids.slice(2));
     expect(l.evicted).toBe(2);
+  });
+
+  it('says why the streamed trace file cannot be written (the capture goes on)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xpuscope-capture-'));
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, 'x');
+    const c = make({ traceFile: join(blocker, 'live.json') });
+    const st = c.state();
+    expect(st.traceFile).toBeUndefined();
+    expect(st.traceError).toMatch(/live\.json could not be opened/);
+    c.ingest([op(1)]);
+    expect(c.state().ops).toBe(1);
   });
 
   it('streams a Chrome trace file while it runs', () => {

@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { CaptureList } from '../../protocol/views.js';
 import { createAppStore } from '../../renderer/state/store.js';
 import { CapturesTable } from '../../renderer/views/CapturesList.js';
+import { CaptureWarnings } from '../../renderer/views/TimelineView.js';
 import { FakeTransport } from './fake-transport.js';
 
 const list: CaptureList = {
@@ -100,5 +101,19 @@ describe('captures list', () => {
     await store.getState().selectCapture('gone-9');
     expect(store.getState().captureError).toMatchObject({ message: 'No such capture' });
     await vi.waitFor(() => expect(api.calls.at(-1)?.method).toBe('captures.list'));
+  });
+});
+
+describe('capture warnings', () => {
+  it('say when the trace file is not written and how many operations were not recorded', () => {
+    const base = { recording: true, paused: false, ops: 1, dropped: 0, lanes: 1 };
+    expect(renderToStaticMarkup(<CaptureWarnings capture={base} />)).toBe('');
+    const html = renderToStaticMarkup(
+      <CaptureWarnings
+        capture={{ ...base, traceError: '/x/t.json could not be opened: EACCES', recorderErrors: 1234 }}
+      />,
+    );
+    expect(html).toContain('not being written: /x/t.json could not be opened: EACCES');
+    expect(html).toContain('1,234 operation(s) could not be recorded');
   });
 });

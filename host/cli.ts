@@ -250,6 +250,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (positionals.length > 2) throw new UsageError(`unexpected argument '${positionals[2]}'`);
     if (topic === undefined) io.stdout.write(USAGE);
     else if (topic === 'record') io.stdout.write((await import('./commands/record.js')).RECORD_USAGE);
+    else if (topic === 'run') io.stdout.write(await (await import('./commands/run.js')).runUsage());
+    else if (topic === 'trace') io.stdout.write((await import('./commands/trace.js')).TRACE_USAGE);
     else if (COMMAND_HELP[topic] !== undefined) io.stdout.write(COMMAND_HELP[topic]);
     else throw new UsageError(`unknown command '${topic}'`);
     return EXIT.OK;

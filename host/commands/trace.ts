@@ -185,9 +185,19 @@ async function importCommand(file: string, json: boolean, top: number, io: Comma
       `xpuscope trace: warning: ${file} ends early${sum.truncatedAt !== undefined ? ` (at byte ${sum.truncatedAt})` : ''}; everything before that was imported.\n`,
     );
   }
+  // A file with no GPU operations is not a trace of GPU work: say so, and fail (a script checking a
+  // profiler's output must not pass on an empty one).
+  const empty = sum.summary.spans === 0;
+  if (empty) {
+    io.stderr.write(
+      `xpuscope trace: warning: ${file} has no GPU operations (${sum.summary.events} trace event(s) read)` +
+        `${sum.summary.events === 0 ? ': it is empty' : ''}.\n  Hint: xpuscope reads GPU work from xpuscope, Intel unitrace and PyTorch profiler (Kineto) traces; was the program's GPU work recorded?\n`,
+    );
+  }
+  const code = empty ? 1 : 0;
   if (json) {
     io.stdout.write(`${JSON.stringify(sum, null, 2)}\n`);
-    return 0;
+    return code;
   }
   const s = sum.summary;
   const lines: string[] = [];
@@ -226,5 +236,5 @@ async function importCommand(file: string, json: boolean, top: number, io: Comma
     }
   }
   io.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return code;
 }

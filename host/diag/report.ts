@@ -13,9 +13,27 @@ function safe(s: string): string {
   return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 }
 
-function clip(s: string, n: number): string {
-  const one = s.replace(/\s+/g, ' ');
-  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+/** `s` on lines of at most `n` characters, broken at spaces (a longer word on its own lines): never cut. */
+export function wrap(s: string, n: number): string[] {
+  const words = s.replace(/\s+/g, ' ').trim().split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (let w of words) {
+    while (w.length > n) {
+      if (line) lines.push(line);
+      lines.push(w.slice(0, n));
+      w = w.slice(n);
+      line = '';
+    }
+    if (!line) line = w;
+    else if (line.length + 1 + w.length <= n) line += ` ${w}`;
+    else {
+      lines.push(line);
+      line = w;
+    }
+  }
+  lines.push(line);
+  return lines;
 }
 
 function fmtMs(ms: number): string {
@@ -58,24 +76,30 @@ export function formatReport(
   for (const d of r.devices) out += `  device ${d.index}: ${d.name}${d.simulated ? ' (simulated)' : ''}\n`;
   out += '\n';
   if (r.checks.length > 0) {
-    const rows = [['STATUS', 'CHECK', 'MEASURED', 'EXPECTED', 'TIME']];
+    // Measured and expected values wrap onto more lines rather than being cut (a QA engineer reads
+    // the whole value); every other column stays on the row's first line.
+    const rows: string[][][] = [[['STATUS'], ['CHECK'], ['MEASURED'], ['EXPECTED'], ['TIME']]];
     for (const c of r.checks) {
       rows.push([
-        c.status.toUpperCase(),
-        checkName(c),
-        clip(c.measured, 52),
-        clip(c.expected, 36),
-        fmtMs(c.durationMs),
+        [c.status.toUpperCase()],
+        [checkName(c)],
+        wrap(c.measured, 52),
+        wrap(c.expected, 36),
+        [fmtMs(c.durationMs)],
       ]);
     }
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.flatMap((row) => row[i]!.map((l) => l.length))));
     rows.forEach((row, n) => {
-      const cells = row.map((cell, i) =>
-        i === row.length - 1 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!),
-      );
-      const status = r.checks[n - 1]?.status;
-      if (n > 0 && status) cells[0] = paint(color, COLORS[status], cells[0]!);
-      out += `${cells.join('  ').trimEnd()}\n`;
+      const height = Math.max(...row.map((cell) => cell.length));
+      for (let k = 0; k < height; k++) {
+        const cells = row.map((cell, i) => {
+          const text = cell[k] ?? '';
+          return i === row.length - 1 ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
+        });
+        const status = r.checks[n - 1]?.status;
+        if (k === 0 && n > 0 && status) cells[0] = paint(color, COLORS[status], cells[0]!);
+        out += `${cells.join('  ').trimEnd()}\n`;
+      }
     });
   }
   const notPassing = r.checks.filter((c) => c.status !== 'pass');

@@ -29,6 +29,19 @@ describe('usage', () => {
     expect(b.out()).toBe(a.out());
   });
 
+  it("help run and help trace print those commands' usage (as run --help and trace --help do)", async () => {
+    const run = captureIo();
+    expect(await main(['help', 'run'], run.io)).toBe(0);
+    expect(run.out()).toMatch(/^Usage: xpuscope run <scenario>/);
+    expect(run.out()).toContain('concurrency');
+    const trace = captureIo();
+    expect(await main(['help', 'trace'], trace.io)).toBe(0);
+    expect(trace.out()).toMatch(/^Usage: xpuscope trace import FILE/);
+    const own = captureIo();
+    expect(await main(['trace', '--help'], own.io)).toBe(0);
+    expect(own.out()).toBe(trace.out());
+  });
+
   it('--version prints the package version', async () => {
     const c = captureIo();
     expect(await main(['--version'], c.io)).toBe(0);
@@ -71,6 +84,14 @@ describe.skipIf(!SIM_BUILT)('devices --driver sim', () => {
     expect(list.driver).toMatchObject({ mode: 'sim', simulated: true, profiles: ['arc-a770'] });
     expect(list.devices[0]).toMatchObject({ index: 0, type: 'gpu', simulated: true });
     expect(list.devices[0]!.name).toMatch(/Arc\(TM\) A770/);
+  });
+
+  it('global options go before or after the command', async () => {
+    const before = captureIo();
+    expect(await main(['--driver', 'sim', 'devices', '--json'], before.io)).toBe(0);
+    const after = captureIo();
+    expect(await main(['devices', '--json', '--driver', 'sim'], after.io)).toBe(0);
+    expect(JSON.parse(after.out())).toEqual(JSON.parse(before.out()));
   });
 
   it('prints an aligned table under a loud SIMULATED header', async () => {

@@ -140,6 +140,14 @@ describe('trace: errors', () => {
     const b = captureIo();
     expect(await traceCommand(['import', bad], b.io)).toBe(1);
     expect(b.err()).toMatch(/cannot import/);
+    // an empty trace (no GPU operations) warns and exits 1, human or --json
+    const empty = join(tmp, 'empty.json');
+    writeFileSync(empty, '{"traceEvents": []}');
+    for (const json of [false, true]) {
+      const e = captureIo();
+      expect(await traceCommand(['import', empty, ...(json ? ['--json'] : [])], e.io)).toBe(1);
+      expect(e.err()).toMatch(/has no GPU operations \(0 trace event\(s\) read\): it is empty/);
+    }
   });
 
   it('formatScenarioResult renders a result without a device', () => {

@@ -134,6 +134,28 @@ describe('human report', () => {
     expect(out).not.toContain('\u001b[');
   });
 
+  it('wraps long measured and expected values onto more lines, never cuts them', () => {
+    const measured =
+      'H2D 12.3 GB/s, D2H 11.9 GB/s, D2D 401 GB/s on the compute engine; H2D 12.1 GB/s on the copy engine (best of 3)';
+    const r = report([
+      check('warn', 'l3.copy-bandwidth', {
+        measured,
+        expected: '≥ 25 % of the memory peak from memoryClockRate × memoryBusWidth × 2 and ≥ 1 GB/s',
+      }),
+    ]);
+    const out = formatReport(r);
+    const lines = out.split('\n');
+    const at0 = lines.findIndex((l) => l.startsWith('STATUS'));
+    const header = lines[at0]!;
+    const rows = lines.slice(at0 + 1, lines.indexOf('', at0));
+    expect(rows.length).toBeGreaterThan(1);
+    const col = header.indexOf('MEASURED');
+    const exp = header.indexOf('EXPECTED');
+    const text = rows.map((l) => l.slice(col, exp).trim()).join(' ');
+    expect(text).toBe(measured);
+    expect(out).not.toContain('…');
+  });
+
   it('colours statuses only when asked', () => {
     const out = formatReport(report([check('fail', 'x'), check('warn', 'y'), check('pass', 'z')]), {
       color: true,

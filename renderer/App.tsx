@@ -1,7 +1,8 @@
 // The app shell: header (name, connection, transport), view navigation with keyboard shortcuts
 // (Alt+1…8, or 1…8 when no text field has focus), the current view. New views register in VIEWS.
-import { useEffect, type ReactElement } from 'react';
-import { useApp } from './state/context.js';
+import { useContext, useEffect, type ReactElement } from 'react';
+import { StoreContext, useApp } from './state/context.js';
+import { syncViewWithUrl } from './routing.js';
 import type { ViewId } from './state/store.js';
 import { isTyping } from './keys.js';
 import type { ConnectionStatus } from './transports/index.js';
@@ -46,6 +47,10 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, [setView]);
 
+  // Each view has a URL: reload keeps it, Back and Forward move between views.
+  const store = useContext(StoreContext);
+  useEffect(() => (store ? syncViewWithUrl(window, store) : undefined), [store]);
+
   return (
     <div className="app">
       <header className="app-header">
@@ -77,6 +82,7 @@ export function App() {
           </button>
         </div>
       ) : null}
+      <NotConnectedBanner />
       <main className={`app-main app-main-${current.id}`}>{current.render()}</main>
     </div>
   );
@@ -102,6 +108,21 @@ function ConnectionIndicator() {
       <span className="connection-dot" aria-hidden="true" />
       {STATE_LABELS[connection.state]}
       <span className="muted"> · {transport}</span>
+    </div>
+  );
+}
+
+/** While the service is not reachable, say so once for every view (they load what they need when it is back). */
+function NotConnectedBanner() {
+  const connection = useApp((s) => s.connection);
+  if (connection.state === 'open' || connection.state === 'connecting') return null;
+  return (
+    <div className="notice notice-warning" data-testid="not-connected" role="status">
+      <span>
+        Not connected to the xpuscope service ({STATE_LABELS[connection.state].toLowerCase()}
+        {connection.error ? `: ${connection.error}` : ''}). What is shown is what was loaded before; the rest
+        loads when the connection is back.
+      </span>
     </div>
   );
 }

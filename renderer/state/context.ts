@@ -3,7 +3,8 @@ import { createContext, createElement, useContext, type ReactNode } from 'react'
 import { useStore } from 'zustand';
 import type { AppActions, AppState, AppStore } from './store.js';
 
-const StoreContext = createContext<AppStore | null>(null);
+/** The store of the session shown (renderer/Root.tsx switches it); null outside <StoreProvider>. */
+export const StoreContext = createContext<AppStore | null>(null);
 
 export function StoreProvider(props: { store: AppStore; children?: ReactNode }) {
   return createElement(StoreContext.Provider, { value: props.store }, props.children);

@@ -34,6 +34,7 @@ export function paramError(p: ScenarioParam, v: number | string): string | null 
 
 export function ScenariosView() {
   const scenarios = useApp((s) => s.scenarios);
+  const connected = useApp((s) => s.connection.state === 'open');
   const loadScenarios = useApp((s) => s.loadScenarios);
   const run = useApp((s) => s.scenarioRun);
   const runScenario = useApp((s) => s.runScenario);
@@ -75,7 +76,12 @@ export function ScenariosView() {
       {scenarios.status === 'error' ? (
         <ErrorCallout title="Could not list the scenarios" error={scenarios.error} testId="scenarios-error" />
       ) : null}
-      {scenarios.status === 'loading' ? <p className="muted">Loading scenarios…</p> : null}
+      {scenarios.status === 'loading' && connected ? <p className="muted">Loading scenarios…</p> : null}
+      {scenarios.status !== 'ready' && !connected ? (
+        <p className="muted" data-testid="scenarios-not-connected">
+          Not connected to the xpuscope service: the scenarios load when it is back.
+        </p>
+      ) : null}
       {current ? (
         <form
           className="scenario-form"

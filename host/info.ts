@@ -96,13 +96,94 @@ const UNITS: Record<string, string> = {
   localMemSize: 'B',
 };
 
-/** "maxComputeUnits" → "Max compute units". */
-function label(key: string): string {
+/** Labels written for people (the key stays the runtime's name and is shown beside it). */
+const LABELS: Record<string, string> = {
+  name: 'Name',
+  vendor: 'Vendor',
+  vendorId: 'Vendor ID',
+  deviceId: 'Device ID',
+  type: 'Device type',
+  uuid: 'UUID',
+  pciAddress: 'PCI address',
+  isIntegratedGpu: 'Integrated GPU',
+  isSubdevice: 'Sub-device (tile)',
+  subdeviceId: 'Sub-device ID',
+  subDeviceCount: 'Sub-devices (tiles)',
+  architecture: 'Architecture',
+  version: 'IP version',
+  driverVersion: 'Driver version',
+  levelZeroApiVersion: 'Level Zero API version',
+  platformName: 'Platform name',
+  maxComputeUnits: 'Compute units',
+  gpuEuCount: 'EU count',
+  gpuSubsliceCount: 'Sub-slices (Xe cores)',
+  numSlices: 'Slices',
+  numSubslicesPerSlice: 'Sub-slices per slice',
+  gpuEuCountPerSubslice: 'EUs per sub-slice',
+  gpuEuSimdWidth: 'EU SIMD width',
+  gpuHwThreadsPerEu: 'Hardware threads per EU',
+  coreClockRate: 'Core clock',
+  maxWorkGroupSize: 'Max work-group size',
+  maxNumSubGroups: 'Max sub-groups per work-group',
+  subGroupSizes: 'Sub-group sizes',
+  maxGroupSize: 'Max group size (x, y, z)',
+  maxGroupCount: 'Max group count (x, y, z)',
+  localMemSize: 'Shared local memory',
+  maxHardwareContexts: 'Max hardware contexts',
+  maxCommandQueuePriority: 'Max command queue priority',
+  totalMemory: 'Total memory',
+  maxMemAllocSize: 'Max allocation size',
+  memoryClockRate: 'Memory clock',
+  memoryBusWidth: 'Memory bus width',
+  lastLevelCacheSize: 'Last-level cache',
+  engines: 'Engines',
+  subDevices: 'Sub-devices',
+  timerFrequency: 'Timer frequency',
+  timerResolutionNs: 'Timer resolution',
+  timestampValidBits: 'Timestamp valid bits',
+  kernelTimestampValidBits: 'Kernel timestamp valid bits',
+  hasFp16: 'FP16',
+  hasFp64: 'FP64',
+  hasAtomic64: '64-bit atomics',
+  hasBfloat16Conversions: 'BF16 conversions',
+  hasSubgroupMatrixMultiplyAccumulate: 'Matrix multiply-accumulate (XMX)',
+  hasSubgroupMatrixMultiplyAccumulateTensorFloat32: 'Matrix multiply-accumulate, TF32',
+  hasSubgroup2dBlockIo: 'Sub-group 2D block I/O',
+  spirvVersion: 'SPIR-V version',
+  flags: 'Device flags',
+};
+
+/** Words that are acronyms or names when a label is made from a key no one wrote a label for. */
+const WORDS: Record<string, string> = {
+  id: 'ID',
+  uuid: 'UUID',
+  pci: 'PCI',
+  gpu: 'GPU',
+  eu: 'EU',
+  eus: 'EUs',
+  api: 'API',
+  simd: 'SIMD',
+  spirv: 'SPIR-V',
+  fp16: 'FP16',
+  fp64: 'FP64',
+  bf16: 'BF16',
+  hw: 'hardware',
+  ns: '(ns)',
+  zero: 'Zero',
+  level: 'Level',
+};
+
+/** A key's label for people: LABELS, else the key's words with acronyms kept ("fooPciId" → "Foo PCI ID"). */
+export function label(key: string): string {
+  const known = LABELS[key];
+  if (known !== undefined) return known;
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+    .split(' ')
+    .map((w) => WORDS[w.toLowerCase()] ?? w.toLowerCase());
+  const text = words.join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function engineLine(e: DeviceProperties['engines'][number]): string {

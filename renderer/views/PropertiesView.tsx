@@ -180,6 +180,11 @@ export function PropertiesPanel({
           Copy as JSON
         </button>
       </div>
+      {view.groups.every((g) => filterEntries(g.entries, filter).length === 0) ? (
+        <p className="muted" data-testid="properties-no-match" role="status">
+          No property matches “{filter}” (names, values and Level Zero sources are searched).
+        </p>
+      ) : null}
       {view.groups.map((g) => {
         const entries = filterEntries(g.entries, filter);
         if (entries.length === 0) return null;
@@ -193,7 +198,7 @@ export function PropertiesPanel({
                     <th scope="row" title={e.key}>
                       {e.label}
                     </th>
-                    <td title={`Level Zero: ${e.source}`} data-source={e.source} tabIndex={0}>
+                    <td data-source={e.source}>
                       {Array.isArray(e.value) && g.name === 'engines' ? (
                         <ul className="engine-list">
                           {e.value.map((line, i) => (
@@ -203,6 +208,10 @@ export function PropertiesPanel({
                       ) : (
                         formatProperty(e)
                       )}
+                    </td>
+                    {/* the Level Zero query it came from, visible as the CLI prints it */}
+                    <td className="prop-source" data-testid="prop-source">
+                      {e.source}
                     </td>
                   </tr>
                 ))}

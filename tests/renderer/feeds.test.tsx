@@ -222,13 +222,17 @@ describe('views from plain data', () => {
       ],
     };
     const html = renderToStaticMarkup(<PropertiesPanel view={view} filter="" />);
-    expect(html).toContain('title="Level Zero: zeDeviceGetMemoryProperties.totalSize"');
+    // the Level Zero source is shown beside the value, not only on hover
+    expect(html).toContain('data-testid="prop-source">zeDeviceGetMemoryProperties.totalSize</td>');
     expect(html).toContain('16.0 GiB');
     expect(html).toContain('not reported');
     expect(filterEntries(view.groups[0]!.entries, 'GETMEMORY')).toHaveLength(1);
     expect(renderToStaticMarkup(<PropertiesPanel view={view} filter="memory" />)).not.toContain(
       'prop-group-features',
     );
+    const none = renderToStaticMarkup(<PropertiesPanel view={view} filter="no-such-thing" />);
+    expect(none).toContain('No property matches “no-such-thing”');
+    expect(html).not.toContain('properties-no-match');
   });
 
   it('scenario result card, parameter checks, span details, diagnostics, counters', () => {

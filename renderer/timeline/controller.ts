@@ -5,7 +5,7 @@
 import { decodeBatch } from '../../protocol/timeline-batch.js';
 import type { TimelineBatch } from '../../protocol/timeline-batch.js';
 import { fitAll, followLive, panBy, zoomAround, type Viewport } from './axis.js';
-import { TimelineStore, type SpanInfo, type StoreOptions } from './lane-store.js';
+import { TimelineStore, type SpanInfo, type StoreOptions } from './timeline-store.js';
 
 /** Follow-live shows the whole capture up to this long, then slides a window this wide. */
 export const FOLLOW_MAX_NS = 10e9;

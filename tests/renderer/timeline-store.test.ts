@@ -9,10 +9,9 @@ import {
   LaneColumns,
   laneLabel,
   laneTitle,
-  lowerBound,
   TimelineStore,
-  upperBound,
 } from '../../renderer/timeline/lane-store.js';
+import { lowerBound, upperBound } from '../../renderer/timeline/typed-arrays.js';
 import { lane, makeBatch, rng, type SpanSpec } from './timeline-helpers.js';
 
 function collect(l: LaneColumns, t0: number, t1: number, width: number) {

@@ -4,24 +4,12 @@
 import { useEffect, useRef } from 'react';
 import { formatBandwidth, formatDuration } from './axis.js';
 import type { TimelineController } from './controller.js';
-import {
-  contentHeight,
-  DARK_THEME,
-  drawOverviewContent,
-  drawOverviewWindow,
-  drawTimeline,
-  GUTTER_W,
-  kindName,
-  type LabelLayer,
-  type StripLayer,
-  LIGHT_THEME,
-  type Row,
-  type Theme,
-} from './draw.js';
+import { drawTimeline, type LabelLayer } from './draw.js';
+import { OVERVIEW_H, OverviewTrack } from './overview-track.js';
+import type { StripLayer } from './span-track.js';
+import { DARK_THEME, kindName, LIGHT_THEME, type Theme } from './theme.js';
+import { GUTTER_W, type TrackLayout } from './track-layout.js';
 import { isTyping } from '../keys.js';
-
-/** While spans stream in, the overview strip's content is redrawn at most this often. */
-const OVERVIEW_REFRESH_MS = 250;
 
 function currentTheme(): Theme {
   return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: light)').matches
@@ -52,17 +40,15 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
       height = 0,
       viewH = 0,
       dpr = 1;
-    let rows: Row[] = [];
+    /** The tracks as the last frame drew them: what the pointer is over until the next frame. */
+    let drawn: TrackLayout | null = null;
     let lastVersion = -1;
     let forced = true;
     let raf = 0;
     const c = controller;
-    const overviewCache = document.createElement('canvas');
+    const overviewTrack = new OverviewTrack(document.createElement('canvas'));
     const labels: LabelLayer = { canvas: document.createElement('canvas'), key: '' };
     const strips: StripLayer = { canvas: document.createElement('canvas') };
-    let overviewSize = '';
-    let overviewVersion = -1;
-    let overviewAt = -Infinity;
 
     /** Canvas as wide as the plot and as tall as the lanes need (the plot scrolls vertically). */
     const size = (h: number) => {
@@ -77,11 +63,11 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
       dpr = window.devicePixelRatio || 1;
       width = Math.max(1, Math.floor(wrap.clientWidth));
       viewH = Math.max(120, Math.floor(wrap.clientHeight));
-      size(Math.max(viewH, contentHeight(c.store)));
+      size(Math.max(viewH, c.layout().height));
       overview.width = Math.floor(width * dpr);
-      overview.height = Math.floor(40 * dpr);
+      overview.height = Math.floor(OVERVIEW_H * dpr);
       overview.style.width = `${width}px`;
-      overview.style.height = '40px';
+      overview.style.height = `${OVERVIEW_H}px`;
     };
     const frame = () => {
       raf = requestAnimationFrame(frame);
@@ -90,10 +76,11 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
         !forced &&
         !c.dirty &&
         lastVersion === c.store.version &&
-        (overviewVersion === c.store.version || performance.now() - overviewAt < OVERVIEW_REFRESH_MS)
+        !overviewTrack.refreshDue(c.store, performance.now())
       )
         return;
-      const need = Math.max(viewH, contentHeight(c.store));
+      const layout = c.layout();
+      const need = Math.max(viewH, layout.height);
       if (need !== height) size(need);
       const t = performance.now();
       forced = false;
@@ -114,32 +101,33 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
         dpr,
         strips,
         highlight: c.highlight,
+        layout,
+        now: t,
       });
-      rows = stats.rows;
-      // The overview's lanes only change with the data, size or theme: cached, then the window box on top.
-      // While data streams in (only the version changed), its content is redrawn at most every
-      // OVERVIEW_REFRESH_MS — a 40 px strip of the whole capture need not track every batch, and redrawing
-      // all lanes on every frame of a live capture doubled the frame's draw time.
-      const ovSize = `${width}/${dpr}/${theme.bg}`;
-      if (
-        ovSize !== overviewSize ||
-        (overviewVersion !== c.store.version && t - overviewAt >= OVERVIEW_REFRESH_MS)
-      ) {
-        overviewAt = t;
-        overviewCache.width = overview.width;
-        overviewCache.height = overview.height;
-        const cctx = overviewCache.getContext('2d', { alpha: false });
-        if (cctx) {
-          cctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-          drawOverviewContent(cctx, c.store, width, 40, theme);
-          overviewSize = ovSize;
-          overviewVersion = c.store.version;
-        }
-      }
-      octx.setTransform(1, 0, 0, 1, 0, 0);
-      octx.drawImage(overviewCache, 0, 0);
+      drawn = stats.layout;
+      // The overview's lanes only change with the data, size or theme: cached in the track, with the
+      // window box on top. While data streams in (only the version changed), its content is redrawn at
+      // most every OVERVIEW_REFRESH_MS — a 40 px strip of the whole capture need not track every batch,
+      // and redrawing all lanes on every frame of a live capture doubled the frame's draw time.
       octx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      drawOverviewWindow(octx, c.store, c.view, width, 40, theme);
+      overviewTrack.render(
+        {
+          ctx: octx,
+          store: c.store,
+          view: c.view,
+          theme,
+          width,
+          plotX: 0,
+          plotW: width,
+          nsPerPx: (c.view.t1 - c.view.t0) / width,
+          dpr,
+          now: t,
+          selected: c.selected,
+          strips: null,
+          out: { drawnRects: 0, selection: null },
+        },
+        0,
+      );
       const h = c.hook;
       h.spanCount = c.store.spanCount;
       h.maxEndNs = c.store.maxEnd;
@@ -158,16 +146,11 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
       return clientX - r.left - GUTTER_W;
     };
     const plotW = () => Math.max(1, width - GUTTER_W);
-    const timeAt = (clientX: number) => c.view.t0 + (plotX(clientX) / plotW()) * (c.view.t1 - c.view.t0);
+    /** The span under the pointer, through the track there (as the last frame drew them). */
     const hit = (clientX: number, clientY: number): { lane: number; index: number } | null => {
       const r = canvas.getBoundingClientRect();
-      const y = clientY - r.top;
-      if (plotX(clientX) < 0) return null;
-      const row = rows.find((row) => row.kind === 'lane' && y >= row.y && y < row.y + row.h);
-      if (!row?.lane) return null;
-      const tol = ((c.view.t1 - c.view.t0) / plotW()) * 3;
-      const index = row.lane.hitTest(timeAt(clientX), tol);
-      return index >= 0 ? { lane: row.lane.info.id, index } : null;
+      const h = c.hitTest(clientX - r.left, clientY - r.top, plotW(), drawn ?? undefined);
+      return h?.kind === 'span' ? h : null;
     };
 
     const onWheel = (e: WheelEvent) => {
@@ -245,13 +228,12 @@ export function TimelineCanvas({ controller }: { controller: TimelineController 
     };
     const onOverview = (e: MouseEvent) => {
       const r = overview.getBoundingClientRect();
-      const fx = (e.clientX - r.left) / Math.max(1, r.width);
-      const min = c.store.minStart,
-        max = c.store.maxEnd;
-      if (!(max > min)) return;
-      const w = c.view.t1 - c.view.t0;
-      const center = min + fx * (max - min);
-      c.setView({ t0: center - w / 2, t1: center + w / 2 });
+      const h = overviewTrack.hitTest(e.clientX - r.left, e.clientY - r.top, {
+        store: c.store,
+        view: c.view,
+        plotW: r.width,
+      });
+      if (h?.kind === 'time') c.centerOn(h.t);
     };
     const media = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: light)') : null;
     const onTheme = () => {

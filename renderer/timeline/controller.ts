@@ -5,7 +5,9 @@
 import { decodeBatch } from '../../protocol/timeline-batch.js';
 import type { TimelineBatch } from '../../protocol/timeline-batch.js';
 import { fitAll, followLive, panBy, zoomAround, type Viewport } from './axis.js';
-import { TimelineStore, type SpanInfo, type StoreOptions } from './lane-store.js';
+import { TimelineStore, type SpanInfo, type StoreOptions } from './timeline-store.js';
+import { hitTestTracks, layoutTracks, type TrackLayout } from './track-layout.js';
+import type { TrackHit } from './track.js';
 
 /** Follow-live shows the whole capture up to this long, then slides a window this wide. */
 export const FOLLOW_MAX_NS = 10e9;
@@ -147,6 +149,25 @@ export class TimelineController {
   fit(): void {
     this.setView(fitAll(this.store.minStart, this.store.maxEnd));
   }
+  /** Moves the view, keeping its width, so that it is centred on `t`. */
+  centerOn(t: number): void {
+    const w = this.view.t1 - this.view.t0;
+    this.setView({ t0: t - w / 2, t1: t + w / 2 });
+  }
+
+  // ---- tracks ----
+
+  /** Where the tracks go (the same object while the lanes do not change). */
+  layout(): TrackLayout {
+    return layoutTracks(this.store);
+  }
+  /**
+   * What is at canvas point (x, y) (CSS px, y before scrolling) of a plot `plotW` wide, through the
+   * track there; `layout`: the one drawn last (default: the current one).
+   */
+  hitTest(x: number, y: number, plotW: number, layout: TrackLayout = this.layout()): TrackHit | null {
+    return hitTestTracks(layout, this.store, this.view, plotW, x, y);
+  }
   setFollow(on: boolean): void {
     this.follow = on;
     if (on && this.store.spanCount > 0) this.view = followWindow(this.store.minStart, this.store.maxEnd);
@@ -178,8 +199,7 @@ export class TimelineController {
     const s = found.lane.start[found.index]!,
       e = found.lane.end[found.index]!;
     if (s < this.view.t0 || e > this.view.t1) {
-      const w = this.view.t1 - this.view.t0;
-      this.setView({ t0: (s + e) / 2 - w / 2, t1: (s + e) / 2 + w / 2 });
+      this.centerOn((s + e) / 2);
     }
     this.select(found.lane.info.id, found.index);
     return true;

@@ -2,18 +2,12 @@
 // span runs drawn as one path per colour cover exactly the pixels the per-rect drawing covered, and the
 // gutter labels come from the cached label layer.
 import { describe, expect, it } from 'vitest';
-import {
-  DARK_THEME,
-  drawTimeline,
-  fitLabel,
-  GUTTER_W,
-  layoutRows,
-  pixelOf,
-  STRIP_MIN_RECTS,
-  type LabelLayer,
-  type StripLayer,
-} from '../../renderer/timeline/draw.js';
+import { drawTimeline, type LabelLayer } from '../../renderer/timeline/draw.js';
 import { MIXED_KIND, TimelineStore } from '../../renderer/timeline/lane-store.js';
+import { fitLabel } from '../../renderer/timeline/paint.js';
+import { STRIP_MIN_RECTS, type StripLayer } from '../../renderer/timeline/span-track.js';
+import { DARK_THEME, pixelOf } from '../../renderer/timeline/theme.js';
+import { GUTTER_W, layoutRows } from '../../renderer/timeline/track-layout.js';
 import { lane, makeBatch, rng, type SpanSpec } from './timeline-helpers.js';
 
 const W = 900;
@@ -172,10 +166,11 @@ function reference(s: TimelineStore, t0: number, t1: number): string[] {
   const { ctx, px } = rasterCtx(colours);
   const plotW = W - GUTTER_W;
   for (const row of layoutRows(s)) {
-    if (!row.lane) continue;
+    const l = row.track.lane;
+    if (!l) continue;
     const top = row.y + 3,
       h = row.h - 6;
-    row.lane.query(t0, t1, plotW, (x0, x1, kind) => {
+    l.query(t0, t1, plotW, (x0, x1, kind) => {
       ctx.fillStyle = kind === MIXED_KIND ? DARK_THEME.mixed : (DARK_THEME.kinds[kind] ?? DARK_THEME.mixed);
       const w = x1 - x0;
       ctx.fillRect(GUTTER_W + x0, top, w > 1 ? w - (w > 3 ? 1 : 0) : 1, h);
@@ -318,7 +313,7 @@ describe('recorded lanes in the gutter', () => {
   it('runs a long group header on over its header row, from a label layer as wide as the canvas', () => {
     const s = recordedStore();
     const rows = layoutRows(s);
-    expect(rows.map((r) => r.label)).toEqual([
+    expect(rows.map((r) => r.track.title)).toEqual([
       `pid 4242 · multi_engine --lists 4 --kernels 40 — ${DEVICE} · compute 0.0`,
       'immediate list 1',
       'immediate list 12 (in-order)',
@@ -353,10 +348,10 @@ describe('recorded lanes in the gutter', () => {
     // the gutter, then the one wide header row's band across the plot
     expect(r.calls.drawImage).toBe(2);
     // the header fits in the canvas; the long lane name is shortened to the gutter
-    expect(texts[0]).toBe(rows[0]!.label);
+    expect(texts[0]).toBe(rows[0]!.track.title);
     expect(texts[1]).toBe('immediate list 1');
     expect(texts[2]).toMatch(/^immediate list 12.*…$/);
-    expect(texts[2]!.length).toBeLessThan(rows[2]!.label.length);
+    expect(texts[2]!.length).toBeLessThan(rows[2]!.track.title.length);
     expect(stats.arrows).toBe(1);
   });
 

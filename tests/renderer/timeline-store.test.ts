@@ -2,17 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../protocol/timeline-batch.js';
 import { TimelineController } from '../../renderer/timeline/controller.js';
-import { layoutRows } from '../../renderer/timeline/draw.js';
 import {
   compareLanes,
   groupLabel,
   LaneColumns,
   laneLabel,
   laneTitle,
-  lowerBound,
   TimelineStore,
-  upperBound,
 } from '../../renderer/timeline/lane-store.js';
+import { layoutRows } from '../../renderer/timeline/track-layout.js';
+import { lowerBound, upperBound } from '../../renderer/timeline/typed-arrays.js';
 import { lane, makeBatch, rng, type SpanSpec } from './timeline-helpers.js';
 
 function collect(l: LaneColumns, t0: number, t1: number, width: number) {
@@ -467,7 +466,7 @@ describe('recorded lanes (xpuscope record)', () => {
     ]);
     // The rows the canvas draws carry the same names.
     const rows = layoutRows(s);
-    expect(rows.filter((r) => r.kind === 'lane').map((r) => r.label)).toEqual([
+    expect(rows.filter((r) => r.track.kind === 'lane').map((r) => r.track.title)).toEqual([
       'stream 2',
       'immediate list 1',
       'immediate list 1',
@@ -475,7 +474,7 @@ describe('recorded lanes (xpuscope record)', () => {
       'immediate list 2',
       'immediate list 4',
     ]);
-    expect(rows.find((r) => r.kind === 'group' && r.label.startsWith('pid 17'))).toBeDefined();
+    expect(rows.find((r) => r.track.kind === 'group' && r.track.title.startsWith('pid 17'))).toBeDefined();
   });
 
   it('names the lane in the details panel the same way', () => {

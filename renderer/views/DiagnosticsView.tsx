@@ -2,7 +2,7 @@
 // check with measured vs expected and what to do; export the report as JSON or JUnit XML.
 import { useState } from 'react';
 import type { CheckResult, DiagReport } from '../../protocol/views.js';
-import { diagToJUnit } from '../junit.js';
+import { toJUnit } from '../../protocol/junit.js';
 import { useApp } from '../state/context.js';
 import { ErrorCallout } from './common.js';
 
@@ -34,7 +34,7 @@ export function DiagnosticsView() {
           )
         : await platform.saveText(
             `xpuscope-diag-L${report.level}-${stamp}.xml`,
-            diagToJUnit(report),
+            toJUnit(report),
             'application/xml',
           );
     setSaved(where ? `Saved ${where}` : 'Not saved.');
@@ -58,6 +58,7 @@ export function DiagnosticsView() {
           </button>
         ))}
       </div>
+      {diag.status === 'idle' ? <DiagLevelsIntro /> : null}
       {diag.status === 'running' ? (
         <div className="diag-progress" data-testid="diag-progress" role="status">
           <progress max={diag.progress?.total ?? 1} value={diag.progress?.done ?? 0} />
@@ -72,8 +73,7 @@ export function DiagnosticsView() {
       ) : null}
       {diag.status === 'done' ? (
         <>
-          <DiagReportPanel report={diag.report} />
-          <div className="form-row">
+          <div className="form-row diag-actions">
             <button
               type="button"
               data-testid="diag-export-json"
@@ -94,15 +94,55 @@ export function DiagnosticsView() {
               </span>
             ) : null}
           </div>
+          <DiagReportPanel report={diag.report} />
         </>
       ) : null}
     </section>
   );
 }
 
-/** Pure rendering of a report. */
-export function DiagReportPanel({ report }: { report: DiagReport }) {
+/** Before any run: what each level checks, and how long it takes. */
+export function DiagLevelsIntro() {
+  return (
+    <div className="diag-intro" data-testid="diag-intro">
+      <p>Checks of this machine's GPU driver install, for QA: pick a level. Levels include the ones below.</p>
+      <dl>
+        <dt>Level 1 · software (about a second)</dt>
+        <dd>
+          The Level Zero loader and its version, the driver libraries, the render nodes and your permission to
+          open them, the drivers and devices the loader reports, the API version.
+        </dd>
+        <dt>Level 2 · functional (a few seconds)</dt>
+        <dd>
+          On every device: sane properties, a queue on every engine, allocations, copies that come back
+          identical, the kernels build and compute the right result, timestamps that track the host clock,
+          streams that overlap as the engines allow.
+        </dd>
+        <dt>Level 3 · performance (tens of seconds)</dt>
+        <dd>
+          Copy bandwidth and kernel throughput measured against what the device's own properties promise.
+        </dd>
+      </dl>
+      <p className="muted">
+        The results export as JSON or as JUnit XML — the same file as <code>xpuscope diag --junit</code>.
+      </p>
+    </div>
+  );
+}
+
+/** Pure rendering of a report; "only warnings and failures" hides what passed. */
+export function DiagReportPanel({
+  report,
+  problemsOnly: initial = false,
+}: {
+  report: DiagReport;
+  problemsOnly?: boolean;
+}) {
+  const [problemsOnly, setProblemsOnly] = useState(initial);
   const s = report.summary;
+  const shown = problemsOnly
+    ? report.checks.filter((c) => c.status === 'warn' || c.status === 'fail')
+    : report.checks;
   return (
     <div data-testid="diag-report">
       {report.error ? (
@@ -125,7 +165,22 @@ export function DiagReportPanel({ report }: { report: DiagReport }) {
         ) : null}
         {report.cancelled ? ' (cancelled)' : ''}
       </p>
-      <ChecksTable checks={report.checks} />
+      <label className="toggle">
+        <input
+          type="checkbox"
+          data-testid="diag-problems-only"
+          checked={problemsOnly}
+          onChange={(e) => setProblemsOnly(e.target.checked)}
+        />
+        Only warnings and failures
+      </label>
+      {problemsOnly && shown.length === 0 ? (
+        <p className="muted" data-testid="diag-no-problems">
+          No warnings and no failures.
+        </p>
+      ) : (
+        <ChecksTable checks={shown} />
+      )}
     </div>
   );
 }

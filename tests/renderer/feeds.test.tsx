@@ -17,7 +17,7 @@ import { WebPlatform, type Platform } from '../../renderer/platform.js';
 import { COUNTER_POINTS, createAppStore } from '../../renderer/state/store.js';
 import { WebSocketTransport, type WebSocketConstructor } from '../../renderer/transports/websocket.js';
 import { counterRows } from '../../renderer/views/CountersView.js';
-import { DiagReportPanel } from '../../renderer/views/DiagnosticsView.js';
+import { DiagLevelsIntro, DiagReportPanel } from '../../renderer/views/DiagnosticsView.js';
 import { filterEntries, PropertiesPanel } from '../../renderer/views/PropertiesView.js';
 import { paramError, ScenarioResultCard } from '../../renderer/views/ScenariosView.js';
 import { SpanDetails } from '../../renderer/views/TimelineView.js';
@@ -293,6 +293,11 @@ describe('views from plain data', () => {
       ],
     };
     expect(renderToStaticMarkup(<DiagReportPanel report={report} />)).toContain('data-status="pass"');
+    // "only warnings and failures": the passed check is hidden, and that is said
+    const problems = renderToStaticMarkup(<DiagReportPanel report={report} problemsOnly />);
+    expect(problems).not.toContain('data-status="pass"');
+    expect(problems).toContain('No warnings and no failures.');
+    expect(renderToStaticMarkup(<DiagLevelsIntro />)).toContain('Level 2 · functional');
     const { rows, engines } = counterRows(
       [
         { t: 0, device: 0, engines: { c0: 10 }, memoryUsedBytes: 2 ** 30, opsPerSec: 5 },

@@ -1,7 +1,9 @@
-// JUnit XML built in the page from a diagnostics report.
+// JUnit XML of a diagnostics report (protocol/junit.ts): the one writer behind `xpuscope diag --junit`
+// and the Diagnostics view's export.
 import { describe, expect, it } from 'vitest';
 import type { DiagReport } from '../../protocol/views.js';
-import { diagToJUnit, xmlEscape } from '../../renderer/junit.js';
+import { toJUnit, xmlEscape } from '../../protocol/junit.js';
+import * as cli from '../../host/diag/report.js';
 
 const report: DiagReport = {
   schema: 'xpuscope.diag/1',
@@ -61,41 +63,41 @@ const report: DiagReport = {
   ],
 };
 
-describe('JUnit builder', () => {
-  it('escapes XML', () => {
+describe('JUnit writer', () => {
+  it('escapes XML, dropping characters XML 1.0 forbids', () => {
     expect(xmlEscape(`a<b>&"c'\u0001`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
   });
 
-  it('writes one testcase per check with failures, skips and warnings', () => {
-    const xml = diagToJUnit(report);
+  it('one suite per level with driver.simulated, one testcase per check; the CLI writes the same', () => {
+    const r: DiagReport = {
+      ...report,
+      driver: { requested: 'sim', mode: 'sim', simulated: true, reason: 'sim' } as DiagReport['driver'],
+    };
+    const xml = toJUnit(r);
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')).toBe(true);
     expect(xml).toContain(
-      '<testsuites name="xpuscope diagnostics" tests="4" failures="1" skipped="1" time="1.234">',
+      '<testsuites name="xpuscope diag" tests="4" failures="1" errors="0" skipped="1" time="1.234">',
     );
-    expect(xml).toContain('timestamp="2026-11-29T14:00:00.000Z"');
+    expect((xml.match(/<testsuite /g) ?? []).length).toBe(2); // levels 1 and 2
+    expect((xml.match(/<property name="driver.simulated" value="true"\/>/g) ?? []).length).toBe(2);
     expect((xml.match(/<testcase /g) ?? []).length).toBe(4);
-    expect(xml).toContain('name="L2.copy [device 0]: Copy &lt;H2D&gt; &amp; back"');
-    expect(xml).toContain(
-      '<failure message="data mismatch after the round trip">data mismatch after the round trip\nmeasured: 3 bytes differ\nexpected: identical (spec)\nwhat to do: Reinstall the &quot;driver&quot;</failure>',
-    );
-    expect(xml).toContain('<skipped message="one device only"/>');
-    expect(xml).toContain('<system-out>WARNING');
+    expect(xml).toContain('name="L2.copy [0]"');
+    expect(xml).toContain('<failure message="data mismatch after the round trip" type="fail">');
+    expect(xml).toContain('<skipped message="skipped"/>');
+    expect(xml).toContain('WARN measured: slow');
     expect(xml).toContain('classname="xpuscope.diag.level1"');
-    // Balanced: every opened element is closed.
-    for (const tag of ['testsuites', 'testsuite', 'failure', 'system-out']) {
+    for (const tag of ['testsuites', 'testsuite', 'failure', 'system-out', 'properties']) {
       expect((xml.match(new RegExp(`<${tag}[ >]`, 'g')) ?? []).length).toBe(
         (xml.match(new RegExp(`</${tag}>`, 'g')) ?? []).length,
       );
     }
+    // the CLI's --junit is this very writer
+    expect(cli.toJUnit(r)).toBe(xml);
   });
 
   it('handles an empty report', () => {
-    const xml = diagToJUnit({
-      ...report,
-      checks: [],
-      summary: { total: 0, pass: 0, warn: 0, fail: 0, skip: 0 },
-    });
+    const xml = toJUnit({ ...report, checks: [], summary: { total: 0, pass: 0, warn: 0, fail: 0, skip: 0 } });
     expect(xml).toContain('tests="0"');
-    expect(xml).toContain('</testsuite>');
+    expect(xml).toContain('</testsuites>');
   });
 });

@@ -817,12 +817,6 @@ XC_EXPORT ze_result_t ZE_APICALL zeInit(ze_init_flags_t flags) {
     return r;
 }
 
-typedef struct {
-    ze_structure_type_t stype;
-    const void *pNext;
-    uint32_t flags;
-} xc_init_driver_type_desc_t;
-
 XC_EXPORT ze_result_t ZE_APICALL zeInitDrivers(uint32_t *pCount, ze_driver_handle_t *phDrivers,
                                                xc_init_driver_type_desc_t *desc) {
     static ze_result_t (*real)(uint32_t *, ze_driver_handle_t *, xc_init_driver_type_desc_t *);

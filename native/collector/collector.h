@@ -259,6 +259,17 @@ XC_HIDDEN void xc_write_op(xc_op *op, const ze_kernel_timestamp_result_t *ts);
 XC_HIDDEN void xc_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 XC_HIDDEN void xc_untraced(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+// ---- interposed entry points (collector.c) --------------------------------------------------------------
+/** ze_init_driver_type_desc_t (spec 1.10; the installed 1.4 headers lack it and zeInitDrivers). */
+typedef struct {
+    ze_structure_type_t stype;
+    const void *pNext;
+    uint32_t flags;
+} xc_init_driver_type_desc_t;
+/** The collector's zeInitDrivers (zeInit is declared by ze_api.h); dlsym.c hands both out. */
+XC_EXPORT ze_result_t ZE_APICALL zeInitDrivers(uint32_t *pCount, ze_driver_handle_t *phDrivers,
+                                               xc_init_driver_type_desc_t *desc);
+
 // ---- dlsym.c ---------------------------------------------------------------------------------------------
 /** What the program's own dlsym lookups of zeInit / zeInitDrivers returned (NULL until it made one). */
 XC_HIDDEN extern void *xc_dlsym_zeInit;

@@ -38,9 +38,6 @@ static void *xc_real_dlsym(void *handle, const char *name) {
     return f(handle, name);
 }
 
-extern ze_result_t ZE_APICALL zeInit(ze_init_flags_t flags);
-extern ze_result_t ZE_APICALL zeInitDrivers(uint32_t *, ze_driver_handle_t *, void *);
-
 /**
  * Called by the assembly entry: the collector's replacement for `name`, or NULL to let libc answer.
  * Only the two init functions are replaced, and only when the program's handle really has them.

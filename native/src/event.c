@@ -1,21 +1,9 @@
-// Events and event pools. One mutex/condition pair (xs_ev_mu / xs_ev_cv, CLOCK_MONOTONIC) guards all
-// event, fence and completion-counter state; every state change broadcasts.
+// Events and event pools. One mutex/condition pair (xs_ev_mu / xs_ev_cv, CLOCK_MONOTONIC, defined in
+// state.c) guards all event, fence and completion-counter state; every state change broadcasts.
 #include "xpusim.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-pthread_mutex_t xs_ev_mu = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t xs_ev_cv;
-
-__attribute__((constructor)) static void ev_init(void) {
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&xs_ev_cv, &a);
-    pthread_condattr_destroy(&a);
-}
-__attribute__((destructor)) static void ev_fini(void) { pthread_cond_destroy(&xs_ev_cv); }
 
 static uint64_t mono_ns(void) {
     struct timespec ts;
@@ -23,7 +11,6 @@ static uint64_t mono_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t xs_deadline(uint64_t timeout_ns);
 uint64_t xs_deadline(uint64_t timeout_ns) {
     if (timeout_ns == UINT64_MAX) return UINT64_MAX;
     uint64_t n = mono_ns();
@@ -31,7 +18,6 @@ uint64_t xs_deadline(uint64_t timeout_ns) {
 }
 
 // Waits on xs_ev_cv (caller holds xs_ev_mu) until the deadline; returns false once it has passed.
-bool xs_ev_wait_until(uint64_t deadline);
 bool xs_ev_wait_until(uint64_t deadline) {
     if (deadline == UINT64_MAX) { pthread_cond_wait(&xs_ev_cv, &xs_ev_mu); return true; }
     if (mono_ns() >= deadline) return false;

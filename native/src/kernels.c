@@ -111,7 +111,6 @@ static const xs_native_kernel *find_native(const xs_kernel_info *in) {
     return NULL;
 }
 
-bool xs_kernel_run(xs_engine *e, xs_cmd *c, volatile int *abort_flag);
 bool xs_kernel_run(xs_engine *e, xs_cmd *c, volatile int *abort_flag) {
     xs_device *d = e->dev;
     const xs_profile *p = d->prof;

@@ -71,7 +71,6 @@ static xs_alloc **allocs;
 static size_t nallocs, capallocs;
 static uint64_t next_id = 1, live_bytes;
 
-uint64_t xs_alloc_live_bytes(void);
 uint64_t xs_alloc_live_bytes(void) {
     pthread_mutex_lock(&amu);
     uint64_t b = live_bytes;

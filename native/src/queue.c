@@ -4,9 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t xs_deadline(uint64_t timeout_ns);
-bool xs_ev_wait_until(uint64_t deadline);
-bool xs_kernel_run(xs_engine *e, xs_cmd *c, volatile int *abort_flag);  // kernels.c
 static volatile int shutting_down;
 
 // ---- timing helpers -------------------------------------------------------------------------------

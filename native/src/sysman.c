@@ -111,8 +111,6 @@ static uint64_t compute_busy(xs_device *d, uint64_t now, bool *busy_now) {
 #define SM_OBJ(h, k) XS_CHECK_INIT(); XS_CHECK_HANDLE(h, XS_T_SYSMAN); xs_sm_obj *o = (xs_sm_obj *)(h); \
     if (o->kind != (k)) return ZE_RESULT_ERROR_INVALID_ARGUMENT
 
-void xs_fill_device_properties(const xs_device *d, ze_device_properties_t *p);
-
 XS_IMPL ze_result_t xs_zesDeviceGetProperties(zes_device_handle_t h, zes_device_properties_t *p) {
     SM_DEV(h);
     (void)s;

@@ -1,4 +1,6 @@
-// libze_xpusim: a simulated Level Zero driver. Shared internal declarations.
+// libze_xpusim: a simulated Level Zero driver. Shared internal declarations: every function one .c file
+// defines and another calls is declared here (the driver builds with -Wmissing-prototypes), never ad hoc
+// in the calling file.
 #pragma once
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -11,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "xs_extra_types.h"
+#include "xpusim_ext.h"  // ../include: the public extension interface
 
 // Marks a Level Zero entry point implementation; gen-ddi.mjs scans for "XS_IMPL ze_result_t xs_<name>(".
 #define XS_IMPL __attribute__((visibility("hidden")))
@@ -123,6 +126,7 @@ void xs_reg_add(const void *p, int type);
 void xs_reg_del(const void *p);
 bool xs_reg_is(const void *p, int type);
 uint64_t xs_reg_count(int type);
+void xs_reg_stats(xs_registry_stats_t *out);   // zexXpusimGetRegistryStats (ext.c)
 void xs_reg_free_all(void);
 
 typedef struct xs_device xs_device;
@@ -203,6 +207,7 @@ typedef struct xs_alloc {
 
 // allocations (memory.c)
 xs_alloc *xs_alloc_find(const void *p);   // allocation containing p (caller holds no lock); NULL if none
+uint64_t xs_alloc_live_bytes(void);       // bytes of live allocations (zexXpusimGetLiveObjects)
 void xs_allocs_free_all(void);
 
 // ---- events (event.c) -------------------------------------------------------------------------------
@@ -231,13 +236,16 @@ struct xs_event {
     uint32_t waiters;
     uint64_t signal_ns;  // device time (host ns) of the latest signal, under xs_ev_mu: a wait ends no earlier
 };
-extern pthread_mutex_t xs_ev_mu;
+extern pthread_mutex_t xs_ev_mu;   // state.c
 extern pthread_cond_t xs_ev_cv;
 // Threads waiting now (under xs_ev_mu) for a completion counter or a fence (list/queue synchronize,
 // fence synchronize, destroys draining work): a batch's completion wakes xs_ev_cv only when there are
 // any, as a GPU finishing a batch interrupts no host thread that waits for something else (a waiter in
 // zeEventHostSynchronize was woken, and the engine preempted by it, at every immediate append's end).
 extern uint32_t xs_done_waiters;
+uint64_t xs_deadline(uint64_t timeout_ns);   // CLOCK_MONOTONIC deadline for xs_ev_wait_until (UINT64_MAX = none)
+// Waits on xs_ev_cv (caller holds xs_ev_mu) until the deadline; returns false once it has passed.
+bool xs_ev_wait_until(uint64_t deadline);
 bool xs_done_wait_until(uint64_t deadline);
 void xs_event_signal(xs_event *e, bool ts, uint64_t start, uint64_t end, uint64_t at_ns);
 void xs_event_reset(xs_event *e);
@@ -343,7 +351,15 @@ void xs_engine_submit(xs_engine *e, xs_batch *b);
 void xs_engines_stop_all(void);
 void xs_cmd_free(xs_cmd *c);
 
-// ---- driver globals (driver.c) --------------------------------------------------------------------
+// ---- kernels.c ------------------------------------------------------------------------------------
+// Runs a kernel command on e: the native host implementation of a known kernel, then the timing model
+// (cut short when *abort_flag is raised); false when the kernel hung or faulted (its device is lost).
+bool xs_kernel_run(xs_engine *e, xs_cmd *c, volatile int *abort_flag);
+
+// ---- device.c -------------------------------------------------------------------------------------
+void xs_fill_device_properties(const xs_device *d, ze_device_properties_t *p);  // also for zesDeviceGetProperties
+
+// ---- shared state (state.c: the leaf every file calls) and init (driver.c) -------------------------
 typedef struct xs_faults {
     uint64_t device_lost_after_ops;  // 0 = off
     uint64_t oom_after_bytes;        // 0 = off
@@ -376,11 +392,11 @@ typedef struct xs_driver {
     uint64_t tick_offset;
     uint64_t oom_bytes_used;
 } xs_driver;
-extern xs_driver xs_drv;
-ze_result_t xs_ensure_init(void);
+extern xs_driver xs_drv;                 // state.c
+ze_result_t xs_ensure_init(void);        // driver.c: initialise once (zeInit, zeInitDrivers)
 ze_result_t xs_unsupported(const char *fn);
 void xs_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-bool xs_device_valid(ze_device_handle_t h);
+const char *xs_last_error(void);         // this thread's last error text ("" if none)
 void xs_set_lost(void);                  // every device of the process is lost
 void xs_set_device_lost(xs_device *d);   // only d (and its root's other sub-devices) is lost
 // A device is lost when the whole process lost its devices or its root device was lost.
@@ -389,13 +405,20 @@ static inline bool xs_event_lost(xs_event *e) {
     return xs_drv.device_lost || xs_dev_lost(__atomic_load_n(&e->signaller, __ATOMIC_ACQUIRE));
 }
 void xs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void xs_hang_point(const char *fn);   // the hang_call fault (driver.c); fn = "xs_zeFoo"
+void xs_hang_point(const char *fn);   // the hang_call fault (state.c); fn = "xs_zeFoo"
 
 // Check helpers (every entry point starts with XS_CHECK_INIT, which is also where hang_call strikes)
 #define XS_CHECK_INIT() do { if (!xs_drv.initialised) return ZE_RESULT_ERROR_UNINITIALIZED; \
     if (xs_drv.faults.hang_call[0]) xs_hang_point(__func__); } while (0)
 #define XS_CHECK_HANDLE(h, t) do { if ((h) == NULL) return ZE_RESULT_ERROR_INVALID_NULL_HANDLE; \
     if (!xs_reg_is((h), (t))) return ZE_RESULT_ERROR_INVALID_ARGUMENT; } while (0)
+#define XS_CHECK_DRIVER(h) do { XS_CHECK_INIT(); if ((h) == NULL) return ZE_RESULT_ERROR_INVALID_NULL_HANDLE; \
+    if ((void *)(h) != (void *)&xs_drv) return ZE_RESULT_ERROR_INVALID_ARGUMENT; } while (0)
 #define XS_CHECK_PTR(p) do { if ((p) == NULL) return ZE_RESULT_ERROR_INVALID_NULL_POINTER; } while (0)
 #define XS_CHECK_LOST() do { if (xs_drv.device_lost) return ZE_RESULT_ERROR_DEVICE_LOST; } while (0)
 #define XS_CHECK_DEV_LOST(d) do { if (xs_dev_lost(d)) return ZE_RESULT_ERROR_DEVICE_LOST; } while (0)
+
+// Prototypes of every XS_IMPL entry point, typed by the headers' pfn typedefs (generated from
+// src/*.c by scripts/gen-ddi.mjs): each definition is checked against its header signature in its own
+// file, not only where the dispatch tables take its address.
+#include "xs_decls.h"

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <level_zero/ze_api.h>
 #include <level_zero/zes_api.h>
+#include "xpusim_ext.h"  // ../include: the driver's extension functions and their structs
 #include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
@@ -108,13 +109,12 @@ static void t_basic(void) {
 
 
 // ---- helpers for execution tests -------------------------------------------------------------------
-typedef struct { uint64_t contexts, command_queues, command_lists, fences, event_pools, events, modules, kernels, allocations, build_logs, allocated_bytes; } live_t;
-typedef ze_result_t (*live_fn)(ze_driver_handle_t, live_t *);
+typedef xs_live_objects_t live_t;
 
 static live_t live_objects(void) {
     live_t l; memset(&l, 0xff, sizeof l);
-    live_fn fn = NULL;
-    if (zeDriverGetExtensionFunctionAddress(drv, "zexXpusimGetLiveObjects", (void **)&fn) == ZE_RESULT_SUCCESS && fn) fn(drv, &l);
+    xs_pfnXpusimGetLiveObjects_t fn = NULL;
+    if (zeDriverGetExtensionFunctionAddress(drv, XPUSIM_GET_LIVE_OBJECTS, (void **)&fn) == ZE_RESULT_SUCCESS && fn) fn(drv, &l);
     return l;
 }
 static void check_no_leaks(const char *what) {

@@ -1,5 +1,7 @@
 // The simulated driver's extension functions (native/README.md, "Extension functions"), reached
-// through zeDriverGetExtensionFunctionAddress. Used by leak tests and the soak benchmark.
+// through zeDriverGetExtensionFunctionAddress. Used by leak tests and the soak benchmark. Their C
+// definition is native/include/xpusim_ext.h; tests/runtime/xpusim-ext.test.ts compiles it and checks
+// the layouts below (every field a uint64_t, in this order, C name = the snake_case of the TS name).
 import type { ZeLib } from './lib.js';
 
 export interface LiveObjects {
@@ -16,7 +18,8 @@ export interface LiveObjects {
   allocatedBytes: number;
 }
 
-const FIELDS: (keyof LiveObjects)[] = [
+/** `xs_live_objects_t`'s uint64_t fields in order. */
+export const LIVE_OBJECTS_FIELDS: readonly (keyof LiveObjects)[] = [
   'contexts',
   'commandQueues',
   'commandLists',
@@ -30,6 +33,12 @@ const FIELDS: (keyof LiveObjects)[] = [
   'allocatedBytes',
 ];
 
+/** The extension functions' names (`XPUSIM_GET_*` in xpusim_ext.h). */
+export const XPUSIM_FUNCTIONS = {
+  liveObjects: 'zexXpusimGetLiveObjects',
+  registryStats: 'zexXpusimGetRegistryStats',
+} as const;
+
 let proto: ReturnType<ZeLib['koffi']['proto']> | undefined;
 
 /**
@@ -41,14 +50,14 @@ export function xpusimLiveObjects(ze: ZeLib, driver: bigint): LiveObjects | unde
   const get = ze.optional.zeDriverGetExtensionFunctionAddress;
   if (!get) return undefined;
   const out = new BigUint64Array(1);
-  if ((get(driver, 'zexXpusimGetLiveObjects', out) as number) !== 0 || !out[0]) return undefined;
+  if ((get(driver, XPUSIM_FUNCTIONS.liveObjects, out) as number) !== 0 || !out[0]) return undefined;
   const k = ze.koffi;
   proto ??= k.proto('int32_t zexXpusimGetLiveObjects_t(void *hDriver, void *pOut)');
-  const buf = new BigUint64Array(FIELDS.length);
+  const buf = new BigUint64Array(LIVE_OBJECTS_FIELDS.length);
   const r = k.call(out[0], proto, driver, buf) as number;
   if (r !== 0) return undefined;
   const res = {} as LiveObjects;
-  FIELDS.forEach((f, i) => (res[f] = Number(buf[i])));
+  LIVE_OBJECTS_FIELDS.forEach((f, i) => (res[f] = Number(buf[i])));
   return res;
 }
 
@@ -61,6 +70,9 @@ export interface RegistryStats {
   tombstones: number;
 }
 
+/** `xs_registry_stats_t`'s uint64_t fields in order. */
+export const REGISTRY_STATS_FIELDS: readonly (keyof RegistryStats)[] = ['capacity', 'live', 'tombstones'];
+
 let registryProto: ReturnType<ZeLib['koffi']['proto']> | undefined;
 
 /** `zexXpusimGetRegistryStats`; undefined when `driver` is not the simulated driver (or it lacks it). */
@@ -68,9 +80,11 @@ export function xpusimRegistryStats(ze: ZeLib, driver: bigint): RegistryStats | 
   const get = ze.optional.zeDriverGetExtensionFunctionAddress;
   if (!get) return undefined;
   const out = new BigUint64Array(1);
-  if ((get(driver, 'zexXpusimGetRegistryStats', out) as number) !== 0 || !out[0]) return undefined;
+  if ((get(driver, XPUSIM_FUNCTIONS.registryStats, out) as number) !== 0 || !out[0]) return undefined;
   registryProto ??= ze.koffi.proto('int32_t zexXpusimGetRegistryStats_t(void *hDriver, void *pOut)');
-  const buf = new BigUint64Array(3);
+  const buf = new BigUint64Array(REGISTRY_STATS_FIELDS.length);
   if ((ze.koffi.call(out[0], registryProto, driver, buf) as number) !== 0) return undefined;
-  return { capacity: Number(buf[0]), live: Number(buf[1]), tombstones: Number(buf[2]) };
+  const res = {} as RegistryStats;
+  REGISTRY_STATS_FIELDS.forEach((f, i) => (res[f] = Number(buf[i])));
+  return res;
 }

@@ -152,6 +152,9 @@ export function appendOutput(
   return { chunks, chars, droppedChars };
 }
 
+/** A counter sample as the page keeps it: with the wall-clock time (ms) it arrived. */
+export type ReceivedCounterSample = CounterSample & { wallMs?: number };
+
 /** Counter samples kept for the charts (the last N; older ones are dropped). */
 export const COUNTER_POINTS = 240;
 
@@ -179,7 +182,10 @@ export interface AppState {
   captureError: ErrorPayload | null;
   /** Every capture the service keeps and which one this page views (captures.list / its pushes). */
   captures: CaptureList | null;
-  counters: CounterSample[];
+  /** The last COUNTER_POINTS samples, each with the wall-clock time it arrived (the charts' x-axis). */
+  counters: ReceivedCounterSample[];
+  /** The device the Counters view shows (kept across view switches). */
+  countersDevice: number;
   diag: DiagState;
   trace: TraceState;
   /** The service's recording (record.state / its pushes); null until asked. */
@@ -200,6 +206,7 @@ export interface AppActions {
   loadCapture(): Promise<void>;
   controlCapture(action: 'pause' | 'resume' | 'clear'): Promise<void>;
   loadCaptures(): Promise<void>;
+  setCountersDevice(device: number): void;
   /** Show capture `id` on this page only, or (null) follow the newest live capture. */
   selectCapture(id: string | null): Promise<void>;
   closeCapture(id: string): Promise<void>;
@@ -252,6 +259,7 @@ export function createAppStore(
     captureError: null,
     captures: null,
     counters: [],
+    countersDevice: 0,
     diag: { status: 'idle' },
     trace: { status: 'idle' },
     record: null,
@@ -333,6 +341,8 @@ export function createAppStore(
         set({ captureError: toErrorPayload(error) });
       }
     },
+
+    setCountersDevice: (device) => set({ countersDevice: device }),
 
     loadCaptures: async () => {
       try {
@@ -489,7 +499,7 @@ export function createAppStore(
         counters.length >= COUNTER_POINTS
           ? counters.slice(counters.length - COUNTER_POINTS + 1)
           : counters.slice();
-      next.push(sample);
+      next.push({ ...sample, wallMs: Date.now() });
       store.setState({ counters: next });
     }),
     api.on('diag.progress', (progress) => {

@@ -1,9 +1,9 @@
 // Live counters (`counters` pushes, ~4 Hz): engine utilization, memory used, operations per second,
 // submit→start latency. The store keeps the last COUNTER_POINTS samples; charts never animate.
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { DeviceSummary } from '../../protocol/devices.js';
-import type { CounterSample } from '../../protocol/views.js';
+import type { ReceivedCounterSample } from '../state/store.js';
 import { useApp } from '../state/context.js';
 import { DevicePicker } from './common.js';
 
@@ -11,7 +11,10 @@ const NO_DEVICES: DeviceSummary[] = [];
 const LINE_COLOURS = ['#5aa9ff', '#4cc38a', '#e0a341', '#b98cff', '#ff7ab6', '#8b93a1', '#46c2c2', '#d9d957'];
 
 export interface CounterRow {
+  /** Seconds since the capture started (the service's clock). */
   t: number;
+  /** Wall-clock time (ms since the epoch) the sample arrived; the x-axis. */
+  wall: number;
   memoryMiB: number;
   opsPerSec: number;
   latencyUs: number | null;
@@ -20,7 +23,7 @@ export interface CounterRow {
 
 /** Samples of one device as chart rows (time in seconds), plus the engine keys seen. */
 export function counterRows(
-  samples: CounterSample[],
+  samples: ReceivedCounterSample[],
   device: number,
   maxPoints = 240,
 ): { rows: CounterRow[]; engines: string[] } {
@@ -32,6 +35,7 @@ export function counterRows(
     const s = mine[i]!;
     const row: CounterRow = {
       t: Math.round(s.t) / 1000,
+      wall: s.wallMs ?? s.t,
       memoryMiB: s.memoryUsedBytes / 2 ** 20,
       opsPerSec: s.opsPerSec,
       latencyUs: s.submitToStartP50Ns !== undefined ? s.submitToStartP50Ns / 1e3 : null,
@@ -45,12 +49,62 @@ export function counterRows(
   return { rows, engines: [...engines].sort() };
 }
 
+/** "0/compute/0/1" (an engine key: device/kind/ordinal/index) → "compute 0.1", the one engine naming. */
+export function engineKeyLabel(key: string): string {
+  const m = /^\d+\/([a-z]+)\/(\d+)\/(\d+)$/.exec(key);
+  return m ? `${m[1]} ${m[2]}.${m[3]}` : key;
+}
+
+/** The unit a series reads best in: the largest value decides (MiB → GiB, µs → ms). */
+export function pickScale(
+  values: readonly (number | null)[],
+  steps: readonly { unit: string; factor: number }[],
+): { unit: string; factor: number } {
+  const max = Math.max(0, ...values.filter((v): v is number => v !== null));
+  let pick = steps[0]!;
+  for (const s of steps) if (max >= s.factor * 2) pick = s;
+  return pick;
+}
+
+const MEMORY_UNITS = [
+  { unit: 'MiB', factor: 1 },
+  { unit: 'GiB', factor: 1024 },
+];
+const LATENCY_UNITS = [
+  { unit: 'µs', factor: 1 },
+  { unit: 'ms', factor: 1000 },
+];
+
+function clock(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
 export function CountersView() {
   const samples = useApp((s) => s.counters);
   const devices = useApp((s) => (s.devices.status === 'ready' ? s.devices.list.devices : NO_DEVICES));
-  const [device, setDevice] = useState(0);
-  const { rows, engines } = useMemo(() => counterRows(samples, device), [samples, device]);
-  const last = rows[rows.length - 1];
+  const device = useApp((s) => s.countersDevice);
+  const setDevice = useApp((s) => s.setCountersDevice);
+  const { rows: raw, engines } = useMemo(() => counterRows(samples, device), [samples, device]);
+  const mem = pickScale(
+    raw.map((r) => r.memoryMiB),
+    MEMORY_UNITS,
+  );
+  const lat = pickScale(
+    raw.map((r) => r.latencyUs),
+    LATENCY_UNITS,
+  );
+  const rows = useMemo(
+    () =>
+      raw.map((r) => ({
+        ...r,
+        memory: r.memoryMiB / mem.factor,
+        latency: r.latencyUs === null ? null : r.latencyUs / lat.factor,
+      })),
+    [raw, mem.factor, lat.factor],
+  );
+  const last = raw[raw.length - 1];
   return (
     <section className="view" data-testid="counters-view" aria-labelledby="counters-heading">
       <header className="view-header">
@@ -65,8 +119,8 @@ export function CountersView() {
         </p>
       ) : (
         <p className="muted" data-testid="counters-latest">
-          Last sample at {last!.t.toFixed(1)} s: {last!.opsPerSec.toFixed(0)} ops/s,{' '}
-          {last!.memoryMiB.toFixed(1)} MiB used.
+          Last sample at {clock(last!.wall)}: {last!.opsPerSec.toFixed(0)} ops/s,{' '}
+          {(last!.memoryMiB / mem.factor).toFixed(1)} {mem.unit} used.
         </p>
       )}
       <div className="chart-grid">
@@ -75,13 +129,13 @@ export function CountersView() {
           testId="chart-engines"
           rows={rows}
           domain={[0, 100]}
-          lines={engines.map((e) => ({ key: `engine:${e}`, name: e }))}
+          lines={engines.map((e) => ({ key: `engine:${e}`, name: engineKeyLabel(e) }))}
         />
         <Chart
-          title="Memory used (MiB)"
+          title={`Memory used (${mem.unit})`}
           testId="chart-memory"
           rows={rows}
-          lines={[{ key: 'memoryMiB', name: 'memory used' }]}
+          lines={[{ key: 'memory', name: 'memory used' }]}
         />
         <Chart
           title="Operations per second"
@@ -90,10 +144,10 @@ export function CountersView() {
           lines={[{ key: 'opsPerSec', name: 'ops/s' }]}
         />
         <Chart
-          title="Submit → start latency, p50 (µs)"
+          title={`Submit → start latency, p50 (${lat.unit})`}
           testId="chart-latency"
           rows={rows}
-          lines={[{ key: 'latencyUs', name: 'p50' }]}
+          lines={[{ key: 'latency', name: 'median submit → start' }]}
           dots
         />
       </div>
@@ -111,7 +165,7 @@ function Chart({
 }: {
   title: string;
   testId: string;
-  rows: CounterRow[];
+  rows: Record<string, number | null>[];
   lines: { key: string; name: string }[];
   domain?: [number, number];
   /** Sparse series (latency exists only while operations run): show points, not just lines. */
@@ -124,16 +178,19 @@ function Chart({
         <LineChart data={rows} margin={{ left: 0, right: 12, top: 6, bottom: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
           <XAxis
-            dataKey="t"
+            dataKey="wall"
             type="number"
             domain={['dataMin', 'dataMax']}
-            unit=" s"
             stroke="var(--text-muted)"
-            tickFormatter={(v: number) => v.toFixed(0)}
+            tickFormatter={clock}
+            minTickGap={40}
           />
-          <YAxis stroke="var(--text-muted)" {...(domain ? { domain } : {})} width={48} />
-          <Tooltip contentStyle={{ background: 'var(--bg-raised)', border: '1px solid var(--border)' }} />
-          {lines.length > 1 ? <Legend /> : null}
+          <YAxis stroke="var(--text-muted)" {...(domain ? { domain } : {})} width={56} />
+          <Tooltip
+            labelFormatter={(v) => clock(Number(v))}
+            contentStyle={{ background: 'var(--bg-raised)', border: '1px solid var(--border)' }}
+          />
+          <Legend />
           {lines.map((l, i) => (
             <Line
               key={l.key}

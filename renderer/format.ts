@@ -16,3 +16,10 @@ export function formatPciId(vendorId: number, deviceId: number): string {
   const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
   return `${hex(vendorId)}:${hex(deviceId)}`;
 }
+
+/** Wall-clock time of day, HH:MM:SS (local time): the captures list and the counters' x-axis. */
+export function timeOfDay(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

@@ -5,6 +5,7 @@
 import { useEffect } from 'react';
 import type { CaptureInfo, CaptureKind, CaptureList } from '../../protocol/views.js';
 import { formatDuration } from '../timeline/axis.js';
+import { timeOfDay } from '../format.js';
 import { useApp } from '../state/context.js';
 
 const KIND_LABEL: Record<CaptureKind, string> = {
@@ -16,12 +17,6 @@ const KIND_LABEL: Record<CaptureKind, string> = {
 };
 
 const NO_DEVICES: { index: number; name: string }[] = [];
-
-function began(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
 
 export function CapturesList() {
   const list = useApp((s) => s.captures);
@@ -131,7 +126,7 @@ export function CapturesTable({
                 </td>
                 <td>{KIND_LABEL[c.kind]}</td>
                 <td>{deviceName(c)}</td>
-                <td>{began(c.startedAt)}</td>
+                <td>{timeOfDay(c.startedAt)}</td>
                 <td className="num">{c.ops > 0 ? formatDuration(c.durationNs) : '—'}</td>
                 <td className="num" data-testid="capture-ops">
                   {c.ops.toLocaleString('en-US')}

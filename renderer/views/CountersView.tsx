@@ -6,6 +6,7 @@ import type { DeviceSummary } from '../../protocol/devices.js';
 import type { ReceivedCounterSample } from '../state/store.js';
 import { useApp } from '../state/context.js';
 import { DevicePicker } from './common.js';
+import { timeOfDay } from '../format.js';
 
 const NO_DEVICES: DeviceSummary[] = [];
 const LINE_COLOURS = ['#5aa9ff', '#4cc38a', '#e0a341', '#b98cff', '#ff7ab6', '#8b93a1', '#46c2c2', '#d9d957'];
@@ -75,12 +76,6 @@ const LATENCY_UNITS = [
   { unit: 'ms', factor: 1000 },
 ];
 
-function clock(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
-
 export function CountersView() {
   const samples = useApp((s) => s.counters);
   const devices = useApp((s) => (s.devices.status === 'ready' ? s.devices.list.devices : NO_DEVICES));
@@ -119,7 +114,7 @@ export function CountersView() {
         </p>
       ) : (
         <p className="muted" data-testid="counters-latest">
-          Last sample at {clock(last!.wall)}: {last!.opsPerSec.toFixed(0)} ops/s,{' '}
+          Last sample at {timeOfDay(last!.wall)}: {last!.opsPerSec.toFixed(0)} ops/s,{' '}
           {(last!.memoryMiB / mem.factor).toFixed(1)} {mem.unit} used.
         </p>
       )}
@@ -182,12 +177,12 @@ function Chart({
             type="number"
             domain={['dataMin', 'dataMax']}
             stroke="var(--text-muted)"
-            tickFormatter={clock}
+            tickFormatter={timeOfDay}
             minTickGap={40}
           />
           <YAxis stroke="var(--text-muted)" {...(domain ? { domain } : {})} width={56} />
           <Tooltip
-            labelFormatter={(v) => clock(Number(v))}
+            labelFormatter={(v) => timeOfDay(Number(v))}
             contentStyle={{ background: 'var(--bg-raised)', border: '1px solid var(--border)' }}
           />
           <Legend />

@@ -21,7 +21,10 @@ import {
   memGetInfo,
   memoryAllocated,
   memoryReserved,
+  memorySnapshot,
   memoryStats,
+  memoryStatsAsNestedDict,
+  getPerProcessMemoryFraction,
   resetAccumulatedMemoryStats,
   resetPeakMemoryStats,
   setPerProcessMemoryFraction,
@@ -33,7 +36,15 @@ import { currentStream, setStream, stream, withStream } from './current-stream.j
 import { Event } from './event.js';
 import { externalStream, synchronize } from './stream-pools.js';
 import { Stream } from './streams.js';
-import { getTelemetry } from './telemetry.js';
+import {
+  clockRate,
+  deviceMemoryUsed,
+  getTelemetry,
+  memoryUsage,
+  powerDraw,
+  temperature,
+  utilization,
+} from './telemetry.js';
 import { xpuCore } from './xpu.js';
 
 export const xpu = {
@@ -65,13 +76,28 @@ export const xpu = {
   memoryReserved,
   maxMemoryReserved,
   memoryStats,
+  memoryStatsAsNestedDict,
+  memorySnapshot,
   resetPeakMemoryStats,
   resetAccumulatedMemoryStats,
   memGetInfo,
   emptyCache,
   setPerProcessMemoryFraction,
+  getPerProcessMemoryFraction,
   // telemetry (Sysman; what a driver does not report is absent)
   getTelemetry,
+  /** torch.xpu.temperature: GPU temperature, °C. */
+  temperature,
+  /** torch.xpu.power_draw: power draw, W, over a 150 ms sample (a Promise). */
+  powerDraw,
+  /** torch.xpu.utilization: percent of time the engines were active, over a 150 ms sample (a Promise). */
+  utilization,
+  /** torch.xpu.clock_rate: actual GPU clock, MHz. */
+  clockRate,
+  /** torch.xpu.memory_usage: memory bandwidth use, percent of peak, over a 150 ms sample (a Promise). */
+  memoryUsage,
+  /** torch.xpu.device_memory_used: device memory in use (by anyone), bytes. */
+  deviceMemoryUsed,
   // kernels
   kernels,
   // profiling

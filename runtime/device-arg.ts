@@ -52,8 +52,9 @@ export function deviceIndex(d: DeviceLike | null | undefined, optional = true): 
   return index;
 }
 
+/** torch c10::xpu::check_device_index (c10/xpu/XPUFunctions.h): the index must be in [0, count). */
 export function checkRange(index: number, count: number): void {
   if (index < 0 || index >= count) {
-    throw new XpuError(`device is out of range, device is ${index}, total number of device is ${count}.`);
+    throw new XpuError(`The device index is out of range. It must be in [0, ${count}), but got ${index}.`);
   }
 }

@@ -10,7 +10,7 @@ import {
   type DeviceProperties,
 } from './properties.js';
 import { runScoped, state } from './state.js';
-import { deviceRecord } from './xpu.js';
+import { deviceRecord, xpuCore } from './xpu.js';
 
 export function currentDevice(): number {
   runtime();
@@ -109,9 +109,14 @@ export function isBf16Supported(includingEmulation = true): boolean {
   return includingEmulation || getDeviceProperties().hasBfloat16Conversions === true;
 }
 
-/** torch.xpu.is_tf32_supported(): the current device has tf32 matrix multiply-accumulate. */
+/**
+ * torch.xpu.is_tf32_supported(): false without a device, else whether the current device has subgroup
+ * matrix multiply-accumulate (DPAS, which accelerates tf32 on Xe and newer; torch's rule since it
+ * stopped asking for the tf32 matrix combination). An unreported field counts as no.
+ */
 export function isTf32Supported(): boolean {
-  return getDeviceProperties().hasSubgroupMatrixMultiplyAccumulateTensorFloat32 === true;
+  if (!xpuCore.isAvailable()) return false;
+  return getDeviceProperties().hasSubgroupMatrixMultiplyAccumulate === true;
 }
 
 export function canDeviceAccessPeer(a: DeviceLike, b: DeviceLike): boolean {

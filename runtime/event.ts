@@ -24,6 +24,14 @@ const eventFinalizer = new FinalizationRegistry<NativeEvent>((nat) => {
   }
 });
 
+/**
+ * Event ids: one per record, from a process-wide counter, never reused. The native event behind a
+ * record is pooled and goes back to the pool once the record completed, so a later record may get
+ * the same native handle while this Event still lives; an id taken from the handle would then be
+ * shared by two live events (torch's test_generic_stream_event expects them to differ).
+ */
+let lastEventId = 0n;
+
 export class Event {
   readonly enableTiming: boolean;
   /** @internal */
@@ -35,6 +43,8 @@ export class Event {
    * event has been handed back, keeping its kernel timestamps for elapsedTime.
    */
   private completed: { handle: bigint; ts: { start: bigint; end: bigint } | undefined } | undefined;
+  /** This record's id (0 before the first record); a re-record takes a new one. */
+  private id = 0n;
 
   constructor(opts: EventOptions = {}) {
     this.enableTiming = opts.enableTiming === true;
@@ -47,12 +57,19 @@ export class Event {
   get device(): { type: 'xpu'; index: number } | undefined {
     return this.dev < 0 ? undefined : { type: 'xpu', index: this.dev };
   }
-  /** Native event handle; 0 before the first record. */
+  /**
+   * Unique among live events (never reused in the process): a new id per record, 0 before the first
+   * one (torch event_id). Not the native handle: see lastEventId.
+   */
   get eventId(): bigint {
-    return this.native?.handle ?? this.completed?.handle ?? 0n;
+    return this.id;
   }
+  /**
+   * The Level Zero event of the latest record (torch sycl_event), 0 before the first one. Pooled: once
+   * this record completed, a later record (of any Event) may be given the same native event.
+   */
   get nativeHandle(): bigint {
-    return this.eventId;
+    return this.native?.handle ?? this.completed?.handle ?? 0n;
   }
 
   /** Record on `s` (default: the current stream). Re-recording replaces the native event. */
@@ -78,6 +95,7 @@ export class Event {
     }
     this.completed = undefined;
     this.native = nat;
+    this.id = ++lastEventId;
     eventFinalizer.register(this, nat, this);
     this.recordedOn = st;
   }
@@ -134,13 +152,14 @@ export class Event {
 
   /** Milliseconds between this event and `end` (both recorded with enableTiming and completed). */
   elapsedTime(end: Event): number {
-    if (!this.enableTiming || !end.enableTiming) {
-      throw new XpuError("Both events must be created with argument 'enable_timing=True'.");
-    }
+    // torch's order (c10/xpu/XPUEvent.h elapsed_time): recorded, then completed, then timing enabled.
     if ((!this.native && !this.completed) || (!end.native && !end.completed))
       throw new XpuError('Both events must be recorded before calculating elapsed time.');
     if (!this.query() || !end.query())
       throw new XpuError('Both events must be completed before calculating elapsed time.');
+    if (!this.enableTiming || !end.enableTiming) {
+      throw new XpuError("Both events must be created with argument 'enable_timing=True'.");
+    }
     const dr = deviceRuntime(this.dev);
     if (!dr.timer) throw new XpuError(`Device ${this.dev} does not report a timer frequency.`);
     const ta = this.timestamps();
@@ -154,7 +173,13 @@ export class Event {
     return (Number(ticks) * 1000) / dr.timer.frequency;
   }
 
+  /**
+   * torch's repr: `xpu.Event(uninitialized)` before the first record, then
+   * `xpu.Event(nativeEvent=0x…)` (torch: `sycl_event=0x…`), with the id, timing flag and device.
+   */
   toString(): string {
-    return `xpu.Event(enableTiming=${this.enableTiming}${this.dev >= 0 ? `, device=xpu:${this.dev}` : ''})`;
+    const h = this.nativeHandle;
+    if (this.id === 0n) return 'xpu.Event(uninitialized)';
+    return `xpu.Event(nativeEvent=0x${h.toString(16)} eventId=${this.id} enableTiming=${this.enableTiming} device=xpu:${this.dev})`;
   }
 }

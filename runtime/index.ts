@@ -15,7 +15,16 @@ export {
 } from './streams.js';
 export { Event, type EventOptions } from './event.js';
 export type { StreamScope } from './current-stream.js';
-export type { AllocOptions, MemoryKind, XpuBuffer } from './memory.js';
+export type {
+  AllocOptions,
+  MemoryKind,
+  MemoryStat,
+  NestedMemoryStats,
+  SnapshotBlock,
+  SnapshotSegment,
+  XpuBuffer,
+} from './memory.js';
+export type { DeviceTelemetry, EngineActivity, MemoryModule, SampleOptions } from './telemetry.js';
 export type { Kernel, KernelArg, ParamType, ScalarType } from './kernels.js';
 export type { OpRecord, Recorder } from './recorder.js';
 export type { WaitStrategy } from './device-runtime.js';

@@ -66,6 +66,8 @@ interface Segment {
   ptr: bigint;
   size: number;
   pool: PoolName;
+  /** The block at offset 0 (splits keep the lower block, merges keep the lower one): the block list's head. */
+  first: Block | undefined;
 }
 
 interface Block {
@@ -84,6 +86,8 @@ class CachingAllocator {
   numOoms = 0;
   /** setPerProcessMemoryFraction limit in bytes (reserved memory may not exceed it). */
   limit = Infinity;
+  /** The fraction that limit came from (torch's default 1.0: no cap beyond the device's memory). */
+  fraction = 1;
   private readonly free: Record<PoolName, Set<Block>> = { small_pool: new Set(), large_pool: new Set() };
   private readonly segments = new Set<Segment>();
   constructor(private readonly dr: DeviceRuntime) {
@@ -148,6 +152,7 @@ class CachingAllocator {
         prev: undefined,
         next: undefined,
       };
+      seg.first = block;
       this.upd('segment', pool, 1);
       this.upd('reserved_bytes', pool, segSize);
     } else {
@@ -253,7 +258,7 @@ class CachingAllocator {
       out,
     ) as number;
     if (r !== 0) throw new ZeError('zeMemAllocDevice', r, `${size} bytes on device ${this.dr.index}`);
-    const seg: Segment = { ptr: out[0] ?? 0n, size, pool };
+    const seg: Segment = { ptr: out[0] ?? 0n, size, pool, first: undefined };
     this.segments.add(seg);
     return seg;
   }
@@ -282,6 +287,47 @@ class CachingAllocator {
     this.free.small_pool.clear();
     this.free.large_pool.clear();
     return failed;
+  }
+
+  /** Every segment with its blocks in address order (memorySnapshot). */
+  snapshot(device: number): SnapshotSegment[] {
+    const out: SnapshotSegment[] = [];
+    const segs = [...this.segments].sort((a, b) => (a.ptr < b.ptr ? -1 : a.ptr > b.ptr ? 1 : 0));
+    for (const seg of segs) {
+      const blocks: SnapshotBlock[] = [];
+      let allocated = 0;
+      let requested = 0;
+      for (let b = seg.first; b; b = b.next) {
+        blocks.push({
+          address: seg.ptr + BigInt(b.offset),
+          size: b.size,
+          requested_size: b.allocated ? b.requested : 0,
+          state: b.allocated ? 'active_allocated' : 'inactive',
+          frames: [],
+        });
+        if (b.allocated) {
+          allocated += b.size;
+          requested += b.requested;
+        }
+      }
+      out.push({
+        device,
+        address: seg.ptr,
+        total_size: seg.size,
+        allocated_size: allocated,
+        // A block is active from malloc until its memory may be reused: xpuscope releases a freed block
+        // only once the work using it completed (XpuBuffer.free), so active and allocated coincide.
+        active_size: allocated,
+        requested_size: requested,
+        stream: 0,
+        segment_type: seg.pool === 'small_pool' ? 'small' : 'large',
+        segment_pool_id: [0, 0],
+        is_expandable: false,
+        frames: [],
+        blocks,
+      });
+    }
+    return out;
   }
 
   resetPeaks(): void {
@@ -503,17 +549,81 @@ export function resetAccumulatedMemoryStats(d?: DeviceLike | null): void {
   allocatorFor(d).resetAccumulated();
 }
 
-/** torch memory_stats: flat `{stat}.{all|small_pool|large_pool}.{current|peak|allocated|freed}` keys. */
-export function memoryStats(d?: DeviceLike | null): Record<string, number> {
+/** One statistic of the caching allocator: `current`, `peak`, and the historical `allocated`/`freed`. */
+export type MemoryStat = { current: number; peak: number; allocated: number; freed: number };
+/** torch memory_stats_as_nested_dict: `{stat: {all|small_pool|large_pool: MemoryStat}}` + two counters. */
+export type NestedMemoryStats = Record<StatName, Record<PoolName | 'all', MemoryStat>> & {
+  num_alloc_retries: number;
+  num_ooms: number;
+};
+
+/** torch memory_stats_as_nested_dict: the statistics as a nested object (copies, not live values). */
+export function memoryStatsAsNestedDict(d?: DeviceLike | null): NestedMemoryStats {
   const a = allocatorFor(d);
-  const out: Record<string, number> = {};
-  for (const n of STAT_NAMES)
-    for (const k of ['all', 'small_pool', 'large_pool'] as const)
-      for (const f of ['current', 'peak', 'allocated', 'freed'] as const)
-        out[`${n}.${k}.${f}`] = a.stats[n][k][f];
+  const out = {} as Record<string, unknown>;
+  for (const n of STAT_NAMES) {
+    const per: Record<string, MemoryStat> = {};
+    for (const k of ['all', 'small_pool', 'large_pool'] as const) per[k] = { ...a.stats[n][k] };
+    out[n] = per;
+  }
   out.num_alloc_retries = a.numAllocRetries;
   out.num_ooms = a.numOoms;
-  return Object.fromEntries(Object.entries(out).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return out as NestedMemoryStats;
+}
+
+/**
+ * torch memory_stats: memoryStatsAsNestedDict flattened to dotted keys
+ * (`{stat}.{all|small_pool|large_pool}.{current|peak|allocated|freed}`, `num_ooms`…), sorted.
+ */
+export function memoryStats(d?: DeviceLike | null): Record<string, number> {
+  const out: [string, number][] = [];
+  const walk = (prefix: string, v: unknown): void => {
+    if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
+    } else out.push([prefix, v as number]);
+  };
+  walk('', memoryStatsAsNestedDict(d));
+  out.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  return Object.fromEntries(out);
+}
+
+/** A block of a segment in memorySnapshot (torch's keys; `frames` is always empty: no stack traces). */
+export interface SnapshotBlock {
+  address: bigint;
+  size: number;
+  requested_size: number;
+  state: 'active_allocated' | 'active_pending_free' | 'inactive';
+  frames: never[];
+}
+/** A segment of the caching allocator in memorySnapshot (torch's keys). */
+export interface SnapshotSegment {
+  device: number;
+  address: bigint;
+  total_size: number;
+  allocated_size: number;
+  active_size: number;
+  requested_size: number;
+  /** torch: the allocating stream; xpuscope's allocator is not stream-ordered (always 0). */
+  stream: number;
+  segment_type: 'small' | 'large';
+  segment_pool_id: [number, number];
+  is_expandable: boolean;
+  frames: never[];
+  blocks: SnapshotBlock[];
+}
+
+/**
+ * torch memory_snapshot: every segment of the caching allocator of every device that has one, with
+ * its blocks, consistent with memoryStats (segment/allocated/reserved/active/requested sums agree).
+ * Creates no runtime: before any allocation it is empty.
+ */
+export function memorySnapshot(): SnapshotSegment[] {
+  const out: SnapshotSegment[] = [];
+  for (const dr of existingDeviceRuntimes().sort((x, y) => x.index - y.index)) {
+    const a = allocators.peek(dr);
+    if (a) out.push(...a.snapshot(dr.index));
+  }
+  return out;
 }
 
 /** Sysman free/size summed over the device's memory modules, or undefined when Sysman is off. */
@@ -562,7 +672,14 @@ export function setPerProcessMemoryFraction(fraction: number, d?: DeviceLike | n
   const dr = deviceRuntime(idx);
   const total = queryProperties(dr.ze, dr.rec).totalMemory;
   if (total === undefined) throw new XpuError(`Device ${idx} does not report its memory size.`);
-  allocators.get(dr).limit = fraction * total;
+  const a = allocators.get(dr);
+  a.limit = fraction * total;
+  a.fraction = fraction;
+}
+
+/** torch get_per_process_memory_fraction: the fraction set for the device (1.0 when never set). */
+export function getPerProcessMemoryFraction(d?: DeviceLike | null): number {
+  return allocatorFor(d).fraction;
 }
 
 /** Return cached, unused device memory to the driver (waits for in-flight work, like torch). */

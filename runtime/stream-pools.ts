@@ -83,6 +83,26 @@ export function nextPoolStream(dr: DeviceRuntime, ptype: 0 | 1 | 2, engine: 'com
   return list[i] as Stream;
 }
 
+/**
+ * torch `Stream(stream_id=, device_index=)` (XPUStream::unpack3): the stream an id names on the device
+ * — the pool stream (its current one, if a broken one was replaced) or a wrapped external stream.
+ */
+export function streamFromId(dr: DeviceRuntime, streamId: number): Stream {
+  if (!Number.isSafeInteger(streamId) || streamId < 0 || (streamId & 1) !== 1) {
+    throw new XpuError(`invalid StreamId: ${String(streamId)}`);
+  }
+  const type = (streamId >> 1) & 7;
+  const index = streamId >> 4;
+  if (type === STREAM_TYPE.EXT) {
+    for (const s of pools.get(dr).external.values()) if (s.streamId === streamId) return s;
+    throw new XpuError(
+      `invalid StreamId: ${streamId} (no external stream with this id on device ${dr.index}: wrap the queue with xpu.externalStream first)`,
+    );
+  }
+  if (type > STREAM_TYPE.COPY_HIGH || index >= POOL_SIZE) throw new XpuError(`invalid StreamId: ${streamId}`);
+  return poolOf(dr, type)[index] as Stream;
+}
+
 /** A broken pool stream is replaced by a fresh one (same id and engine, new command list). */
 export function replaceInPool(dr: DeviceRuntime, s: Stream): void {
   const p = pools.peek(dr);

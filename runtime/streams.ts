@@ -27,7 +27,14 @@ import {
 import { XpuError, XpuTimeoutError, ZeError, check, isDeviceLost } from './errors.js';
 import { Event } from './event.js';
 import { countRecorderError, deliver, recorder, takeOpId, ticksToHost, type Recorder } from './recorder.js';
-import { nextPoolStream, noteDeviceLost, priorityType, replaceInPool, STREAM_TYPE } from './stream-pools.js';
+import {
+  nextPoolStream,
+  noteDeviceLost,
+  priorityType,
+  replaceInPool,
+  streamFromId,
+  STREAM_TYPE,
+} from './stream-pools.js';
 import { addServiceTime, expectedEndMs, opEstimates, type OpEstimates } from './wait-estimates.js';
 import { L, struct } from './ze/layouts.js';
 
@@ -67,7 +74,18 @@ export interface StreamOptions {
   /** Lower is higher priority; clamped to [-1, 1] (torch priority_range() = [1, -1]). */
   priority?: number;
   engine?: 'compute' | 'copy';
+  /**
+   * With `deviceIndex`: the existing stream of that id (torch `Stream(stream_id=, device_index=,
+   * device_type=)`), not a new pool stream; `priority`, `engine` and `device` are then ignored.
+   */
+  streamId?: number;
+  deviceIndex?: number;
+  /** torch's device_type (XPU is 12 in c10::DeviceType); accepted for parity, must be xpu if given. */
+  deviceType?: number | 'xpu';
 }
+
+/** c10::DeviceType::XPU, what torch's stream_id/device_index/device_type triple carries. */
+const XPU_DEVICE_TYPE = 12;
 
 const NO_EVENTS: readonly NativeEvent[] = Object.freeze([]);
 const NO_BUFFERS: readonly MemoryRef[] = Object.freeze([]);
@@ -197,6 +215,12 @@ export class Stream {
 
   /** torch.xpu.Stream(device, priority): the next pool stream of the device (round-robin). */
   constructor(opts: StreamOptions = {}) {
+    if (opts.streamId !== undefined && opts.deviceIndex !== undefined) {
+      if (opts.deviceType !== undefined && opts.deviceType !== 'xpu' && opts.deviceType !== XPU_DEVICE_TYPE)
+        throw new XpuError(`Expected a xpu device type, but got: ${String(opts.deviceType)}`);
+      checkRange(opts.deviceIndex, runtime().devices.length);
+      return streamFromId(deviceRuntime(opts.deviceIndex), opts.streamId);
+    }
     const idx = deviceIndex(opts.device, true);
     checkRange(idx, runtime().devices.length);
     const engine = opts.engine ?? 'compute';
@@ -308,6 +332,11 @@ export class Stream {
     return this.brokenBy;
   }
 
+  /** torch's device_type: c10::DeviceType::XPU (12), for `new Stream({ streamId, deviceIndex, deviceType })`. */
+  get deviceType(): number {
+    return XPU_DEVICE_TYPE;
+  }
+
   /** The immediate command list handle (created on first use). */
   get nativeHandle(): bigint {
     return this.cmdList();
@@ -345,17 +374,28 @@ export class Stream {
     return h;
   }
 
+  /**
+   * torch's equality is (device, stream id), under which an id always names the same queue. Here each
+   * stream is one object (the pool hands out the same object for an id, `new Stream({ streamId,
+   * deviceIndex })` and currentStream return it), while one id can name two streams: a broken pool
+   * stream and its replacement, or streams of runtimes before and after xpu.shutdown(). So a stream
+   * equals only itself: two different streams are never equal.
+   */
   equals(other: unknown): boolean {
-    return (
-      other instanceof Stream &&
-      other.deviceIndex === this.deviceIndex &&
-      other.streamId === this.streamId &&
-      (this.external ? other.list === this.list : true)
-    );
+    return other === this;
   }
 
+  /** torch's repr `xpu.Stream(device=xpu:0 nativeQueue=0x…)` (torch: `sycl_queue=0x…`), plus id and priority. */
   toString(): string {
-    return `xpu.Stream(device=xpu:${this.deviceIndex} streamId=${this.streamId} priority=${this.priority})`;
+    let q = this.list;
+    if (q === 0n && !this.dr.closed) {
+      try {
+        q = this.cmdList();
+      } catch {
+        /* not creatable (device lost): shown as 0x0 */
+      }
+    }
+    return `xpu.Stream(device=xpu:${this.deviceIndex} nativeQueue=0x${q.toString(16)} streamId=${this.streamId} priority=${this.priority})`;
   }
 
   /** True when all submitted work has completed. */

@@ -87,6 +87,9 @@ const OPTIONAL = {
   zesDeviceEnumMemoryModules:
     'int32_t zesDeviceEnumMemoryModules(void *hDevice, void *pCount, void *phMemory)',
   zesMemoryGetState: 'int32_t zesMemoryGetState(void *hMemory, void *pState)',
+  /** torch.xpu.device_memory_used / memory_usage (runtime/telemetry.ts). */
+  zesMemoryGetProperties: 'int32_t zesMemoryGetProperties(void *hMemory, void *pProperties)',
+  zesMemoryGetBandwidth: 'int32_t zesMemoryGetBandwidth(void *hMemory, void *pBandwidth)',
   /** Sysman telemetry (runtime/telemetry.ts): engine activity, frequency, temperature, energy. */
   zesDeviceEnumEngineGroups: 'int32_t zesDeviceEnumEngineGroups(void *hDevice, void *pCount, void *phEngine)',
   zesEngineGetProperties: 'int32_t zesEngineGetProperties(void *hEngine, void *pProperties)',

@@ -36,7 +36,8 @@ describe.skipIf(!haveSim)('events', () => {
   it("elapsedTime follows torch's checks", async () => {
     const a = new xpu.Event();
     const b = new xpu.Event();
-    expect(() => a.elapsedTime(b)).toThrow("Both events must be created with argument 'enable_timing=True'.");
+    // torch's order (XPUEvent.h): recorded, then completed, then timing enabled.
+    expect(() => a.elapsedTime(b)).toThrow('Both events must be recorded before calculating elapsed time.');
     const t0 = new xpu.Event({ enableTiming: true });
     const t1 = new xpu.Event({ enableTiming: true });
     expect(() => t0.elapsedTime(t1)).toThrow('Both events must be recorded before calculating elapsed time.');

@@ -38,7 +38,7 @@ describe.skipIf(!haveSim)('memory', () => {
     expect(() => xpu.alloc(-5)).toThrow(/Invalid allocation size/);
     expect(() => xpu.alloc(10, { kind: 'texture' as 'host' })).toThrow(/Invalid memory kind/);
     expect(() => xpu.alloc(10, { device: 9 })).toThrow(
-      'device is out of range, device is 9, total number of device is 3.',
+      'The device index is out of range. It must be in [0, 3), but got 9.',
     );
   });
 

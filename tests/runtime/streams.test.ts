@@ -68,7 +68,7 @@ describe.skipIf(!haveSim)('stream pool', () => {
     expect(s.deviceIndex).toBe(1);
     expect(s.query()).toBe(true);
     expect(() => new xpu.Stream({ device: 5 })).toThrow(
-      'device is out of range, device is 5, total number of device is 3.',
+      'The device index is out of range. It must be in [0, 3), but got 5.',
     );
   });
 });

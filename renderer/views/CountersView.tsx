@@ -76,6 +76,16 @@ const LATENCY_UNITS = [
   { unit: 'ms', factor: 1000 },
 ];
 
+/** Axis ticks at whole seconds (1, 2, 5, 10, 15, 30, 60 s apart), at most ~5 over [min, max] ms. */
+export function secondTicks(minMs: number, maxMs: number): number[] {
+  if (!(maxMs > minMs)) return [minMs];
+  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600].map((s) => s * 1000);
+  const step = steps.find((s) => (maxMs - minMs) / s <= 5) ?? steps[steps.length - 1]!;
+  const out: number[] = [];
+  for (let t = Math.ceil(minMs / step) * step; t <= maxMs; t += step) out.push(t);
+  return out.length ? out : [minMs];
+}
+
 export function CountersView() {
   const samples = useApp((s) => s.counters);
   const devices = useApp((s) => (s.devices.status === 'ready' ? s.devices.list.devices : NO_DEVICES));
@@ -176,9 +186,9 @@ function Chart({
             dataKey="wall"
             type="number"
             domain={['dataMin', 'dataMax']}
+            ticks={rows.length ? secondTicks(Number(rows[0]!.wall), Number(rows[rows.length - 1]!.wall)) : []}
             stroke="var(--text-muted)"
             tickFormatter={timeOfDay}
-            minTickGap={40}
           />
           <YAxis stroke="var(--text-muted)" {...(domain ? { domain } : {})} width={56} />
           <Tooltip

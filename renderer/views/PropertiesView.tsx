@@ -124,9 +124,20 @@ export function PropertiesView() {
             </p>
           ) : null}
           <div className={right !== null ? 'properties-columns two' : 'properties-columns'}>
-            <PropertiesColumn state={properties[left]} filter={filter} onCopy={() => void copy(left)} />
+            {/* side by side, the sources would squeeze both columns: they stay one hover away there */}
+            <PropertiesColumn
+              state={properties[left]}
+              filter={filter}
+              sources={right === null}
+              onCopy={() => void copy(left)}
+            />
             {right !== null ? (
-              <PropertiesColumn state={properties[right]} filter={filter} onCopy={() => void copy(right)} />
+              <PropertiesColumn
+                state={properties[right]}
+                filter={filter}
+                sources={false}
+                onCopy={() => void copy(right)}
+              />
             ) : null}
           </div>
         </>
@@ -138,10 +149,12 @@ export function PropertiesView() {
 function PropertiesColumn({
   state,
   filter,
+  sources,
   onCopy,
 }: {
   state: Async<DevicePropertiesView> | undefined;
   filter: string;
+  sources: boolean;
   onCopy: () => void;
 }) {
   if (!state || state.status === 'loading' || state.status === 'idle')
@@ -152,17 +165,20 @@ function PropertiesColumn({
     );
   if (state.status === 'error')
     return <ErrorCallout title="Could not read the properties" error={state.error} />;
-  return <PropertiesPanel view={state.value} filter={filter} onCopy={onCopy} />;
+  return <PropertiesPanel view={state.value} filter={filter} sources={sources} onCopy={onCopy} />;
 }
 
 /** Pure rendering of one device's grouped properties. */
 export function PropertiesPanel({
   view,
   filter,
+  sources = true,
   onCopy,
 }: {
   view: DevicePropertiesView;
   filter: string;
+  /** The Level Zero source in its own column (off side by side: then on hover). */
+  sources?: boolean;
   onCopy?: () => void;
 }) {
   return (
@@ -198,7 +214,7 @@ export function PropertiesPanel({
                     <th scope="row" title={e.key}>
                       {e.label}
                     </th>
-                    <td data-source={e.source}>
+                    <td data-source={e.source} title={sources ? undefined : `Level Zero: ${e.source}`}>
                       {Array.isArray(e.value) && g.name === 'engines' ? (
                         <ul className="engine-list">
                           {e.value.map((line, i) => (
@@ -210,9 +226,11 @@ export function PropertiesPanel({
                       )}
                     </td>
                     {/* the Level Zero query it came from, visible as the CLI prints it */}
-                    <td className="prop-source" data-testid="prop-source">
-                      {e.source}
-                    </td>
+                    {sources ? (
+                      <td className="prop-source" data-testid="prop-source">
+                        {e.source}
+                      </td>
+                    ) : null}
                   </tr>
                 ))}
               </tbody>

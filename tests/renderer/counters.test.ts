@@ -2,7 +2,7 @@
 // chosen device kept in the store across view switches.
 import { describe, expect, it } from 'vitest';
 import { createAppStore } from '../../renderer/state/store.js';
-import { engineKeyLabel, pickScale } from '../../renderer/views/CountersView.js';
+import { engineKeyLabel, pickScale, secondTicks } from '../../renderer/views/CountersView.js';
 import { FakeTransport } from './fake-transport.js';
 
 describe('counters', () => {
@@ -10,6 +10,12 @@ describe('counters', () => {
     expect(engineKeyLabel('0/compute/0/1')).toBe('compute 0.1');
     expect(engineKeyLabel('1/copy/2/7')).toBe('copy 2.7');
     expect(engineKeyLabel('odd')).toBe('odd');
+  });
+
+  it('time ticks fall on whole seconds, a few per axis', () => {
+    expect(secondTicks(10_250, 13_900)).toEqual([11_000, 12_000, 13_000]);
+    expect(secondTicks(0, 60_000)).toEqual([0, 15_000, 30_000, 45_000, 60_000]);
+    expect(secondTicks(5, 5)).toEqual([5]);
   });
 
   it('switches units when values grow (MiB → GiB, µs → ms)', () => {

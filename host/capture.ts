@@ -695,6 +695,7 @@ export class Capture {
         lat.sort((a, b) => a - b);
         sample.submitToStartP50Ns = Math.round(lat[Math.ceil(lat.length / 2) - 1]!);
       }
+      if (this.runtime && !external) this.addTelemetry(device, sample);
       for (const s of this.subs) {
         if (s.sub.ready && !s.sub.ready()) continue;
         this.sendTo(s, 'counters', sample);
@@ -736,6 +737,45 @@ export class Capture {
       out.submitToStartP50Ns = lat[Math.ceil(lat.length / 2) - 1]!;
     }
     return out;
+  }
+
+  /** Latest sampled power and utilization per device, and whether a sampling is under way. */
+  private readonly sampled = new Map<number, { powerW?: number; utilPct?: number; busy: boolean }>();
+
+  /**
+   * Sysman telemetry into a counters sample, through the runtime's torch.xpu functions: temperature
+   * and clock read now; power and device utilization need two reads apart (their Promise), so the
+   * sample carries the latest finished ones and the next sampling starts. What the device does not
+   * report stays absent.
+   */
+  private addTelemetry(device: number, sample: CounterSample): void {
+    const xpu = this.runtime!.xpu;
+    try {
+      sample.temperatureC = xpu.temperature(device);
+    } catch {
+      // not reported
+    }
+    try {
+      sample.clockMHz = xpu.clockRate(device);
+    } catch {
+      // not reported
+    }
+    let s = this.sampled.get(device);
+    if (!s) this.sampled.set(device, (s = { busy: false }));
+    if (s.powerW !== undefined) sample.powerW = Math.round(s.powerW * 10) / 10;
+    if (s.utilPct !== undefined) sample.gpuUtilizationPct = Math.round(s.utilPct * 10) / 10;
+    if (s.busy) return;
+    s.busy = true;
+    const entry = s;
+    const sampleMs = Math.max(50, this.opts.countersIntervalMs - 50);
+    void Promise.allSettled([
+      xpu.powerDraw(device, { sampleMs }),
+      xpu.utilization(device, { sampleMs }),
+    ]).then(([p, u]) => {
+      entry.busy = false;
+      entry.powerW = p.status === 'fulfilled' ? p.value : undefined;
+      entry.utilPct = u.status === 'fulfilled' ? Math.min(100, Math.max(0, u.value)) : undefined;
+    });
   }
 
   // ---- state and control ----

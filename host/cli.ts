@@ -31,7 +31,7 @@ export const USAGE = `Usage: xpuscope [global options] <command> [options]
 Inspect Intel GPUs through Level Zero, or serve the xpuscope UI to a browser.
 
 Commands:
-  devices [--json]                List the Level Zero devices (index, name, type, memory, driver)
+  devices [--json] [--telemetry]  List the Level Zero devices (index, name, type, memory, driver)
   info [DEVICE] [--json]          Every property of one device (default 0), grouped, with its Level Zero query
   diag [--level 1|2|3] [--json] [--junit FILE] [--device N]
                                   Check the driver install: 1 software, 2 functional, 3 performance
@@ -62,14 +62,17 @@ Exit codes:
 `;
 
 const COMMAND_HELP: Record<string, string> = {
-  devices: `Usage: xpuscope devices [--json] [--driver auto|system|sim] [--profile NAMES]
+  devices: `Usage: xpuscope devices [--json] [--telemetry] [--driver auto|system|sim] [--profile NAMES]
 
 List the Level Zero devices: index, name, type, memory and driver version, under a header that says
 which driver is in use (and loudly when it is the simulator). When there is no device it explains why
 (what failed, why, what to do).
 
 Options:
-  --json     Print the device list as JSON (schema "xpuscope.devices/1") instead of a table
+  --json       Print the device list as JSON (schema "xpuscope.devices/1") instead of a table
+  --telemetry  Also read each device's telemetry from Sysman, as torch.xpu does (temperature, GPU
+               clock, power draw and busy time over 150 ms, device memory in use); with --json a
+               "telemetry" array. What a device does not report says why instead of a number.
 
 Exit codes: 0 at least one device; 1 no device found (also with --json); 2 usage error.
 `,
@@ -146,6 +149,7 @@ const OPTIONS = {
   driver: { type: 'string' },
   profile: { type: 'string' },
   json: { type: 'boolean' },
+  telemetry: { type: 'boolean' },
   port: { type: 'string' },
   host: { type: 'string' },
   static: { type: 'string' },
@@ -162,7 +166,7 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 const GLOBAL_OPTIONS: readonly OptionName[] = ['driver', 'profile', 'help', 'version'];
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
-  devices: ['json'],
+  devices: ['json', 'telemetry'],
   info: ['json'],
   diag: ['json', 'level', 'junit', 'device'],
   serve: ['port', 'host', 'static', 'allow-launch', 'metrics-only', 'diag-every'],
@@ -277,7 +281,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.profile !== undefined && values.profile.trim() === '')
     throw new UsageError("option '--profile' needs at least one profile name");
 
-  if (command === 'devices') return devicesCommand({ json: values.json === true, driver, profile }, io);
+  if (command === 'devices')
+    return devicesCommand(
+      { json: values.json === true, telemetry: values.telemetry === true, driver, profile },
+      io,
+    );
   if (command === 'info') {
     return infoCommand(
       { json: values.json === true, driver, profile, device: parseDeviceArg(positionals[1]) },
@@ -376,6 +384,7 @@ function parseHost(value: string | undefined): string | undefined {
 
 interface DevicesArgs {
   json: boolean;
+  telemetry?: boolean;
   driver: DriverRequest;
   profile: string | undefined;
 }
@@ -390,13 +399,65 @@ async function devicesCommand(args: DevicesArgs, io: CliIo): Promise<number> {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const list = xpu.listDevices();
+  const telemetry = args.telemetry ? await readTelemetry(xpu, list.devices) : undefined;
   if (args.json) {
-    io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(telemetry ? { ...list, telemetry } : list, null, 2)}\n`);
   } else {
     io.stdout.write(formatDeviceList(list, { color: colorEnabled(io) }));
+    if (telemetry) io.stdout.write(formatTelemetry(telemetry));
     if (list.problem) io.stderr.write(formatProblem(list));
   }
   return list.devices.length > 0 ? EXIT.OK : EXIT.FAILURE;
+}
+
+/** One device's telemetry: each value, or why it is missing (the runtime's XpuError message). */
+export interface DeviceTelemetryReading {
+  device: number;
+  temperatureC: number | { missing: string };
+  clockMHz: number | { missing: string };
+  powerW: number | { missing: string };
+  utilizationPct: number | { missing: string };
+  memoryUsedBytes: number | { missing: string };
+}
+
+/** Reads every device through the runtime's torch.xpu telemetry functions (the Counters view's too). */
+async function readTelemetry(
+  xpu: typeof import('../runtime/index.js').xpu,
+  devices: readonly DeviceSummary[],
+): Promise<DeviceTelemetryReading[]> {
+  const get = async <T>(f: () => T | Promise<T>): Promise<T | { missing: string }> => {
+    try {
+      return await f();
+    } catch (err) {
+      return { missing: err instanceof Error ? err.message : String(err) };
+    }
+  };
+  const out: DeviceTelemetryReading[] = [];
+  for (const d of devices) {
+    out.push({
+      device: d.index,
+      temperatureC: await get(() => xpu.temperature(d.index)),
+      clockMHz: await get(() => xpu.clockRate(d.index)),
+      powerW: await get(() => xpu.powerDraw(d.index)),
+      utilizationPct: await get(() => xpu.utilization(d.index)),
+      memoryUsedBytes: await get(() => xpu.deviceMemoryUsed(d.index)),
+    });
+  }
+  return out;
+}
+
+export function formatTelemetry(readings: readonly DeviceTelemetryReading[]): string {
+  const show = (v: number | { missing: string }, f: (n: number) => string): string =>
+    typeof v === 'number' ? f(v) : 'not reported';
+  let out = '\nTELEMETRY (Sysman)\n';
+  for (const r of readings) {
+    out += `  ${r.device}: ${show(r.temperatureC, (n) => `${n.toFixed(0)} °C`)} · ${show(r.clockMHz, (n) => `${n.toFixed(0)} MHz`)} · ${show(r.powerW, (n) => `${n.toFixed(1)} W`)} · ${show(r.utilizationPct, (n) => `${n.toFixed(0)} % busy`)} · ${show(r.memoryUsedBytes, (n) => `${formatBytes(n)} in use`)}\n`;
+    const why = [r.temperatureC, r.clockMHz, r.powerW, r.utilizationPct, r.memoryUsedBytes].find(
+      (v): v is { missing: string } => typeof v !== 'number',
+    );
+    if (why) out += `     not reported: ${why.missing}\n`;
+  }
+  return out;
 }
 
 function colorEnabled(io: CliIo): boolean {

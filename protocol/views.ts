@@ -171,6 +171,16 @@ export interface CounterSample {
   memoryTotalBytes?: number;
   opsPerSec: number;
   submitToStartP50Ns?: number;
+  /**
+   * Device telemetry from Sysman, through the runtime's torch.xpu functions (temperature, clockRate,
+   * powerDraw, utilization); absent when the device or driver does not report it — never 0 instead.
+   * Devices of this service only (not a recorded program's).
+   */
+  temperatureC?: number;
+  clockMHz?: number;
+  powerW?: number;
+  /** All engines of the device busy, % (Sysman), whoever submitted the work. */
+  gpuUtilizationPct?: number;
 }
 
 // ---- Diagnostics (`xpuscope diag`, the Diagnostics view; --json prints DiagReport) ----

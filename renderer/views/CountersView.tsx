@@ -19,6 +19,11 @@ export interface CounterRow {
   memoryMiB: number;
   opsPerSec: number;
   latencyUs: number | null;
+  /** Sysman telemetry (null when not reported). */
+  temperatureC: number | null;
+  clockMHz: number | null;
+  powerW: number | null;
+  gpuUtilizationPct: number | null;
   [engine: string]: number | null;
 }
 
@@ -40,6 +45,10 @@ export function counterRows(
       memoryMiB: s.memoryUsedBytes / 2 ** 20,
       opsPerSec: s.opsPerSec,
       latencyUs: s.submitToStartP50Ns !== undefined ? s.submitToStartP50Ns / 1e3 : null,
+      temperatureC: s.temperatureC ?? null,
+      clockMHz: s.clockMHz ?? null,
+      powerW: s.powerW ?? null,
+      gpuUtilizationPct: s.gpuUtilizationPct ?? null,
     };
     for (const [k, v] of Object.entries(s.engines)) {
       engines.add(k);
@@ -85,6 +94,19 @@ export function secondTicks(minMs: number, maxMs: number): number[] {
   for (let t = Math.ceil(minMs / step) * step; t <= maxMs; t += step) out.push(t);
   return out.length ? out : [minMs];
 }
+
+/** Sysman charts, shown when the device reports the value (from the runtime's torch.xpu functions). */
+const TELEMETRY: {
+  key: 'gpuUtilizationPct' | 'temperatureC' | 'powerW' | 'clockMHz';
+  title: string;
+  name: string;
+  domain?: [number, number];
+}[] = [
+  { key: 'gpuUtilizationPct', title: 'Device busy, all engines (%, Sysman)', name: 'busy', domain: [0, 100] },
+  { key: 'temperatureC', title: 'Temperature (°C)', name: 'GPU temperature' },
+  { key: 'powerW', title: 'Power (W)', name: 'power draw' },
+  { key: 'clockMHz', title: 'GPU clock (MHz)', name: 'actual clock' },
+];
 
 export function CountersView() {
   const samples = useApp((s) => s.counters);
@@ -155,7 +177,23 @@ export function CountersView() {
           lines={[{ key: 'latency', name: 'median submit → start' }]}
           dots
         />
+        {TELEMETRY.filter((t) => raw.some((r) => r[t.key] !== null)).map((t) => (
+          <Chart
+            key={t.key}
+            title={t.title}
+            testId={`chart-${t.key}`}
+            rows={rows}
+            {...(t.domain ? { domain: t.domain } : {})}
+            lines={[{ key: t.key, name: t.name }]}
+          />
+        ))}
       </div>
+      {raw.length > 0 && !raw.some((r) => r.temperatureC !== null || r.clockMHz !== null) ? (
+        <p className="muted" data-testid="counters-no-sysman">
+          This device reports no Sysman telemetry (temperature, clock, power): the driver has Sysman off or
+          does not support it for the device.
+        </p>
+      ) : null}
     </section>
   );
 }

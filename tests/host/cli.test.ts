@@ -94,6 +94,17 @@ describe.skipIf(!SIM_BUILT)('devices --driver sim', () => {
     expect(JSON.parse(after.out())).toEqual(JSON.parse(before.out()));
   });
 
+  it('--telemetry reads each device through the torch.xpu telemetry functions', async () => {
+    const c = captureIo();
+    expect(await main(['devices', '--telemetry', '--driver', 'sim'], c.io)).toBe(0);
+    expect(c.out()).toMatch(/TELEMETRY \(Sysman\)\n {2}0: \d+ °C · \d+ MHz · [\d.]+ W · \d+ % busy · /);
+    const j = captureIo();
+    expect(await main(['devices', '--json', '--telemetry', '--driver', 'sim'], j.io)).toBe(0);
+    const t = (JSON.parse(j.out()) as { telemetry: { temperatureC: unknown; powerW: unknown }[] }).telemetry;
+    expect(typeof t[0]!.temperatureC).toBe('number');
+    expect(typeof t[0]!.powerW).toBe('number');
+  });
+
   it('prints an aligned table under a loud SIMULATED header', async () => {
     const c = captureIo();
     expect(await main(['devices', ...SIM], c.io)).toBe(EXIT.OK);

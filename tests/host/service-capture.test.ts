@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { DevicePropertiesView, ScenarioResult } from '../../protocol/views.js';
+import type { CounterSample, DevicePropertiesView, ScenarioResult } from '../../protocol/views.js';
 import { ErrorCodes, createService } from '../../host/service.js';
 import { SIM_BUILT, rejection, subscriber } from './helpers.js';
 
@@ -113,6 +113,34 @@ describe.skipIf(!SIM_BUILT)('scenarios and capture', () => {
     expect(c.memoryTotalBytes).toBeGreaterThan(0);
     sub.off();
     offProgress();
+  });
+
+  it("counters carry the device's Sysman telemetry through the torch.xpu functions", async () => {
+    const sub = subscriber(service);
+    try {
+      await service.call('scenario.run', {
+        name: 'concurrency',
+        device: 0,
+        params: { streams: 2, kernels: 4, durationMs: 20 },
+      });
+      await vi.waitFor(
+        () => {
+          const s = sub.events
+            .filter((e) => e.event === 'counters')
+            .map((e) => e.data as CounterSample)
+            .filter((c) => c.device === 0 && c.powerW !== undefined);
+          expect(s.length).toBeGreaterThan(0);
+          const last = s.at(-1)!;
+          expect(last.temperatureC).toBeGreaterThan(0);
+          expect(last.clockMHz).toBeGreaterThan(0);
+          expect(last.powerW).toBeGreaterThan(0);
+          expect(last.gpuUtilizationPct).toBeGreaterThanOrEqual(0);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+    } finally {
+      sub.off();
+    }
   });
 
   it('a late subscriber catches up with everything; a backed-up one gets it coalesced later', async () => {

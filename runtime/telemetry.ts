@@ -9,8 +9,7 @@ import { deviceRuntime, type DeviceRuntime } from './device-runtime.js';
 import { getDeviceProperties } from './devices.js';
 import { XpuError, zeResultName } from './errors.js';
 import { memGetInfo } from './memory.js';
-import { L, struct } from './ze/layouts.js';
-import { L_SYSMAN, ZES_MEM_LOC } from './ze/layouts-sysman.js';
+import { L, ZES_MEM_LOC, struct } from './ze/layouts.js';
 
 /** zes_engine_group_t, as the names Prometheus labels carry (`compute`, `copy`, `media_decode`, …). */
 const ENGINE_GROUPS: Record<number, { name: string; single: boolean }> = {
@@ -184,7 +183,7 @@ export function getTelemetry(d?: DeviceLike | null): DeviceTelemetry {
 
   for (const h of enumerate(dr, o.zesDeviceEnumMemoryModules)) {
     out.sysman = true;
-    const props = struct(L_SYSMAN.zes_mem_properties_t);
+    const props = struct(L.zes_mem_properties_t);
     const st = struct(L.zes_mem_state_t);
     if (!o.zesMemoryGetProperties || !o.zesMemoryGetState) break;
     if ((o.zesMemoryGetProperties(h, props.buf) as number) !== 0) continue;
@@ -198,7 +197,7 @@ export function getTelemetry(d?: DeviceLike | null): DeviceTelemetry {
       freeBytes: st.num('free'),
       sizeBytes: st.num('size'),
     };
-    const bw = struct(L_SYSMAN.zes_mem_bandwidth_t);
+    const bw = struct(L.zes_mem_bandwidth_t);
     const r = o.zesMemoryGetBandwidth ? (o.zesMemoryGetBandwidth(h, bw.buf) as number) : undefined;
     if (r === 0) {
       m.bandwidth = {

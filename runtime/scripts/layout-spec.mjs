@@ -42,6 +42,7 @@ export const ZES_STYPES = [
   'TEMP_PROPERTIES',
   'FREQ_STATE',
   'MEM_STATE',
+  'MEM_PROPERTIES',
 ];
 
 const head = { stype: 'u32', pNext: 'ptr' };
@@ -206,5 +207,22 @@ export const STRUCTS = {
     fields: { ...head, onSubdevice: 'u8', subdeviceId: 'u32' },
   },
   zes_power_energy_counter_t: { fields: { energy: 'u64', timestamp: 'u64' } },
+  // Sysman memory modules (runtime/telemetry.ts: torch.xpu's memoryUsage, deviceMemoryUsed).
+  zes_mem_properties_t: {
+    zesStype: 'MEM_PROPERTIES',
+    fields: {
+      ...head,
+      type: 'u32',
+      onSubdevice: 'u8',
+      subdeviceId: 'u32',
+      location: 'u32',
+      physicalSize: 'u64',
+      busWidth: 'i32',
+      numChannels: 'i32',
+    },
+  },
+  zes_mem_bandwidth_t: {
+    fields: { readCounter: 'u64', writeCounter: 'u64', maxBandwidth: 'u64', timestamp: 'u64' },
+  },
   ze_driver_extension_properties_t: { fields: { name: 'chars', version: 'u32' } },
 };

@@ -37,6 +37,7 @@ export const ZES_STYPE = {
   TEMP_PROPERTIES: 0x14,
   FREQ_STATE: 0x1b,
   MEM_STATE: 0x1e,
+  MEM_PROPERTIES: 0xb,
 } as const;
 
 /** Every struct layout the runtime reads or writes, by C type name. */
@@ -410,6 +411,32 @@ export const LAYOUTS = {
     fields: {
       energy: { off: 0, type: 'u64' },
       timestamp: { off: 8, type: 'u64' },
+    },
+  },
+  zes_mem_properties_t: {
+    name: 'zes_mem_properties_t',
+    size: 48,
+    stype: 0xb,
+    fields: {
+      stype: { off: 0, type: 'u32' },
+      pNext: { off: 8, type: 'ptr' },
+      type: { off: 16, type: 'u32' },
+      onSubdevice: { off: 20, type: 'u8' },
+      subdeviceId: { off: 24, type: 'u32' },
+      location: { off: 28, type: 'u32' },
+      physicalSize: { off: 32, type: 'u64' },
+      busWidth: { off: 40, type: 'i32' },
+      numChannels: { off: 44, type: 'i32' },
+    },
+  },
+  zes_mem_bandwidth_t: {
+    name: 'zes_mem_bandwidth_t',
+    size: 32,
+    fields: {
+      readCounter: { off: 0, type: 'u64' },
+      writeCounter: { off: 8, type: 'u64' },
+      maxBandwidth: { off: 16, type: 'u64' },
+      timestamp: { off: 24, type: 'u64' },
     },
   },
   ze_driver_extension_properties_t: {

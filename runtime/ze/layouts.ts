@@ -34,6 +34,9 @@ export const L = LAYOUTS;
 
 export type LayoutName = keyof typeof L;
 
+/** zes_mem_loc_t (where a Sysman memory module is); checked against zes_api.h by layouts.test.ts. */
+export const ZES_MEM_LOC = { SYSTEM: 0, DEVICE: 1 } as const;
+
 /**
  * Structs newer than the installed 1.4 headers, laid out by hand from the public spec (the generator
  * cannot compile them; each is read only when the driver fills it, and a driver that does not know it

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { L, L_NEWER, STYPE, ZES_STYPE, type StructLayout } from '../../runtime/ze/layouts.js';
+import { L, L_NEWER, STYPE, ZES_MEM_LOC, ZES_STYPE, type StructLayout } from '../../runtime/ze/layouts.js';
 import { ZE_RESULTS } from '../../runtime/ze/results.generated.js';
 import { ZeError, zeResultName } from '../../runtime/errors.js';
 import { ROOT } from './helpers/child.js';
@@ -54,6 +54,10 @@ describe.skipIf(!haveCc)('struct layouts match the installed headers', () => {
       lines.push(`  printf("ZES_STYPE.${k} %u\\n", (unsigned)ZES_STRUCTURE_TYPE_${k});`);
       expected.push(`ZES_STYPE.${k} ${v}`);
     }
+    lines.push(
+      `  printf("ZES_MEM_LOC %u %u\\n", (unsigned)ZES_MEM_LOC_SYSTEM, (unsigned)ZES_MEM_LOC_DEVICE);`,
+    );
+    expected.push(`ZES_MEM_LOC ${ZES_MEM_LOC.SYSTEM} ${ZES_MEM_LOC.DEVICE}`);
     lines.push('  return 0;', '}');
     const dir = mkdtempSync(join(tmpdir(), 'xpuscope-layout-'));
     writeFileSync(join(dir, 'l.c'), lines.join('\n'));

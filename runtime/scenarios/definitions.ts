@@ -97,6 +97,10 @@ const concurrency: ScenarioDef = {
       D = num(i.ctx.params, 'durationMs');
     const what = `${plural(S, 'stream')} ran ${plural(M, 'kernel')} of ${D} ms each`;
     const nums = `speed-up ${fx(i.speedup)}, concurrency ${i.concurrency.toFixed(1)}`;
+    if (S === 1) {
+      // One stream: there was nothing to overlap with — say what was measured, not a serialization.
+      return `${what} on one stream: its kernels run one after another by definition (an in-order queue), so there is nothing to overlap; ${nums}. Run 2 or more streams to see whether ${i.ctx.deviceName}'s ${engineWord(i.computeEngines, 'compute')} run them concurrently.`;
+    }
     if (i.computeEngines <= 1 || i.usedComputeEngines <= 1) {
       const why =
         i.computeEngines <= 1

@@ -21,6 +21,15 @@ describe.skipIf(!haveSim)('arc-a770', () => {
     expect(result.explanation).toMatch(/Arc/);
   });
 
+  it('concurrency with one stream says there was nothing to overlap, not that streams serialized', async () => {
+    const { result } = await runScenario('concurrency', {
+      device: 0,
+      params: { streams: 1, kernels: 2, durationMs: 1 },
+    });
+    expect(result.explanation).toMatch(/on one stream: .* nothing to overlap/);
+    expect(result.explanation).not.toMatch(/serialized|landed on one/);
+  });
+
   it('event-chain: the pipeline cannot overlap on one engine', async () => {
     const { result } = await runScenario('event-chain', {
       device: 0,

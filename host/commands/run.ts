@@ -207,6 +207,27 @@ export function progressBar(
   };
 }
 
+/**
+ * `--streams -1` → `--streams=-1` for the options that take a number, so that a negative value gets the
+ * same range message as any other bad number instead of parseArgs' "argument is ambiguous".
+ */
+export function joinNegativeValues(argv: readonly string[], valued: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a.startsWith('--') && valued.has(a.slice(2)) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export async function runCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   try {
     return await runMain(argv, io);
@@ -234,7 +255,7 @@ async function runMain(argv: readonly string[], io: CommandIo): Promise<number> 
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv, new Set([...Object.keys(paramOptions), 'device'])),
       strict: true,
       allowPositionals: true,
       options: {
@@ -290,7 +311,7 @@ async function runMain(argv: readonly string[], io: CommandIo): Promise<number> 
     const m = /^(?:xpu:)?(\d{1,4})$/.exec(String(v.device).trim());
     if (!m)
       throw new CommandUsageError(
-        `invalid device '${String(v.device)}': expected an index such as 0 or xpu:0`,
+        `device must be an integer from 0 to 9999 (or xpu:N), got ${JSON.stringify(String(v.device))}.`,
       );
     device = Number(m[1]);
   }

@@ -16,7 +16,9 @@
 //
 // Exit codes: 0 imported (also when truncated: a warning goes to stderr); 1 the file could not be read
 //             or is not a trace; 2 usage error.
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { OpRecord } from '../../protocol/timeline.js';
 import type { TraceImportSummary } from '../../protocol/views.js';
 import type { CommandIo } from './run.js';
 
@@ -59,6 +61,7 @@ export interface TraceSummaryJson {
 class Usage extends Error {}
 
 function fmtNs(ns: number): string {
+  if (!Number.isFinite(ns)) return 'n/a';
   if (ns >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
@@ -107,12 +110,78 @@ function usage(io: CommandIo, message: string): number {
   return 2;
 }
 
+/** A file that cannot be imported, with the reason people read (`cannot import FILE: <message>`). */
+export class TraceInputError extends Error {
+  readonly code = 'BAD_TRACE';
+}
+
+/**
+ * Largest time magnitude accepted, in ns (about 31.7 years): beyond it a trace's times are not a
+ * program's run (`"ts": 1e308` µs, or `1e400` read as Infinity) and the summary would print
+ * `Infinity s; busy NaN%`.
+ */
+export const MAX_TRACE_TIME_NS = 1e18;
+
+/**
+ * Refuses a path that is not a regular file: a named pipe (FIFO) with no writer blocks the read for
+ * ever, and a device such as /dev/zero never ends.
+ */
+async function checkRegularFile(file: string): Promise<void> {
+  const st = await stat(file); // ENOENT / EACCES are reported by the caller
+  if (st.isFile() || st.isDirectory()) return; // a directory fails on open with EISDIR
+  const kind = st.isFIFO()
+    ? 'a named pipe (FIFO)'
+    : st.isSocket()
+      ? 'a socket'
+      : st.isCharacterDevice()
+        ? 'a character device'
+        : st.isBlockDevice()
+          ? 'a block device'
+          : 'not a regular file';
+  throw new TraceInputError(
+    `it is ${kind}, not a regular file; xpuscope imports trace files only (save the trace to a file first)`,
+  );
+}
+
+/**
+ * Checks the times of imported records: every submit/start/end must be a finite number within
+ * ±MAX_TRACE_TIME_NS. The importer (runtime/trace/import*.ts) passes
+ * such times through, so the CLI checks them here; operations are numbered in the order they came.
+ */
+function checkRecordTimes(recs: readonly OpRecord[], first: number): void {
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i]!;
+    for (const [field, v] of [
+      ['submit', r.submitNs],
+      ['start', r.startNs],
+      ['end', r.endNs],
+    ] as const) {
+      if (!Number.isFinite(v) || Math.abs(v) > MAX_TRACE_TIME_NS) {
+        throw new TraceInputError(
+          `GPU operation ${first + i + 1} ("${r.name}") has its ${field} time out of range: ${String(v)} ns ` +
+            `(times must be finite and within ±1e18 ns, about 31 years, of the trace's origin)`,
+        );
+      }
+    }
+  }
+}
+
 /** Import `file` and summarize it (also used by tests and, if wanted, the service). */
 export async function summarizeTrace(file: string, top = 10): Promise<TraceSummaryJson> {
+  await checkRegularFile(file);
   const { engineLabel, importTrace } = await import('../../runtime/trace/index.js');
   const { Timeline, computeMetrics } = await import('../../runtime/timeline/index.js');
   const tl = new Timeline({ laneCapacity: 1 << 22, edgeCapacity: 1 << 24 });
-  const r = await importTrace(file, { onRecords: (recs) => tl.append(recs) });
+  let seen = 0;
+  const r = await importTrace(file, {
+    onRecords: (recs) => {
+      checkRecordTimes(recs, seen);
+      seen += recs.length;
+      tl.append(recs);
+    },
+  });
+  if (!Number.isFinite(r.timeOriginNs))
+    throw new TraceInputError(`its time origin is out of range (${String(r.timeOriginNs)} ns)`);
   const names = new Map(r.devices.map((d) => [d.device, d.name]));
   const deviceIds = [...new Set(tl.lanes().map((l) => l.device))].sort((a, b) => a - b);
   const devices: TraceDeviceSummary[] = deviceIds.map((device) => {

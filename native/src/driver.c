@@ -4,6 +4,8 @@
 // unload that stops the engines and frees everything (with XPUSIM_LEAK_CHECK's report). Driver and
 // device queries are in device.c, the extension functions in ext.c.
 #include "xpusim.h"
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,35 +87,81 @@ static bool affinity_selected(const char *mask, uint32_t dev, int tile, bool fla
     return false;
 }
 
-static bool parse_faults(const char *s, xs_faults *f) {
+// A whole token of decimal digits, no sign, no spaces, no suffix, within [0, max]; false otherwise.
+static bool parse_u64(const char *v, uint64_t max, uint64_t *out) {
+    if (!*v) return false;
+    uint64_t n = 0;
+    for (const char *c = v; *c; c++) {
+        if (*c < '0' || *c > '9') return false;
+        unsigned dgt = (unsigned)(*c - '0');
+        if (n > (UINT64_MAX - dgt) / 10) return false;
+        n = n * 10 + dgt;
+    }
+    if (n > max) return false;
+    *out = n;
+    return true;
+}
+
+// An N entry: on a bad value, says so in why ("'hang_ms=5x': N must be a decimal integer from 0 to ...").
+static bool u64_entry(const char *entry, const char *v, uint64_t max, uint64_t *out, char *why, size_t why_n) {
+    if (parse_u64(v, max, out)) return true;
+    snprintf(why, why_n, "'%s': N must be a decimal integer from 0 to %llu", entry, (unsigned long long)max);
+    return false;
+}
+
+#define XS_SLOW_MAX 1e6
+// XPUSIM_FAULTS, strictly: every entry is KEY=VALUE with a known key and a value of the right form
+// (N: decimal digits only, no sign or suffix, within range; F: a finite number > 0 and <= 1e6; NAME: not empty, fits).
+// On a bad entry, fills why ("'device_lost_after_ops=abc': N must be a decimal integer from 0 to ...") and
+// returns false: zeInit then fails, so a test never believes it injected a fault that never happened.
+static bool parse_faults(const char *s, xs_faults *f, char *why, size_t why_n) {
     memset(f, 0, sizeof *f);
     f->slow = 1.0;
     f->hang_ms = 1500;
     if (!s) return true;
     char *copy = strdup(s), *save = NULL;
-    if (!copy) return false;
+    if (!copy) { snprintf(why, why_n, "out of host memory"); return false; }
     bool ok = true;
-    for (char *tok = strtok_r(copy, ",;", &save); tok; tok = strtok_r(NULL, ",;", &save)) {
+    char entry[160];
+    for (char *tok = strtok_r(copy, ",;", &save); tok && ok; tok = strtok_r(NULL, ",;", &save)) {
+        snprintf(entry, sizeof entry, "%s", tok);
         char *eq = strchr(tok, '=');
-        if (!eq) { ok = false; break; }
+        if (!eq) { snprintf(why, why_n, "'%s': expected KEY=VALUE", entry); ok = false; break; }
         *eq = 0;
         const char *k = tok, *v = eq + 1;
-        if (!strcmp(k, "device_lost_after_ops")) f->device_lost_after_ops = strtoull(v, NULL, 0);
-        else if (!strncmp(k, "device_lost_after_ops@", 22)) {
+        const char *bad = NULL;  // what the value should have been
+        if (!strcmp(k, "device_lost_after_ops")) {
+            ok = u64_entry(entry, v, UINT64_MAX, &f->device_lost_after_ops, why, why_n);
+        } else if (!strncmp(k, "device_lost_after_ops@", 22)) {
             // per device: device_lost_after_ops@D=N (D = index in zeDeviceGet order; N = 0 loses it at its first op)
-            char *end;
-            unsigned long d = strtoul(k + 22, &end, 10);
-            if (end == k + 22 || *end || d >= XS_MAX_DEVICES) { ok = false; break; }
-            f->dev_lost_set[d] = true;
-            f->dev_lost_after_ops[d] = strtoull(v, NULL, 0);
+            uint64_t d = 0;
+            if (!parse_u64(k + 22, XS_MAX_DEVICES - 1, &d)) {
+                snprintf(why, why_n, "'%s': D must be a device index from 0 to %d", entry, XS_MAX_DEVICES - 1);
+                ok = false; break;
+            }
+            ok = f->dev_lost_set[d] = u64_entry(entry, v, UINT64_MAX, &f->dev_lost_after_ops[d], why, why_n);
+        } else if (!strcmp(k, "oom_after_bytes")) {
+            ok = u64_entry(entry, v, UINT64_MAX, &f->oom_after_bytes, why, why_n);
+        } else if (!strcmp(k, "hang_kernel")) {
+            if (!*v || strlen(v) >= sizeof f->hang_kernel) bad = "NAME must be a kernel name of 1 to 127 characters";
+            else snprintf(f->hang_kernel, sizeof f->hang_kernel, "%s", v);
+        } else if (!strcmp(k, "hang_ms")) {
+            ok = u64_entry(entry, v, UINT64_MAX / 1000000u, &f->hang_ms, why, why_n);  // ms -> ns must not wrap
+        } else if (!strcmp(k, "hang_call")) {
+            if (!*v || strlen(v) >= sizeof f->hang_call) bad = "NAME must be an entry point name of 1 to 95 characters";
+            else snprintf(f->hang_call, sizeof f->hang_call, "%s", v);
+        } else if (!strcmp(k, "hang_call_after")) {
+            ok = u64_entry(entry, v, UINT64_MAX, &f->hang_call_after, why, why_n);
+        } else if (!strcmp(k, "slow")) {
+            char *e = NULL;
+            double x = *v && !isspace((unsigned char)*v) ? strtod(v, &e) : 0;
+            if (!e || *e || !isfinite(x) || !(x > 0) || x > XS_SLOW_MAX) bad = "F must be a number > 0 and <= 1000000";
+            else f->slow = x;
+        } else {
+            snprintf(why, why_n, "'%s': unknown key '%s'", entry, k);
+            ok = false; break;
         }
-        else if (!strcmp(k, "oom_after_bytes")) f->oom_after_bytes = strtoull(v, NULL, 0);
-        else if (!strcmp(k, "hang_kernel")) snprintf(f->hang_kernel, sizeof f->hang_kernel, "%s", v);
-        else if (!strcmp(k, "hang_ms")) f->hang_ms = strtoull(v, NULL, 0);
-        else if (!strcmp(k, "hang_call")) snprintf(f->hang_call, sizeof f->hang_call, "%s", v);
-        else if (!strcmp(k, "hang_call_after")) f->hang_call_after = strtoull(v, NULL, 0);
-        else if (!strcmp(k, "slow")) { f->slow = strtod(v, NULL); if (!(f->slow > 0)) ok = false; }
-        else { ok = false; break; }
+        if (bad) { snprintf(why, why_n, "'%s': %s", entry, bad); ok = false; }
     }
     free(copy);
     return ok;
@@ -122,8 +170,9 @@ static bool parse_faults(const char *s, xs_faults *f) {
 static ze_result_t do_init(void) {
     char err[256] = "";
     if (!xs_profiles_load(err, sizeof err)) { fprintf(stderr, "xpusim: profile error: %s\n", err); return ZE_RESULT_ERROR_UNINITIALIZED; }
-    if (!parse_faults(getenv("XPUSIM_FAULTS"), &xs_drv.faults)) {
-        fprintf(stderr, "xpusim: bad XPUSIM_FAULTS (expected device_lost_after_ops=N,device_lost_after_ops@D=N,oom_after_bytes=N,hang_kernel=NAME,hang_ms=N,hang_call=NAME,hang_call_after=N,slow=F)\n");
+    char why[256] = "";
+    if (!parse_faults(getenv("XPUSIM_FAULTS"), &xs_drv.faults, why, sizeof why)) {
+        fprintf(stderr, "xpusim: bad XPUSIM_FAULTS entry %s (expected device_lost_after_ops=N,device_lost_after_ops@D=N,oom_after_bytes=N,hang_kernel=NAME,hang_ms=N,hang_call=NAME,hang_call_after=N,slow=F)\n", why);
         return ZE_RESULT_ERROR_UNINITIALIZED;
     }
     // XPUSIM_TICK_OFFSET=N adds N ticks to the device clock; XPUSIM_TICK_OFFSET=wrap:MS picks the

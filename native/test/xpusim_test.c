@@ -1388,12 +1388,48 @@ static const scen_t scenarios[] = {
     { "threads-arc", "XPUSIM_PROFILE=arc-a770", t_threads },
     { "threads-max", "XPUSIM_PROFILE=max-1550", t_threads },
     { "badconfig", "XPUSIM_CONFIG=/nonexistent/xpusim.json", t_badconfig },
+    // every malformed XPUSIM_FAULTS entry fails zeInit, and the message names the entry
     { "badfaults", "XPUSIM_FAULTS=device_lost_after_ops@x=1", t_badfaults },
+    { "badfaults-letters", "XPUSIM_FAULTS=device_lost_after_ops=abc", t_badfaults },
+    { "badfaults-empty", "XPUSIM_FAULTS=device_lost_after_ops=", t_badfaults },
+    { "badfaults-nokey", "XPUSIM_FAULTS==", t_badfaults },
+    { "badfaults-negative", "XPUSIM_FAULTS=oom_after_bytes=-1", t_badfaults },
+    { "badfaults-suffix", "XPUSIM_FAULTS=device_lost_after_ops=5x", t_badfaults },
+    { "badfaults-hex", "XPUSIM_FAULTS=hang_call=zeMemAllocHost,hang_call_after=0x10", t_badfaults },
+    { "badfaults-range", "XPUSIM_FAULTS=oom_after_bytes=18446744073709551616", t_badfaults },
+    { "badfaults-dev-value", "XPUSIM_FAULTS=device_lost_after_ops@1=2x", t_badfaults },
+    { "badfaults-hang-ms", "XPUSIM_FAULTS=hang_kernel=busy,hang_ms=18446744073710", t_badfaults },
+    { "badfaults-slow", "XPUSIM_FAULTS=slow=inf", t_badfaults },
+    { "badfaults-slow-suffix", "XPUSIM_FAULTS=slow=2x", t_badfaults },
+    { "badfaults-name", "XPUSIM_FAULTS=hang_kernel=", t_badfaults },
+    { "badfaults-unknown", "XPUSIM_FAULTS=slow=4,lost_after=3", t_badfaults },
     { "intercept-exec", "ZE_ENABLE_LOADER_INTERCEPT=1 XPUSIM_PROFILE=arc-a770,max-1550", t_exec },
     { "intercept-modules", "ZE_ENABLE_LOADER_INTERCEPT=1", t_modules },
     { "validation", "ZE_ENABLE_VALIDATION_LAYER=1 ZE_ENABLE_PARAMETER_VALIDATION=1 XPUSIM_PROFILE=arc-a770,max-1550", t_validation },
 };
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])
+
+// For each badfaults scenario: what the driver's message on stderr must name.
+static const struct { const char *name, *bad; } bad_faults[] = {
+    { "badfaults", "'device_lost_after_ops@x=1': D must be" },
+    { "badfaults-letters", "'device_lost_after_ops=abc': N must be" },
+    { "badfaults-empty", "'device_lost_after_ops=': N must be" },
+    { "badfaults-nokey", "'=': unknown key" },
+    { "badfaults-negative", "'oom_after_bytes=-1': N must be" },
+    { "badfaults-suffix", "'device_lost_after_ops=5x': N must be" },
+    { "badfaults-hex", "'hang_call_after=0x10': N must be" },
+    { "badfaults-range", "'oom_after_bytes=18446744073709551616': N must be a decimal integer from 0 to 18446744073709551615" },
+    { "badfaults-dev-value", "'device_lost_after_ops@1=2x': N must be" },
+    { "badfaults-hang-ms", "'hang_ms=18446744073710': N must be" },
+    { "badfaults-slow", "'slow=inf': F must be" },
+    { "badfaults-slow-suffix", "'slow=2x': F must be" },
+    { "badfaults-name", "'hang_kernel=': NAME must be" },
+    { "badfaults-unknown", "'lost_after=3': unknown key 'lost_after'" },
+};
+static const char *bad_faults_expect(const char *name) {
+    for (size_t i = 0; i < sizeof bad_faults / sizeof bad_faults[0]; i++) if (!strcmp(bad_faults[i].name, name)) return bad_faults[i].bad;
+    return NULL;
+}
 
 // XPUSIM_TEST_ONLY: comma-separated patterns; a scenario runs when a pattern is part of its name.
 static bool selected(const char *only, const char *name) {
@@ -1455,7 +1491,12 @@ static int run_child(const scen_t *s, const char *self) {
         unlink(errpath);
         buf[n] = 0;
         if (n && !strcmp(s->name, "badconfig")) { check(strstr(buf, "XPUSIM_CONFIG") != NULL, "badconfig: the driver says why on stderr", "'%.200s'", buf); }
-        else if (n && !strcmp(s->name, "badfaults")) { check(strstr(buf, "XPUSIM_FAULTS") != NULL, "badfaults: the driver says why on stderr", "'%.200s'", buf); }
+        else if (bad_faults_expect(s->name)) {
+            const char *bad = bad_faults_expect(s->name);
+            char what[300];
+            snprintf(what, sizeof what, "%s: the driver names the bad entry on stderr (%s)", s->name, bad);
+            check(strstr(buf, "xpusim: bad XPUSIM_FAULTS entry ") && strstr(buf, bad), what, "'%.300s'", buf);
+        }
         else if (n) { printf("not ok - %s: nothing on stderr: got '%.300s'\n", s->name, buf); fail++; }
         else { printf("ok - %s: nothing on stderr\n", s->name); pass++; }
     }

@@ -1,6 +1,8 @@
 // Scenario parameter checking: values from the app (numbers) or the CLI (strings) against the typed
-// parameter list of a ScenarioInfo. Unknown names, non-integers for `int`, values out of [min, max] and
-// unknown enum options are refused with a message that says what is allowed.
+// parameter list of a ScenarioInfo. Unknown names, non-integers for `int`, values out of [min, max],
+// strings that are not plain decimal numbers ("0x10", "5x", "1e1" for an integer) and unknown enum
+// options are refused with a message that says what is allowed; every bad number is reported the same
+// way: `concurrency: streams must be an integer from 1 to 32, got "0x10".`
 import type { ScenarioInfo, ScenarioParam } from '../../protocol/views.js';
 
 export type ParamValues = Record<string, number | string>;
@@ -26,6 +28,19 @@ export function describeParam(p: ScenarioParam): string {
           ? ` ≤ ${p.max}`
           : '';
   return `${p.name}: ${p.type === 'int' ? 'integer' : 'number'}${range}${p.unit ? ` ${p.unit}` : ''} (default ${p.default})`;
+}
+
+const INT_TEXT = /^[+-]?\d+$/;
+const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** What a numeric parameter accepts: "an integer from 1 to 32", "a number from 0.05 to 1000 ms". */
+function expected(p: ScenarioParam): string {
+  const kind = p.type === 'int' ? 'an integer' : 'a number';
+  const unit = p.unit ? ` ${p.unit}` : '';
+  if (p.min !== undefined && p.max !== undefined) return `${kind} from ${p.min} to ${p.max}${unit}`;
+  if (p.min !== undefined) return `${kind} ≥ ${p.min}${unit}`;
+  if (p.max !== undefined) return `${kind} ≤ ${p.max}${unit}`;
+  return kind;
 }
 
 /** Defaults overlaid with `given`, each checked; throws ScenarioParamError. */
@@ -55,17 +70,23 @@ export function resolveParams(info: ScenarioInfo, given: ParamValues = {}): Para
       out[p.name] = v;
       continue;
     }
-    const v = typeof raw === 'number' ? raw : raw.trim() === '' ? NaN : Number(raw);
-    if (!Number.isFinite(v))
+    // Strings (a command line) must be plain decimal: "0x10", "1e1" for an integer, "5x" or "" are
+    // refused rather than read as 16, 10, NaN. Every bad number gets the same message shape.
+    const text = typeof raw === 'string' ? raw.trim() : undefined;
+    const v =
+      text !== undefined
+        ? (p.type === 'int' ? INT_TEXT : NUMBER_TEXT).test(text)
+          ? Number(text)
+          : NaN
+        : typeof raw === 'number'
+          ? raw
+          : NaN;
+    const shown = typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
+    const valid = Number.isFinite(v) && (p.type !== 'int' || Number.isInteger(v));
+    const inRange = valid && !((p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max));
+    if (!inRange)
       throw new ScenarioParamError(
-        `${info.name}: ${p.name} must be a number, got "${String(raw)}".`,
-        describeParam(p),
-      );
-    if (p.type === 'int' && !Number.isInteger(v))
-      throw new ScenarioParamError(`${info.name}: ${p.name} must be an integer, got ${v}.`, describeParam(p));
-    if ((p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max))
-      throw new ScenarioParamError(
-        `${info.name}: ${p.name} = ${v} is out of range (${p.min ?? '-∞'}…${p.max ?? '∞'}${p.unit ? ` ${p.unit}` : ''}).`,
+        `${info.name}: ${p.name} must be ${expected(p)}, got ${shown}${valid ? ' (out of range)' : ''}.`,
         describeParam(p),
       );
     out[p.name] = v;

@@ -1,5 +1,6 @@
 // `xpuscope run` and `xpuscope trace import` (host/commands/), in-process through the real loader and
 // the simulated driver (max-1550 in this process).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,9 +32,32 @@ describe('run: usage', () => {
     [['nope'], /unknown scenario 'nope'/],
     [['concurrency', '--stages', '2'], /'--stages' is not a parameter of 'concurrency'/],
     [['concurrency', '--streams', '0'], /out of range/],
-    [['concurrency', '--streams', 'two'], /must be a number/],
+    [['concurrency', '--streams', 'two'], /streams must be an integer from 1 to 32, got "two"\./],
+    // every bad number gets the same message: negative (not parseArgs' "ambiguous"), hex, exponent, suffix
+    [
+      ['concurrency', '--streams', '-1'],
+      /streams must be an integer from 1 to 32, got "-1" \(out of range\)\./,
+    ],
+    [['concurrency', '--streams', '0x10'], /streams must be an integer from 1 to 32, got "0x10"\./],
+    [['concurrency', '--streams', '1e1'], /streams must be an integer from 1 to 32, got "1e1"\./],
+    [['concurrency', '--streams', '5x'], /streams must be an integer from 1 to 32, got "5x"\./],
+    [['concurrency', '--streams', '4.5'], /streams must be an integer from 1 to 32, got "4\.5"\./],
+    [['concurrency', '--streams', ''], /streams must be an integer from 1 to 32, got ""\./],
+    [['concurrency', '--streams=-3'], /streams must be an integer from 1 to 32, got "-3" \(out of range\)\./],
+    [
+      ['concurrency', '--duration-ms', '-2'],
+      /durationMs must be a number from 0\.05 to 1000 ms, got "-2" \(out of range\)\./,
+    ],
+    [
+      ['concurrency', '--duration-ms', '0x1'],
+      /durationMs must be a number from 0\.05 to 1000 ms, got "0x1"\./,
+    ],
     [['concurrency', '--bogus'], /Unknown option '--bogus'/],
-    [['concurrency', '--device', 'gpu'], /invalid device/],
+    [
+      ['concurrency', '--device', 'gpu'],
+      /device must be an integer from 0 to 9999 \(or xpu:N\), got "gpu"\./,
+    ],
+    [['concurrency', '--device', '-1'], /device must be an integer from 0 to 9999 \(or xpu:N\), got "-1"\./],
     [['concurrency', 'extra'], /unexpected argument 'extra'/],
   ])('%j → exit 2 with a message', async (argv, message) => {
     const c = captureIo();
@@ -149,6 +173,70 @@ describe('trace: errors', () => {
       expect(e.err()).toMatch(/has no GPU operations \(0 trace event\(s\) read\): it is empty/);
     }
   });
+
+  it('a named pipe or a device is refused at once with a message, exit 1 (no hang)', async () => {
+    const fifo = join(tmp, 'trace.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, kind] of [
+      [fifo, 'a named pipe \\(FIFO\\)'],
+      ['/dev/null', 'a character device'],
+    ] as const) {
+      const c = captureIo();
+      const t0 = performance.now();
+      expect(await traceCommand(['import', path], c.io), path).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(c.err()).toMatch(new RegExp(`cannot import ${path}: it is ${kind}, not a regular file`));
+      expect(c.out()).toBe('');
+    }
+  }, 10_000);
+
+  it.each([
+    [
+      'ts 1e400 (Infinity)',
+      '{"ts":0,"dur":5}',
+      '{"ts":1e400,"dur":5}',
+      /GPU operation \d \("k\d"\) has its \w+ time out of range: -?Infinity ns/,
+    ],
+    [
+      'ts 1e308',
+      '{"ts":0,"dur":5}',
+      '{"ts":1e308,"dur":5}',
+      /GPU operation \d \("k\d"\) has its \w+ time out of range: -?Infinity ns/,
+    ],
+    [
+      'ts 1e306 (finite µs, Infinity ns)',
+      '{"ts":1e306,"dur":5}',
+      '{"ts":0,"dur":5}',
+      /GPU operation \d \("k\d"\) has its \w+ time out of range/,
+    ],
+    [
+      'ts 1e16 µs (317 years)',
+      '{"ts":0,"dur":5}',
+      '{"ts":1e16,"dur":5}',
+      /GPU operation 2 \("k2"\) has its \w+ time out of range: 1\d{19} ns/,
+    ],
+    [
+      'dur 1e308',
+      '{"ts":0,"dur":5}',
+      '{"ts":10,"dur":1e308}',
+      /GPU operation 2 \("k2"\) has its end time out of range: Infinity ns/,
+    ],
+  ])(
+    'times out of range (%s) are refused with the operation, human and --json, exit 1',
+    async (_, a, b, message) => {
+      const file = join(tmp, `times-${Math.random().toString(36).slice(2)}.json`);
+      const ev = (name: string, t: string): string =>
+        `{"ph":"X","name":"${name}","cat":"kernel","pid":1,"tid":2,${t.slice(1, -1)}}`;
+      writeFileSync(file, `{"traceEvents":[\n${ev('k1', a)},\n${ev('k2', b)}\n]}`);
+      for (const json of [false, true]) {
+        const c = captureIo();
+        expect(await traceCommand(['import', file, ...(json ? ['--json'] : [])], c.io)).toBe(1);
+        expect(c.err()).toMatch(message);
+        expect(c.err()).toMatch(/within ±1e18 ns/);
+        expect(c.out()).not.toMatch(/Infinity|NaN|null/);
+      }
+    },
+  );
 
   it('formatScenarioResult renders a result without a device', () => {
     const text = formatScenarioResult({

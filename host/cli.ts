@@ -119,6 +119,7 @@ Exit codes: 0 every check passed (warnings and skips allowed); 1 a check failed;
 `,
   serve: `Usage: xpuscope serve [--port N] [--host H] [--static DIR] [--allow-launch]
                       [--metrics-only] [--diag-every DURATION]
+                      [--max-connections N] [--transfer-quota SIZE]
                       [--driver auto|system|sim] [--profile NAMES]
 
 Serve the xpuscope UI (the built renderer) over HTTP and its API over a WebSocket at /ws.
@@ -138,6 +139,12 @@ Options:
   --diag-every DURATION
                  Re-run diagnostics levels 1-2 now and every DURATION (e.g. 10m, 1h; at least 10s),
                  so xpuscope_diagnostic_result on /metrics stays current. Off by default.
+  --max-connections N
+                 WebSocket connections at once (default 64; one per browser tab); more are refused
+                 with HTTP 503.
+  --transfer-quota SIZE
+                 Disk all uploads and exports not yet used may take together (default 1G; e.g.
+                 512M, 4G, or bytes). Uploads beyond it get 507, exports an error.
 
 GET /metrics is served in every mode (see host/README.md, "Metrics" for the metric names).
 
@@ -156,6 +163,8 @@ const OPTIONS = {
   'allow-launch': { type: 'boolean' },
   'metrics-only': { type: 'boolean' },
   'diag-every': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'transfer-quota': { type: 'string' },
   level: { type: 'string' },
   junit: { type: 'string' },
   device: { type: 'string' },
@@ -169,7 +178,16 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   devices: ['json', 'telemetry'],
   info: ['json'],
   diag: ['json', 'level', 'junit', 'device'],
-  serve: ['port', 'host', 'static', 'allow-launch', 'metrics-only', 'diag-every'],
+  serve: [
+    'port',
+    'host',
+    'static',
+    'allow-launch',
+    'metrics-only',
+    'diag-every',
+    'max-connections',
+    'transfer-quota',
+  ],
   help: [],
 };
 
@@ -316,6 +334,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       metricsOnly: values['metrics-only'] === true,
       diagEveryMs:
         values['diag-every'] === undefined ? undefined : parseDuration(values['diag-every'], '--diag-every'),
+      maxConnections:
+        values['max-connections'] === undefined
+          ? undefined
+          : parseCount(values['max-connections'], '--max-connections'),
+      transferQuotaBytes:
+        values['transfer-quota'] === undefined
+          ? undefined
+          : parseSize(values['transfer-quota'], '--transfer-quota'),
     },
     io,
   );
@@ -329,6 +355,24 @@ function parseDuration(text: string, what: string): number {
   if (!Number.isFinite(ms) || ms < 10_000)
     throw new UsageError(`${what} needs a duration of at least 10s, like 30s, 10m or 1h (got "${text}")`);
   return ms;
+}
+
+/** A whole number from 1 to 1,000,000 (decimal digits only). */
+function parseCount(text: string, what: string): number {
+  const n = /^\d{1,7}$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+    throw new UsageError(`${what} needs a whole number from 1 to 1000000 (got "${text}")`);
+  return n;
+}
+
+/** "512M", "1G", "64K" (powers of 1024) or plain bytes; at least 1 MiB. */
+function parseSize(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMGT])?i?B?$/i.exec(text.trim());
+  const unit = m?.[2] === undefined ? 1 : 1024 ** ('KMGT'.indexOf(m[2].toUpperCase()) + 1);
+  const bytes = m ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!Number.isFinite(bytes) || bytes < 1024 * 1024)
+    throw new UsageError(`${what} needs a size of at least 1M, like 512M or 4G (got "${text}")`);
+  return bytes;
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {
@@ -528,6 +572,8 @@ interface ServeArgs {
   allowLaunch: boolean;
   metricsOnly: boolean;
   diagEveryMs: number | undefined;
+  maxConnections: number | undefined;
+  transferQuotaBytes: number | undefined;
 }
 
 async function serveCommand(args: ServeArgs, io: CliIo): Promise<number> {
@@ -546,6 +592,8 @@ async function serveCommand(args: ServeArgs, io: CliIo): Promise<number> {
   if (args.staticDir !== undefined) options.staticDir = args.staticDir;
   if (args.metricsOnly) options.metricsOnly = true;
   if (args.diagEveryMs !== undefined) options.diagEveryMs = args.diagEveryMs;
+  if (args.maxConnections !== undefined) options.maxConnections = args.maxConnections;
+  if (args.transferQuotaBytes !== undefined) options.transferQuotaBytes = args.transferQuotaBytes;
   if (args.profile !== undefined) options.profile = args.profile;
 
   let server: import('./serve.js').RunningServer;

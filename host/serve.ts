@@ -13,7 +13,10 @@
 // - messages are bounded (MAX_MESSAGE_BYTES gets an error reply, twice that closes the socket);
 // - `GET /download/<32 hex>` serves a file `trace.export` prepared, once (the id is a 128-bit secret,
 //   forgotten when first used); `POST /upload` takes a trace file for `trace.import`, size-limited and
-//   checked like the WebSocket (Host, Origin, token).
+//   checked like the WebSocket (Host, Origin, token), with a trace Content-Type (else 415), within a
+//   disk quota for all transfer files (else 507); every transfer file expires;
+// - bounded load (SECURITY.md lists each limit and its test): connections at once, request and byte
+//   rate per connection, request bytes waiting for the service across all connections (BUSY beyond).
 //
 // The pieces, each its own module under host/serve/: access-checks.ts (Host, Origin, token),
 // http-responses.ts (security headers on every response), static-files.ts (the renderer),
@@ -47,6 +50,9 @@ import { WS_PATH, serveStaticFile } from './serve/static-files.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, routeTransfer } from './serve/transfer-routes.js';
 import {
   BACKPRESSURE_BYTES,
+  DEFAULT_BYTE_RATE,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_RATE_LIMIT,
   MAX_BUFFERED_BYTES,
   STALLED_MS,
@@ -59,7 +65,13 @@ import { TransferRegistry } from './transfers.js';
 export { isLoopbackHost } from './serve/access-checks.js';
 export { WS_PATH } from './serve/static-files.js';
 export { DEFAULT_MAX_UPLOAD_BYTES, UPLOAD_PATH } from './serve/transfer-routes.js';
-export { BACKPRESSURE_BYTES } from './serve/websocket-api.js';
+export {
+  BACKPRESSURE_BYTES,
+  DEFAULT_BYTE_RATE,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_QUEUED_BYTES,
+} from './serve/websocket-api.js';
+export { DEFAULT_TRANSFER_QUOTA_BYTES } from './transfers.js';
 export { METRICS_PATH } from './serve/metrics-route.js';
 
 export interface ServeOptions {
@@ -99,6 +111,23 @@ export interface ServeOptions {
    * disconnected (1008). Default 200/s, burst 400 — far above what the UI sends.
    */
   rateLimit?: { perSecond: number; burst: number };
+  /**
+   * Per-connection byte rate of requests (token bucket over message lengths; default 8 MiB/s, burst
+   * 16 MiB). Over it: RATE_LIMITED, like the request rate.
+   */
+  byteRate?: { perSecond: number; burst: number };
+  /**
+   * Bytes of requests from all connections together handed to the service and not yet answered
+   * (default 32 MiB); a request beyond it is answered BUSY at once.
+   */
+  maxQueuedBytes?: number;
+  /** WebSocket connections at once (default 64); more are refused with HTTP 503 and a message. */
+  maxConnections?: number;
+  /**
+   * Bytes all transfer files (uploads and exports not yet used) may take on disk (default 1 GiB):
+   * uploads beyond it get 507, exports an IO_ERROR. Ignored when `transfers` is passed.
+   */
+  transferQuotaBytes?: number;
   /** Capture settings for the service we create (e.g. a streamed trace file). */
   capture?: ServiceOptions['capture'];
   /** Download/upload registry shared with a service passed in `service` (created otherwise). */
@@ -132,6 +161,8 @@ export interface RunningServer {
   service: HostedService;
   /** The service's child process (pid, restarts) unless it runs in this process. */
   serviceProcess: ServiceProcess | undefined;
+  /** WebSocket connections open now and request bytes waiting for the service (all connections). */
+  load(): { connections: number; queuedBytes: number };
   /** Stop listening, close every connection, close the service if we created it. */
   close(): Promise<void>;
 }
@@ -144,7 +175,11 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const log = options.log ?? (() => {});
   const ownService = options.service === undefined;
   const ownTransfers = options.transfers === undefined;
-  const transfers = options.transfers ?? new TransferRegistry();
+  const transfers =
+    options.transfers ??
+    new TransferRegistry(
+      options.transferQuotaBytes !== undefined ? { quotaBytes: options.transferQuotaBytes } : {},
+    );
   const serviceOptions: ServiceOptions = { transfers };
   if (options.driver !== undefined) serviceOptions.driver = options.driver;
   if (options.profile !== undefined) serviceOptions.profile = options.profile;
@@ -172,7 +207,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   }
 
   const checks = createAccessChecks({ loopbackOnly, token, port: () => port });
-  const http = new HttpResponder({ loopbackOnly, fallbackHost: () => `${urlHost(bindHost)}:${port}` });
+  // Token mode: the CSP names the address we were configured with (never the request's Host header).
+  const cspHost = isWildcardHost(bindHost) ? externalHostName() : bindHost;
+  const http = new HttpResponder({ loopbackOnly, fallbackHost: () => `${urlHost(cspHost)}:${port}` });
   const transferRoutes = {
     transfers,
     checks,
@@ -206,6 +243,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     checks,
     log,
     rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+    byteRate: options.byteRate ?? DEFAULT_BYTE_RATE,
+    maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+    maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     backpressureBytes: options.slowClient?.backpressureBytes ?? BACKPRESSURE_BYTES,
     stalledMs: options.slowClient?.stalledMs ?? STALLED_MS,
     maxBufferedBytes: options.slowClient?.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
@@ -258,6 +298,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     token,
     service: hosted,
     serviceProcess,
+    load: () => webSocketApi.stats(),
     close() {
       closing ??= (async () => {
         if (diagTimer) clearInterval(diagTimer);

@@ -128,8 +128,9 @@ interface IdSpace {
 const READY_POLL_MS = 50;
 /** A scrape waits at most this long for the service process, then gets the last text it sent. */
 const METRICS_WAIT_MS = 1500;
-/** Requests queued while the child (re)starts. */
+/** Requests queued while the child (re)starts: at most this many, holding at most this many bytes. */
 const MAX_QUEUED = 1000;
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 
 /** The child entry and node options to run it: the built .js, or the .ts through the tests' loader. */
 function defaultEntry(): { modulePath: string; execArgv: string[] } {
@@ -169,6 +170,35 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 function toCloneable(raw: unknown): unknown {
   if (Array.isArray(raw) && raw.every((c) => Buffer.isBuffer(c))) return Buffer.concat(raw as Buffer[]);
   return raw;
+}
+
+/** Bytes a request takes in memory (what the queue bound counts). */
+function sizeOf(raw: unknown): number {
+  if (typeof raw === 'string') return Buffer.byteLength(raw);
+  if (raw instanceof Uint8Array) return raw.byteLength;
+  if (raw instanceof ArrayBuffer) return raw.byteLength;
+  try {
+    return Buffer.byteLength(JSON.stringify(raw) ?? '');
+  } catch {
+    return 0;
+  }
+}
+
+/** A `trace.export` without a path (a download, which the transfer quota bounds), without parsing every message. */
+function isDownloadExport(raw: unknown): boolean {
+  let value: unknown = raw;
+  if (typeof raw === 'string' || raw instanceof Uint8Array) {
+    const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+    if (!text.includes('trace.export') || text.length > 1 << 20) return false;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return false;
+    }
+  }
+  if (value === null || typeof value !== 'object') return false;
+  const m = value as { method?: unknown; params?: { path?: unknown } };
+  return m.method === 'trace.export' && m.params?.path === undefined;
 }
 
 /** `trace.import {upload}` in a request, without parsing every message. */
@@ -225,6 +255,7 @@ export class ServiceProcess implements HostedService {
   private nextSub = 1;
   private readonly pending = new Map<number, Pending>();
   private queue: ParentMessage[] = [];
+  private queuedBytes = 0;
   private readonly subs = new Map<number, Sub>();
   private readonly listeners = new Set<EventListener>();
   private current: ServiceState = { state: 'starting' };
@@ -385,7 +416,10 @@ export class ServiceProcess implements HostedService {
   /** Send to the current child when it is up; queue otherwise (requests and uploads only). */
   private post(message: ParentMessage): void {
     if (this.child && this.up && this.sendTo(this.child, message)) return;
-    if (message.type === 'request' || message.type === 'upload') this.queue.push(message);
+    if (message.type === 'request' || message.type === 'upload') {
+      this.queue.push(message);
+      if (message.type === 'request') this.queuedBytes += sizeOf(message.raw);
+    }
   }
 
   /**
@@ -450,6 +484,7 @@ export class ServiceProcess implements HostedService {
         }
         const queued = this.queue;
         this.queue = [];
+        this.queuedBytes = 0;
         for (const q of queued) this.sendTo(child, q);
         return;
       }
@@ -607,6 +642,9 @@ export class ServiceProcess implements HostedService {
     const waiters = this.exitWaiters;
     this.exitWaiters = [];
     for (const w of waiters) w();
+    // Partial exports it was writing and uploads it had been handed belong to no one now.
+    const orphans = this.options.transfers?.removeOrphans() ?? 0;
+    if (orphans > 0) this.log(`removed ${orphans} transfer file(s) the stopped service process left`);
     if (this.currentTraceFile !== undefined) {
       const sealed = sealTraceFile(this.currentTraceFile);
       if (sealed === 'repaired' || sealed === 'empty')
@@ -670,6 +708,7 @@ export class ServiceProcess implements HostedService {
   /** Requests waiting for a child that will not come: answer them. */
   private failQueued(): void {
     this.queue = [];
+    this.queuedBytes = 0;
     this.failPending({
       code: ErrorCodes.UNAVAILABLE,
       message: 'The GPU service process keeps stopping and was not restarted.',
@@ -695,13 +734,27 @@ export class ServiceProcess implements HostedService {
       });
     }
     const value = toCloneable(raw);
-    if (this.queue.length >= MAX_QUEUED) {
+    const waiting = !(this.child && this.up);
+    if (waiting && (this.queue.length >= MAX_QUEUED || this.queuedBytes + sizeOf(value) > MAX_QUEUED_BYTES)) {
       return Promise.resolve({
         id: requestIdOf(value),
         error: {
           code: ErrorCodes.BUSY,
           message: 'The GPU service process is restarting and too many requests are waiting.',
           hint: 'Try again in a moment.',
+        },
+      });
+    }
+    // The child writes exports into the transfer folder: refuse them here while it is over its quota.
+    const quota =
+      this.options.transfers && isDownloadExport(value) ? this.options.transfers.quotaRefusal() : undefined;
+    if (quota !== undefined) {
+      return Promise.resolve({
+        id: requestIdOf(value),
+        error: {
+          code: ErrorCodes.IO_ERROR,
+          message: quota,
+          hint: 'Download or drop earlier exports and uploads, retry after they expire, or restart xpuscope serve with a larger --transfer-quota.',
         },
       });
     }
@@ -814,6 +867,7 @@ export class ServiceProcess implements HostedService {
     this.restartTimer = this.readyTimer = undefined;
     this.failPending({ code: ErrorCodes.CLOSED, message: 'The xpuscope service is closed.' });
     this.queue = [];
+    this.queuedBytes = 0;
     this.listeners.clear();
     this.subs.clear();
     const child = this.child;

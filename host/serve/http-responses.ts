@@ -1,6 +1,8 @@
 // Every HTTP response of `xpuscope serve` carries the same security headers (CSP with our WebSocket
 // origin, nosniff, no referrer, no framing, same-origin resources); these helpers send small text and
-// JSON answers with them.
+// JSON answers with them. In token mode (a non-loopback bind) the Host header is not checked, so the CSP
+// names the configured address, never what the request's Host says; on loopback the Host header was
+// checked (a loopback name and our port) before any response.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export class HttpResponder {
@@ -8,13 +10,15 @@ export class HttpResponder {
     private readonly options: {
       /** Bound to a loopback address (COOP is sent only then: browsers honour it on trustworthy origins). */
       loopbackOnly: boolean;
-      /** `host:port` for the CSP of a request without a Host header. */
+      /** The configured `host:port`: the CSP's WebSocket origin in token mode, and without a Host header. */
       fallbackHost: () => string;
     },
   ) {}
 
   securityHeaders(req: IncomingMessage): Record<string, string> {
-    const host = req.headers.host ?? this.options.fallbackHost();
+    const host = this.options.loopbackOnly
+      ? (req.headers.host ?? this.options.fallbackHost())
+      : this.options.fallbackHost();
     return {
       'Content-Security-Policy': `default-src 'self'; connect-src 'self' ws://${host} ws: wss: http: https:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`,
       'X-Content-Type-Options': 'nosniff',

@@ -1,4 +1,5 @@
-// Per-connection request rate limit of the WebSocket API: a token bucket.
+// Per-connection limits of the WebSocket API: token buckets, one counting requests and one counting
+// bytes (a message costs its length).
 
 /** A token bucket per connection: refills `perSecond`, holds at most `burst`. */
 export class RateLimiter {
@@ -9,12 +10,13 @@ export class RateLimiter {
   constructor(private readonly limit: { perSecond: number; burst: number }) {
     this.tokens = limit.burst;
   }
-  take(): boolean {
+  /** Takes `cost` tokens (1 for a request; the byte limiter takes the message length) if there are that many. */
+  take(cost = 1): boolean {
     const now = performance.now();
     this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.last) / 1000) * this.limit.perSecond);
     this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.tokens >= cost) {
+      this.tokens -= cost;
       this.refusedInARow = 0;
       return true;
     }

@@ -1,7 +1,9 @@
 // The HTTP side of one-time transfers (host/transfers.ts): `GET /download/<32 hex>` serves a file
 // `trace.export` prepared, once, then deletes it (the id is a 128-bit secret handed out over the checked
 // WebSocket, so no token is asked); `POST /upload` stores a trace file for `trace.import {upload}`,
-// size-limited and checked like the WebSocket (Origin, token; Host before routing).
+// size-limited and checked like the WebSocket (Origin, token; Host before routing), with a Content-Type
+// of application/octet-stream or application/json (else 415), within the registry's disk quota (else 507;
+// a refused or interrupted upload's partial file is deleted at once).
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TransferRegistry } from '../transfers.js';
@@ -11,6 +13,8 @@ import type { HttpResponder } from './http-responses.js';
 export const UPLOAD_PATH = '/upload';
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 const DOWNLOAD_RE = /^\/download\/([a-f0-9]{32})$/;
+/** The Content-Types an upload may have (parameters such as charset are ignored). */
+export const UPLOAD_CONTENT_TYPES = ['application/octet-stream', 'application/json'];
 
 export interface TransferRoutesOptions {
   transfers: TransferRegistry;
@@ -121,6 +125,18 @@ function serveUpload(
       error: { code: 'FORBIDDEN', message: refused.message },
     });
   }
+  const contentType = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (!UPLOAD_CONTENT_TYPES.includes(contentType)) {
+    req.resume();
+    res.setHeader('Connection', 'close');
+    return http.sendJson(req, res, 415, {
+      error: {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: `Upload Content-Type must be ${UPLOAD_CONTENT_TYPES.join(' or ')} (got ${contentType === '' ? 'none' : JSON.stringify(contentType)}).`,
+        hint: 'Send the trace file as the request body with Content-Type: application/octet-stream.',
+      },
+    });
+  }
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = (): void => {
     res.setHeader('Connection', 'close');
@@ -132,30 +148,51 @@ function serveUpload(
       },
     });
   };
+  const storageFull = (message: string): void => {
+    res.setHeader('Connection', 'close');
+    http.sendJson(req, res, 507, {
+      error: {
+        code: 'STORAGE_FULL',
+        message,
+        hint: 'Import or drop earlier uploads and download earlier exports, retry after they expire, or restart xpuscope serve with a larger --transfer-quota.',
+      },
+    });
+  };
   if (Number.isFinite(declared) && declared > maxUpload) {
     req.resume();
     return tooLarge();
   }
-  const { id, path } = transfers.newFile('upload.json');
+  const begun = transfers.beginUpload(Number.isFinite(declared) && declared > 0 ? declared : 0);
+  if ('refusal' in begun) {
+    log(`refused upload from ${req.socket.remoteAddress ?? '?'}: ${begun.refusal}`);
+    req.resume();
+    return storageFull(begun.refusal);
+  }
+  const { id, path } = begun;
   const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
   let bytes = 0;
   let failed = false;
   const fail = (status: number, message: string): void => {
     if (failed) return;
     failed = true;
+    req.unpipe(out);
     out.destroy();
-    fsp.rm(path, { force: true }).catch(() => {});
+    transfers.abandonUpload(path);
+    req.resume();
+    if (res.headersSent) return;
     if (status === 413) tooLarge();
-    else if (!res.headersSent) http.sendJson(req, res, status, { error: { code: 'UPLOAD_FAILED', message } });
+    else if (status === 507) storageFull(message);
+    else http.sendJson(req, res, status, { error: { code: 'UPLOAD_FAILED', message } });
   };
   req.on('data', (chunk: Buffer) => {
     if (failed) return;
     bytes += chunk.length;
-    if (bytes > maxUpload) {
-      req.unpipe(out);
-      fail(413, 'too large');
-      req.resume();
-    }
+    if (bytes > maxUpload) return fail(413, 'too large');
+    if (!transfers.received(path, bytes))
+      fail(
+        507,
+        transfers.quotaRefusal(0) ?? `The server's transfer storage is full (${transfers.quotaBytes} bytes).`,
+      );
   });
   req.on('aborted', () => fail(400, 'The upload was interrupted.'));
   out.on('error', (err) => fail(500, `Could not store the upload: ${err.message}`));

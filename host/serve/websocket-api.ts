@@ -9,6 +9,13 @@
 // `dropped` counts what the ring evicted meanwhile). A client that does not drain — backed up for
 // `stalledMs` on end, or more than `maxBufferedBytes` queued (replies are not coalesced) — is
 // disconnected with close code 1013 (try again later), so one stuck browser tab cannot hold server memory.
+//
+// Bounds on what clients send (issue 21): at most `maxConnections` connections at once (more are
+// refused before the handshake with HTTP 503 and a message); per connection a request rate and a byte
+// rate (token buckets; over either → RATE_LIMITED, a flood is disconnected with 1008); across all
+// connections at most `maxQueuedBytes` of requests handed to the service and not yet answered — a
+// request beyond that is answered BUSY at once and dropped, so a slow or hung service never makes this
+// process buffer without bound.
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
@@ -29,6 +36,12 @@ const HEARTBEAT_MS = 30_000;
 /** Above this much queued output a socket counts as backed up (batches coalesce, counters skipped). */
 export const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_RATE_LIMIT = { perSecond: 200, burst: 400 };
+/** Per-connection bytes of requests: 8 MiB/s sustained, 16 MiB at once (16 of the largest messages). */
+export const DEFAULT_BYTE_RATE = { perSecond: 8 * MAX_MESSAGE_BYTES, burst: 16 * MAX_MESSAGE_BYTES };
+/** Bytes of requests (all connections together) handed to the service and not yet answered. */
+export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/** Connections at once (each browser tab is one). */
+export const DEFAULT_MAX_CONNECTIONS = 64;
 const RATE_LIMIT_DISCONNECT_AFTER = 10;
 
 export interface WebSocketApiOptions {
@@ -37,6 +50,12 @@ export interface WebSocketApiOptions {
   checks: AccessChecks;
   log: (line: string) => void;
   rateLimit: { perSecond: number; burst: number };
+  /** Per-connection byte rate of requests (token bucket over message lengths). */
+  byteRate: { perSecond: number; burst: number };
+  /** Requests' bytes in the service not yet answered, all connections together; beyond → BUSY. */
+  maxQueuedBytes: number;
+  /** Connections at once; more are refused with HTTP 503. */
+  maxConnections: number;
   backpressureBytes: number;
   stalledMs: number;
   maxBufferedBytes: number;
@@ -47,6 +66,8 @@ export interface WebSocketApiOptions {
 export interface WebSocketApi {
   /** Stop the heartbeat, terminate every connection, close the WebSocket server. */
   close(): void;
+  /** Open connections (handshakes in progress included) and request bytes waiting for the service. */
+  stats(): { connections: number; queuedBytes: number };
 }
 
 function rejectUpgrade(socket: Duplex, refusal: Refusal): void {
@@ -62,6 +83,9 @@ function rejectUpgrade(socket: Duplex, refusal: Refusal): void {
 export function attachWebSocketApi(server: Server, options: WebSocketApiOptions): WebSocketApi {
   const { checks, log } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
+  // Sockets past the checks, counted until the TCP socket closes (handshakes that fail included).
+  let connections = 0;
+  const queue: QueuedBytes = { bytes: 0 };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -77,13 +101,21 @@ export function attachWebSocketApi(server: Server, options: WebSocketApiOptions)
         ? null
         : { status: 404, message: `No WebSocket endpoint here; use ${WS_PATH}.` }) ??
       checks.checkHost(req) ??
-      checks.checkOriginOrToken(req, url);
+      checks.checkOriginOrToken(req, url) ??
+      (connections >= options.maxConnections
+        ? {
+            status: 503,
+            message: `Too many connections: this server takes at most ${options.maxConnections} at once. Close another xpuscope tab or client and retry, or restart xpuscope serve with a larger --max-connections.`,
+          }
+        : null);
     if (refusal) {
       log(
         `refused WebSocket from ${req.socket.remoteAddress ?? '?'} (origin ${req.headers.origin ?? 'none'}): ${refusal.message}`,
       );
       return rejectUpgrade(socket, refusal);
     }
+    connections++;
+    socket.once('close', () => connections--);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
@@ -92,7 +124,7 @@ export function attachWebSocketApi(server: Server, options: WebSocketApiOptions)
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
-    serveConnection(ws, req, nextClient++, options);
+    serveConnection(ws, req, nextClient++, options, queue);
   });
 
   const heartbeat = setInterval(() => {
@@ -113,7 +145,18 @@ export function attachWebSocketApi(server: Server, options: WebSocketApiOptions)
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },
+    stats: () => ({ connections, queuedBytes: queue.bytes }),
   };
+}
+
+/** Request bytes handed to the service and not yet answered, shared by every connection. */
+interface QueuedBytes {
+  bytes: number;
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, c) => n + c.length, 0);
+  return data.byteLength;
 }
 
 /** One WebSocket connection, client `client` (its captures view is its own): pushes out, requests in. */
@@ -121,7 +164,17 @@ function serveConnection(
   ws: WebSocket,
   req: IncomingMessage,
   client: number,
-  { service, log, rateLimit, backpressureBytes, stalledMs, maxBufferedBytes }: WebSocketApiOptions,
+  {
+    service,
+    log,
+    rateLimit,
+    byteRate,
+    maxQueuedBytes,
+    backpressureBytes,
+    stalledMs,
+    maxBufferedBytes,
+  }: WebSocketApiOptions,
+  queue: QueuedBytes,
 ): void {
   const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
   log(`client connected: ${peer}`);
@@ -174,9 +227,12 @@ function serveConnection(
   stallCheck.unref();
 
   const limiter = new RateLimiter(rateLimit);
+  const bytesLimiter = new RateLimiter(byteRate);
+  let refusedInARow = 0;
   ws.on('message', (data: RawData) => {
-    if (!limiter.take()) {
-      if (limiter.refusedInARow >= RATE_LIMIT_DISCONNECT_AFTER) {
+    const size = byteLength(data);
+    if (!limiter.take() || !bytesLimiter.take(size)) {
+      if (++refusedInARow >= RATE_LIMIT_DISCONNECT_AFTER) {
         log(`client ${peer} disconnected: request flood`);
         ws.close(1008, 'rate limit exceeded');
         return;
@@ -185,13 +241,32 @@ function serveConnection(
         id: requestIdOf(data),
         error: {
           code: 'RATE_LIMITED',
-          message: 'Too many requests on this connection; this one was not run.',
-          hint: 'Slow down and retry; the UI never sends this many requests.',
+          message: `Too many requests or bytes on this connection (limits: ${rateLimit.perSecond} requests/s, ${byteRate.perSecond} bytes/s); this one was not run.`,
+          hint: 'Slow down and retry; the UI never sends this much.',
         },
       });
       return;
     }
-    svc.handle(data, { client }).then(send, () => {});
+    refusedInARow = 0;
+    if (queue.bytes + size > maxQueuedBytes) {
+      send({
+        id: requestIdOf(data),
+        error: {
+          code: 'BUSY',
+          message: `The GPU service has ${queue.bytes} bytes of requests still to answer (limit ${maxQueuedBytes}, all clients together); this one was not run.`,
+          hint: 'Retry in a moment, once earlier requests are answered.',
+        },
+      });
+      return;
+    }
+    queue.bytes += size;
+    const done = (): void => {
+      queue.bytes -= size;
+    };
+    svc.handle(data, { client }).then((reply) => {
+      done();
+      send(reply);
+    }, done);
   });
   ws.on('error', () => {});
   ws.on('close', () => {

@@ -11,6 +11,8 @@ import type { OpRecord } from '../../protocol/timeline.js';
 import { startServer, type RunningServer } from '../../host/serve.js';
 import { SIM_BUILT, fakeRenderer, rawRequest } from './helpers.js';
 
+const OCTETS = { 'content-type': 'application/octet-stream' };
+
 let server: RunningServer;
 let origin: string;
 
@@ -125,7 +127,7 @@ describe.skipIf(!SIM_BUILT)('serve: capture over the WebSocket', () => {
     const c = await connectClient(server.wsUrl);
     const exp = (await c.call('trace.export', {})).result as { download: string; spans: number };
     const file = await (await fetch(origin + exp.download)).text();
-    const up = await fetch(`${origin}/upload`, { method: 'POST', body: file });
+    const up = await fetch(`${origin}/upload`, { method: 'POST', body: file, headers: OCTETS });
     expect(up.status).toBe(201);
     const { upload, bytes } = (await up.json()) as { upload: string; bytes: number };
     expect(upload).toMatch(/^[a-f0-9]{32}$/);
@@ -147,7 +149,11 @@ describe.skipIf(!SIM_BUILT)('serve: capture over the WebSocket', () => {
   });
 
   it('uploads are size-limited and checked like the WebSocket', async () => {
-    const big = await fetch(`${origin}/upload`, { method: 'POST', body: 'x'.repeat(65 * 1024) });
+    const big = await fetch(`${origin}/upload`, {
+      method: 'POST',
+      body: 'x'.repeat(65 * 1024),
+      headers: OCTETS,
+    });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe('TOO_LARGE');
     const foreign = await rawRequest(server.port, '/upload', { Origin: 'http://evil.example' }, 'POST');
@@ -172,9 +178,11 @@ describe.skipIf(!SIM_BUILT)('serve: capture over the WebSocket', () => {
     });
     try {
       const base = `http://127.0.0.1:${open.port}/upload`;
-      expect((await fetch(base, { method: 'POST', body: '{}' })).status).toBe(401);
-      expect((await fetch(`${base}?token=wrong`, { method: 'POST', body: '{}' })).status).toBe(401);
-      const ok = await fetch(`${base}?token=${open.token!}`, { method: 'POST', body: '{}' });
+      expect((await fetch(base, { method: 'POST', body: '{}', headers: OCTETS })).status).toBe(401);
+      expect(
+        (await fetch(`${base}?token=wrong`, { method: 'POST', body: '{}', headers: OCTETS })).status,
+      ).toBe(401);
+      const ok = await fetch(`${base}?token=${open.token!}`, { method: 'POST', body: '{}', headers: OCTETS });
       expect(ok.status).toBe(201);
     } finally {
       await open.close();

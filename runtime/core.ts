@@ -73,7 +73,9 @@ function noDriverProblem(choice: DriverChoice, detail: string): Problem {
       code: 'NO_DRIVER',
       title: 'No Level Zero driver found',
       detail: `the simulated driver ${choice.simDriverPath ?? ''} did not load (${detail})`,
-      hint: 'rebuild it with npm run build:native, or check XPUSIM_PROFILE names a known profile',
+      hint: process.env.XPUSIM_FAULTS
+        ? 'check XPUSIM_FAULTS (the simulated driver says above which entry it refused), or rebuild it with npm run build:native'
+        : 'rebuild it with npm run build:native, or check XPUSIM_PROFILE names a known profile',
     };
   }
   const nodes = renderNodes();

@@ -614,8 +614,10 @@ export function createService(options: ServiceOptions = {}): Service {
         file = await checkReadableFile(path!);
       }
       try {
-        const { importTrace } = await import('../runtime/trace/index.js');
+        const { importTrace, TraceLimitError } = await import('../runtime/trace/index.js');
         const { Timeline } = await import('../runtime/timeline/index.js');
+        // Capacities are maxima: lanes grow with what they hold, and importTrace refuses more than
+        // DEFAULT_MAX_LANES lanes (TraceLimitError), so memory follows the file's content.
         const tl = new Timeline({ laneCapacity: 1 << 20, edgeCapacity: 1 << 22 });
         let result;
         try {
@@ -624,7 +626,9 @@ export function createService(options: ServiceOptions = {}): Service {
           throw new ServiceError(
             ErrorCodes.TRACE_INVALID,
             `Could not import ${upload !== undefined ? 'the uploaded file' : path}: ${errorText(err)}`,
-            'xpuscope reads Chrome trace JSON written by xpuscope, Intel unitrace or the PyTorch profiler (Kineto).',
+            err instanceof TraceLimitError
+              ? `xpuscope shows at most ${err.max} lanes (GPU queues: device, stream and engine) per trace; nothing was imported. Split the trace, or keep fewer threads or streams in it.`
+              : 'xpuscope reads Chrome trace JSON written by xpuscope, Intel unitrace or the PyTorch profiler (Kineto).',
           );
         }
         const sum = result.summary;

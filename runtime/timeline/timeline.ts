@@ -118,27 +118,46 @@ function checkCapacity(name: string, n: number): number {
   return n;
 }
 
-const INITIAL_ALLOC = 256;
+/**
+ * Slots a ring starts with: a lane holds what it was given, not its capacity (an import with many
+ * small lanes must not cost lanes × capacity). Arrays double from here up to the capacity.
+ */
+const INITIAL_ALLOC = 4;
 
-/** A growable-then-fixed ring of parallel typed-array columns. Sequence numbers are 0, 1, 2 … */
+type Column = Float64Array | Uint32Array | Uint8Array;
+
+/**
+ * A growable-then-fixed ring of parallel columns. Sequence numbers are 0, 1, 2 … All columns live in
+ * one ArrayBuffer, packed by type: `f` holds the f64 columns one after another (column c at c × alloc),
+ * then `u` the u32 columns, then `b` the u8 columns — one allocation and three views per ring, so a
+ * lane with a handful of operations costs a few hundred bytes.
+ */
 class Ring {
   /** Total appended (sequence number of the next item). */
   total = 0;
-  private alloc: number;
-  readonly f64: Float64Array[];
-  readonly u32: Uint32Array[];
-  readonly u8: Uint8Array[];
+  /** Slots per column now (≤ capacity); column c of a type starts at c × alloc. */
+  alloc: number;
+  f!: Float64Array;
+  u!: Uint32Array;
+  b!: Uint8Array;
 
   constructor(
     readonly capacity: number,
-    nf64: number,
-    nu32: number,
-    nu8: number,
+    private readonly nf64: number,
+    private readonly nu32: number,
+    private readonly nu8: number,
   ) {
     this.alloc = Math.min(capacity, INITIAL_ALLOC);
-    this.f64 = Array.from({ length: nf64 }, () => new Float64Array(this.alloc));
-    this.u32 = Array.from({ length: nu32 }, () => new Uint32Array(this.alloc));
-    this.u8 = Array.from({ length: nu8 }, () => new Uint8Array(this.alloc));
+    this.layout(this.alloc);
+  }
+
+  private layout(n: number): void {
+    const fBytes = 8 * this.nf64 * n,
+      uBytes = 4 * this.nu32 * n;
+    const buf = new ArrayBuffer(fBytes + uBytes + this.nu8 * n);
+    this.f = new Float64Array(buf, 0, this.nf64 * n);
+    this.u = new Uint32Array(buf, fBytes, this.nu32 * n);
+    this.b = new Uint8Array(buf, fBytes + uBytes, this.nu8 * n);
   }
 
   /** Oldest retained sequence number. */
@@ -148,6 +167,11 @@ class Ring {
 
   get size(): number {
     return this.total - this.first;
+  }
+
+  /** Bytes of column storage held now. */
+  get bytes(): number {
+    return this.f.byteLength + this.u.byteLength + this.b.byteLength;
   }
 
   /** Physical slot for the next item (grows the arrays while below capacity). */
@@ -163,32 +187,26 @@ class Ring {
   }
 
   private grow(): void {
-    const n = Math.min(this.capacity, this.alloc * 2);
-    const g = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a as never);
-      return b;
-    };
-    for (let i = 0; i < this.f64.length; i++) this.f64[i] = g(this.f64[i]!, (k) => new Float64Array(k));
-    for (let i = 0; i < this.u32.length; i++) this.u32[i] = g(this.u32[i]!, (k) => new Uint32Array(k));
-    for (let i = 0; i < this.u8.length; i++) this.u8[i] = g(this.u8[i]!, (k) => new Uint8Array(k));
+    // Below capacity nothing was overwritten yet: slots 0 … alloc-1 hold sequence numbers 0 … alloc-1.
+    const old = this.alloc;
+    const n = Math.min(this.capacity, old * 2);
+    const { f, u, b } = this;
+    this.layout(n);
+    for (let c = 0; c < this.nf64; c++) this.f.set(f.subarray(c * old, (c + 1) * old), c * n);
+    for (let c = 0; c < this.nu32; c++) this.u.set(u.subarray(c * old, (c + 1) * old), c * n);
+    for (let c = 0; c < this.nu8; c++) this.b.set(b.subarray(c * old, (c + 1) * old), c * n);
     this.alloc = n;
   }
 
-  /** Copies items with sequence numbers [from, to) of column `a` into `out` at `at`. */
-  copy<T extends Float64Array | Uint32Array | Uint8Array>(
-    a: T,
-    from: number,
-    to: number,
-    out: T,
-    at: number,
-  ): void {
+  /** Copies items with sequence numbers [from, to) of column `col` of `a` (this.f, .u or .b) into `out` at `at`. */
+  copy<T extends Column>(a: T, col: number, from: number, to: number, out: T, at: number): void {
     if (to <= from) return;
+    const base = col * this.alloc;
     const s0 = this.slot(from);
     const n = to - from;
     const firstPart = Math.min(n, this.capacity - s0);
-    out.set(a.subarray(s0, s0 + firstPart) as never, at);
-    if (firstPart < n) out.set(a.subarray(0, n - firstPart) as never, at + firstPart);
+    out.set(a.subarray(base + s0, base + s0 + firstPart) as never, at);
+    if (firstPart < n) out.set(a.subarray(base, base + n - firstPart) as never, at + firstPart);
   }
 }
 
@@ -308,18 +326,22 @@ export class Timeline {
       const lane = this.laneOf(r.device, r.stream, r.engine, r.source);
       const ring = this.laneRing[lane.id]!;
       const s = ring.push();
-      ring.f64[F_ID]![s] = r.id;
-      ring.f64[F_BYTES]![s] = r.bytes;
-      ring.f64[F_SUBMIT]![s] = r.submitNs;
-      ring.f64[F_START]![s] = r.startNs;
-      ring.f64[F_END]![s] = r.endNs;
-      ring.u32[U_NAME]![s] = this.strings.intern(r.name);
-      ring.u32[U_DETAIL]![s] = r.detail === undefined ? 0 : this.strings.intern(r.detail) + 1;
-      ring.u8[B_KIND]![s] = kind;
+      const a = ring.alloc,
+        f = ring.f,
+        u = ring.u;
+      f[F_ID * a + s] = r.id;
+      f[F_BYTES * a + s] = r.bytes;
+      f[F_SUBMIT * a + s] = r.submitNs;
+      f[F_START * a + s] = r.startNs;
+      f[F_END * a + s] = r.endNs;
+      u[U_NAME * a + s] = this.strings.intern(r.name);
+      u[U_DETAIL * a + s] = r.detail === undefined ? 0 : this.strings.intern(r.detail) + 1;
+      ring.b[B_KIND * a + s] = kind;
       for (const dep of r.deps) {
-        const e = this.edgeRing.push();
-        this.edgeRing.f64[0]![e] = dep;
-        this.edgeRing.f64[1]![e] = r.id;
+        const er = this.edgeRing;
+        const e = er.push();
+        er.f[e] = dep;
+        er.f[er.alloc + e] = r.id;
       }
       n++;
     }
@@ -370,6 +392,13 @@ export class Timeline {
     return n;
   }
 
+  /** Bytes of column storage the lanes and the edge ring hold now (grows with what they hold). */
+  get storageBytes(): number {
+    let n = this.edgeRing.bytes;
+    for (const r of this.laneRing) n += r.bytes;
+    return n;
+  }
+
   /** Operations dropped because their lane was full. */
   get dropped(): number {
     return this.appended - this.size;
@@ -392,15 +421,15 @@ export class Timeline {
       n = to - from;
     const f = (col: number): Float64Array => {
       const out = new Float64Array(n);
-      ring.copy(ring.f64[col]!, from, to, out, 0);
+      ring.copy(ring.f, col, from, to, out, 0);
       return out;
     };
     const name = new Uint32Array(n);
-    ring.copy(ring.u32[U_NAME]!, from, to, name, 0);
+    ring.copy(ring.u, U_NAME, from, to, name, 0);
     const detail = new Uint32Array(n);
-    ring.copy(ring.u32[U_DETAIL]!, from, to, detail, 0);
+    ring.copy(ring.u, U_DETAIL, from, to, detail, 0);
     const kind = new Uint8Array(n);
-    ring.copy(ring.u8[B_KIND]!, from, to, kind, 0);
+    ring.copy(ring.b, B_KIND, from, to, kind, 0);
     return {
       count: n,
       id: f(F_ID),
@@ -434,8 +463,8 @@ export class Timeline {
     const r = this.edgeRing;
     const from = new Float64Array(r.size),
       to = new Float64Array(r.size);
-    r.copy(r.f64[0]!, r.first, r.total, from, 0);
-    r.copy(r.f64[1]!, r.first, r.total, to, 0);
+    r.copy(r.f, 0, r.first, r.total, from, 0);
+    r.copy(r.f, 1, r.first, r.total, to, 0);
     return { from, to };
   }
 
@@ -536,14 +565,14 @@ export class Timeline {
     for (const [l, from, to] of ranges) {
       const ring = this.laneRing[l]!;
       lane.fill(l, at, at + to - from);
-      ring.copy(ring.f64[F_ID]!, from, to, id, at);
-      ring.copy(ring.f64[F_BYTES]!, from, to, bytes, at);
-      ring.copy(ring.f64[F_SUBMIT]!, from, to, submit, at);
-      ring.copy(ring.f64[F_START]!, from, to, start, at);
-      ring.copy(ring.f64[F_END]!, from, to, end, at);
-      ring.copy(ring.u32[U_NAME]!, from, to, name, at);
-      ring.copy(ring.u32[U_DETAIL]!, from, to, detail, at);
-      ring.copy(ring.u8[B_KIND]!, from, to, kind, at);
+      ring.copy(ring.f, F_ID, from, to, id, at);
+      ring.copy(ring.f, F_BYTES, from, to, bytes, at);
+      ring.copy(ring.f, F_SUBMIT, from, to, submit, at);
+      ring.copy(ring.f, F_START, from, to, start, at);
+      ring.copy(ring.f, F_END, from, to, end, at);
+      ring.copy(ring.u, U_NAME, from, to, name, at);
+      ring.copy(ring.u, U_DETAIL, from, to, detail, at);
+      ring.copy(ring.b, B_KIND, from, to, kind, at);
       at += to - from;
     }
     // Edges: all since the cursor (edges are small; not bounded by maxOps).
@@ -557,8 +586,8 @@ export class Timeline {
     }
     const edgeFrom = new Float64Array(er.total - eFrom),
       edgeTo = new Float64Array(er.total - eFrom);
-    er.copy(er.f64[0]!, eFrom, er.total, edgeFrom, 0);
-    er.copy(er.f64[1]!, eFrom, er.total, edgeTo, 0);
+    er.copy(er.f, 0, eFrom, er.total, edgeFrom, 0);
+    er.copy(er.f, 1, eFrom, er.total, edgeTo, 0);
     const batch: TimelineBatch = {
       dropped,
       droppedEdges,

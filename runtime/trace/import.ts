@@ -4,7 +4,7 @@
 // xpuscope's own exports (lossless, import-xpuscope.ts), Intel unitrace output (import-unitrace.ts)
 // and PyTorch profiler (Kineto) traces of XPU work (import-kineto.ts). Other Chrome traces import
 // nothing but are summarized (format 'chrome').
-import type { OpRecord } from '../../protocol/timeline.js';
+import type { EngineRef, OpRecord } from '../../protocol/timeline.js';
 import { type ByteSource, type JsonStreamOptions, TraceJsonParser, byteChunks } from './json-stream.js';
 import { usPartsToNs, usTextToNs } from './format.js';
 import { EMPTY_DEPS, EventDecoder } from './event-decoder.js';
@@ -25,6 +25,24 @@ export { parseUnitraceEngine, parseUnitraceName } from './import-unitrace.js';
 
 export type TraceFormat = 'xpuscope' | 'unitrace' | 'kineto' | 'chrome';
 
+/** Lanes (distinct device, stream and engine) an import accepts by default (`ImportOptions.maxLanes`). */
+export const DEFAULT_MAX_LANES = 4096;
+
+/**
+ * The trace exceeds a limit of the import (`maxLanes`): nothing more is read and nothing is returned.
+ * Its message says which limit, the value reached and how far the file was read.
+ */
+export class TraceLimitError extends Error {
+  constructor(
+    readonly limit: 'maxLanes',
+    readonly max: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TraceLimitError';
+  }
+}
+
 export interface ImportOptions extends Omit<JsonStreamOptions, 'preciseKeys'> {
   /** Read size for paths (default 1 MiB). */
   chunkSize?: number;
@@ -40,6 +58,12 @@ export interface ImportOptions extends Omit<JsonStreamOptions, 'preciseKeys'> {
    * through JSON.parse (same results, slower — kept for comparison tests).
    */
   directDecode?: boolean;
+  /**
+   * Most lanes (distinct device, stream and engine of the records) accepted (default DEFAULT_MAX_LANES,
+   * 4096): the record that would open one more throws TraceLimitError, so a file of many tiny threads
+   * cannot make its reader hold per-lane state without bound. Infinity turns the check off.
+   */
+  maxLanes?: number;
 }
 
 export interface ImportSummary {
@@ -116,8 +140,19 @@ class Importer implements ImportContext {
   readonly records: OpRecord[] = [];
   private batch: OpRecord[] = [];
   readonly summary = { eventsRead: 0, spans: 0, flows: 0, edges: 0, skipped: {} as Record<string, number> };
+  /** Lanes seen among the records out so far: device → stream → engines (usually one), for maxLanes. */
+  private readonly laneSeen = new Map<number, Map<number, EngineRef[]>>();
+  private laneCount = 0;
+  private readonly maxLanes: number;
+  // The last record's lane (records of a lane often come in runs): skips the lookups.
+  private lastEngine: EngineRef | undefined;
+  private lastDevice = NaN;
+  private lastStream = NaN;
 
   constructor(private readonly opts: ImportOptions) {
+    const max = opts.maxLanes ?? DEFAULT_MAX_LANES;
+    if (!(max >= 1)) throw new RangeError(`maxLanes must be at least 1, got ${max}`);
+    this.maxLanes = max;
     this.dec = new EventDecoder(opts.maxStringBytes, opts.maxNumberLength);
     this.adapters = [this.xpuscope, new UnitraceAdapter(this), new KinetoAdapter(this)];
   }
@@ -334,7 +369,38 @@ class Importer implements ImportContext {
     else this.out(rec);
   }
 
+  /** Counts r's lane if it is new; throws TraceLimitError past maxLanes. */
+  private countLane(r: OpRecord): void {
+    const e = r.engine;
+    if (e === this.lastEngine && r.device === this.lastDevice && r.stream === this.lastStream) return;
+    let byStream = this.laneSeen.get(r.device);
+    if (byStream === undefined) this.laneSeen.set(r.device, (byStream = new Map()));
+    let engines = byStream.get(r.stream);
+    if (engines === undefined) byStream.set(r.stream, (engines = []));
+    let known = false;
+    for (const x of engines)
+      if (x === e || (x.kind === e.kind && x.ordinal === e.ordinal && x.index === e.index)) {
+        known = true;
+        break;
+      }
+    if (!known) {
+      if (this.laneCount >= this.maxLanes) {
+        throw new TraceLimitError(
+          'maxLanes',
+          this.maxLanes,
+          `the trace has more than ${this.maxLanes} lanes (distinct device, stream and engine): lane ${this.laneCount + 1} (device ${r.device}, stream ${r.stream}) appeared after ${this.summary.eventsRead} events, ${this.summary.spans} operations — xpuscope imports at most ${this.maxLanes} lanes`,
+        );
+      }
+      this.laneCount++;
+      engines.push({ ordinal: e.ordinal, index: e.index, kind: e.kind });
+    }
+    this.lastEngine = e;
+    this.lastDevice = r.device;
+    this.lastStream = r.stream;
+  }
+
   private out(r: OpRecord): void {
+    this.countLane(r);
     this.summary.spans++;
     this.summary.edges += r.deps.length;
     if (this.opts.onRecords) {
@@ -347,11 +413,26 @@ class Importer implements ImportContext {
     } else this.records.push(r);
   }
 
-  finish(): { devices: { device: number; name: string }[]; timeOriginNs: number; originUs: number } {
+  async finish(): Promise<{
+    devices: { device: number; name: string }[];
+    timeOriginNs: number;
+    originUs: number;
+  }> {
     const fileFormat = this.adapters.find((a) => a.seen);
     this.format = fileFormat?.format ?? 'chrome';
-    for (const h of this.held) this.out(h.adapter.complete(h));
-    this.held.length = 0;
+    // Held records go out batch by batch, yielding between batches: a file whose records were all held
+    // (metadata at the end) must not keep the caller's event loop for the whole hand-over.
+    const held = this.held;
+    const slice = this.opts.onRecords ? (this.opts.batchSize ?? 4096) : Infinity;
+    for (let i = 0; i < held.length;) {
+      const end = Math.min(held.length, i + slice);
+      for (; i < end; i++) {
+        this.out(held[i]!.adapter.complete(held[i]!));
+        held[i] = undefined as never; // let the completed hold go
+      }
+      if (i < held.length) await new Promise<void>((r) => setImmediate(r));
+    }
+    held.length = 0;
     if (this.opts.onRecords && this.batch.length) {
       const b = this.batch;
       this.batch = [];
@@ -391,7 +472,7 @@ export async function importTrace(source: ByteSource, options: ImportOptions = {
   );
   for await (const chunk of byteChunks(source, options.chunkSize)) parser.feed(chunk);
   const end = parser.end();
-  const fin = imp.finish();
+  const fin = await imp.finish();
   const summary: ImportSummary = {
     format: imp.format,
     bytes: end.bytes,

@@ -237,7 +237,10 @@ export class Capture {
     return e.id;
   }
 
-  /** The run of `begin` is over: its capture stays (late completions still land in it) but is no longer live. */
+  /**
+   * The run of `begin` (or the recording of `beginExternal`) is over: its capture stays (late
+   * completions still land in it) but is no longer live.
+   */
   end(id: string): void {
     const e = this.entries.find((x) => x.id === id);
     if (!e || e.ended) return;
@@ -295,11 +298,6 @@ export class Capture {
   /** The timeline of a capture (analysis, export). */
   timelineOf(id: string): Timeline {
     return this.entryById(id).timeline;
-  }
-
-  /** Marks the recording of `beginExternal` as ended (no longer live). */
-  endExternal(id: string): void {
-    this.end(id);
   }
 
   private entryById(id: string): Entry {

@@ -340,7 +340,7 @@ export class RecordSession {
   /** The program has ended: analyse what was recorded, and say so. */
   private finishAnalysis(): void {
     this.st.state = 'finished';
-    if (this.captureId !== undefined) this.o.capture.endExternal(this.captureId);
+    if (this.captureId !== undefined) this.o.capture.end(this.captureId);
     this.o.capture.flushBatches();
     try {
       const a =
@@ -355,7 +355,7 @@ export class RecordSession {
   }
 
   private cleanup(): void {
-    if (this.captureId !== undefined) this.o.capture.endExternal(this.captureId);
+    if (this.captureId !== undefined) this.o.capture.end(this.captureId);
     if (this.drainTimer) clearInterval(this.drainTimer);
     if (this.stopTimer) clearTimeout(this.stopTimer);
     this.drainTimer = this.stopTimer = undefined;

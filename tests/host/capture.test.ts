@@ -252,7 +252,7 @@ describe('Capture', () => {
     c.flushBatches();
     expect(a.got.ops.map((o) => o.id)).toEqual([7, 8]);
     expect(c.state()).toMatchObject({ source: 'recording', sourceName: 'prog --x', capture: rec });
-    c.endExternal(rec);
+    c.end(rec);
     c.ingestExternal(rec, [op(9)]); // after the end: ignored
     expect(c.timelineOf(rec).size).toBe(2);
     c.select(DEFAULT_CLIENT, rec); // already shown: no reset
